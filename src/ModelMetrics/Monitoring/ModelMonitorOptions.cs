@@ -1,0 +1,110 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+
+namespace ModelMetrics;
+
+/// <summary>
+/// Configures a <see cref="ModelMonitor"/>. Every option is validated when the monitor is constructed;
+/// an invalid value throws <see cref="ArgumentException"/> naming the option.
+/// </summary>
+public sealed class ModelMonitorOptions
+{
+    /// <summary>The default name of the <see cref="Meter"/> that publishes the metrics: <c>ModelMetrics</c>.</summary>
+    public const string DefaultMeterName = "ModelMetrics";
+
+    /// <summary>
+    /// Gets or sets the model's name, published as the <c>model.name</c> attribute. Required.
+    /// </summary>
+    /// <value>A non-empty string of at most 255 characters. There is no default.</value>
+    public string ModelName { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Gets or sets the model's version, published as the <c>model.version</c> attribute.
+    /// </summary>
+    /// <value>At most 255 characters, or <see langword="null"/> to publish no version. The default value is <see langword="null"/>.</value>
+    public string? ModelVersion { get; set; }
+
+    /// <summary>
+    /// Gets or sets the declared class labels of a classifier, in index order. Ground truth can only be
+    /// recorded when labels are declared; labels outside this set are rejected and counted.
+    /// </summary>
+    /// <value>
+    /// At least two distinct, non-empty labels (at most 4096), or <see langword="null"/> for a model that is not a
+    /// classifier. Index 0 is the negative class of a binary model (<c>false</c>), index 1 the positive
+    /// one (<c>true</c>). The default value is <see langword="null"/>.
+    /// </value>
+    public IReadOnlyList<string>? ClassLabels { get; set; }
+
+    /// <summary>
+    /// Gets or sets the smallest duration that the latency histogram resolves within its precision.
+    /// </summary>
+    /// <value>Positive and less than <see cref="LatencyHighest"/>. The default value is 1 microsecond.</value>
+    public TimeSpan LatencyLowest { get; set; } = TimeSpan.FromMicroseconds(1);
+
+    /// <summary>
+    /// Gets or sets the largest duration the latency histogram holds. Longer calls are recorded as this
+    /// value and counted under the rejection reason <c>over_range_duration</c>.
+    /// </summary>
+    /// <value>Greater than <see cref="LatencyLowest"/>, at most 1 day. The default value is 1 hour.</value>
+    public TimeSpan LatencyHighest { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Gets or sets the latency precision in significant decimal digits: every reported quantile of a
+    /// duration in [<see cref="LatencyLowest"/>, <see cref="LatencyHighest"/>] is within a relative
+    /// error of 10^-digits of the exact quantile. Each extra digit multiplies memory by about 8.
+    /// </summary>
+    /// <value>From 1 to 5. The default value is 2 (1% relative error).</value>
+    public int LatencyPrecision { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets the length of the recent window over which quantile gauges and quality gauges are computed.
+    /// </summary>
+    /// <value>From 1 second to 1 day. The default value is 1 minute.</value>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gets or sets the upper bounds, in seconds, of the cumulative bucket counters published with the
+    /// attribute <c>le</c> (a <c>+Inf</c> bucket is always added). Backends merge them across replicas.
+    /// </summary>
+    /// <value>
+    /// 1 to 64 finite, positive, strictly increasing values. The default value is 0.0001, 0.00025, 0.0005,
+    /// 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 and 60.
+    /// </value>
+    public IReadOnlyList<double> BucketBoundaries { get; set; } = DefaultBucketBoundaries;
+
+    /// <summary>
+    /// Gets or sets the largest number of classes for which the full actual × predicted confusion matrix is
+    /// kept and published. Above it only per-class true positives, false positives and false negatives are.
+    /// </summary>
+    /// <value>From 2 to 256. The default value is 32.</value>
+    public int MaxMatrixClasses { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether calls are also recorded into a native
+    /// <see cref="Histogram{T}"/> named <c>model.inference.duration</c>, for exporters that want to
+    /// aggregate themselves. It costs a synchronous instrument record per call.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool EnableNativeHistogram { get; set; }
+
+    /// <summary>Gets or sets the name of the <see cref="Meter"/> that publishes this monitor.</summary>
+    /// <value>A non-empty string. The default value is <see cref="DefaultMeterName"/>.</value>
+    public string MeterName { get; set; } = DefaultMeterName;
+
+    /// <summary>
+    /// Gets or sets the factory that creates the <see cref="Meter"/> (from dependency injection). When
+    /// <see langword="null"/>, a process-wide meter of the given name is used.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Gets or sets the clock that drives the recent window (tests use a fake one).</summary>
+    /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal static double[] DefaultBucketBoundaries =>
+        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+}

@@ -1,0 +1,111 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace ModelMetrics;
+
+/// <summary>
+/// Counts unsuccessful calls by <c>error.type</c>: cancelled, timeout, or the exception's type name.
+/// </summary>
+/// <remarks>
+/// Failures are the rare path, so counters are plain interlocked cells, not striped. The number of
+/// distinct exception types is capped (<see cref="MaxErrorTypes"/>) so a model that throws ever new
+/// types cannot grow the attribute set without bound; the excess is counted as <c>_OTHER</c>.
+/// </remarks>
+internal sealed class OutcomeTable
+{
+    public const int MaxErrorTypes = 32;
+    public const string CancelledType = "cancelled";
+    public const string TimeoutType = "timeout";
+    public const string OtherType = "_OTHER";
+
+    public const int Cancelled = 0;
+    public const int Timeout = 1;
+    public const int Other = 2;
+    private const int FirstType = 3;
+
+    private readonly long[] _counts = new long[FirstType + MaxErrorTypes];
+    private readonly string[] _names = new string[FirstType + MaxErrorTypes];
+    private readonly ConcurrentDictionary<Type, int> _typeIndex = new();
+    private int _typeCount;
+
+    public OutcomeTable()
+    {
+        _names[Cancelled] = CancelledType;
+        _names[Timeout] = TimeoutType;
+        _names[Other] = OtherType;
+    }
+
+    /// <summary>
+    /// Classifies a failure: a <see cref="TimeoutException"/> (or one wrapped in the exception) is a
+    /// timeout; an <see cref="OperationCanceledException"/> is a cancellation when the caller's token was
+    /// cancelled and a timeout otherwise (the model gave up on a deadline of its own); anything else is
+    /// an error named by the exception's full type name.
+    /// </summary>
+    public int Classify(Exception exception, CancellationToken callerToken)
+    {
+        if (exception is TimeoutException || exception.InnerException is TimeoutException)
+        {
+            return Timeout;
+        }
+
+        if (exception is OperationCanceledException)
+        {
+            return callerToken.IsCancellationRequested ? Cancelled : Timeout;
+        }
+
+        return IndexOf(exception.GetType());
+    }
+
+    public void Count(int outcome) => Interlocked.Increment(ref _counts[outcome]);
+
+    public string NameOf(int outcome) => Volatile.Read(ref _names[outcome])!;
+
+    /// <summary>Returns (error.type, count) for every outcome counted at least once.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> Read()
+    {
+        var result = new List<KeyValuePair<string, long>>();
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            long count = Volatile.Read(ref _counts[i]);
+            if (count != 0)
+            {
+                result.Add(new(Volatile.Read(ref _names[i])!, count));
+            }
+        }
+
+        return result;
+    }
+
+    private int IndexOf(Type type)
+    {
+        if (_typeIndex.TryGetValue(type, out int index))
+        {
+            return index;
+        }
+
+        lock (_typeIndex)
+        {
+            if (_typeIndex.TryGetValue(type, out index))
+            {
+                return index;
+            }
+
+            if (_typeCount == MaxErrorTypes)
+            {
+                // Not cached: the table stays bounded however many types a model throws.
+                return Other;
+            }
+
+            index = FirstType + _typeCount++;
+
+            // Publish the name before the index, so a reader that sees a count sees its name.
+            Volatile.Write(ref _names[index], type.FullName ?? type.Name);
+            _typeIndex[type] = index;
+            return index;
+        }
+    }
+}

@@ -1,0 +1,233 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ModelMetrics;
+
+/// <summary>
+/// A decorator that records every call of the predictor it wraps into a <see cref="ModelMonitor"/>:
+/// duration, outcome (success, error type, cancellation, timeout), items of batches, and for streamed
+/// calls the time to the first chunk and the chunk count.
+/// </summary>
+/// <remarks>
+/// It never changes what the model returns or throws: outputs pass through untouched, and the model's
+/// exception reaches the caller as the same object, with its stack trace, after being counted. A call that
+/// completes synchronously allocates nothing here.
+/// </remarks>
+/// <typeparam name="TInput">The model's input.</typeparam>
+/// <typeparam name="TOutput">The model's output.</typeparam>
+public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInput, TOutput>
+{
+    private readonly bool _ownsMonitor;
+
+    /// <summary>Initializes a new instance that records into <paramref name="monitor"/>.</summary>
+    /// <param name="innerPredictor">The predictor to measure.</param>
+    /// <param name="monitor">Where calls are recorded. Not disposed with this predictor.</param>
+    public MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor)
+        : this(innerPredictor, monitor, ownsMonitor: false)
+    {
+    }
+
+    internal MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, bool ownsMonitor)
+        : base(innerPredictor)
+    {
+        ArgumentNullException.ThrowIfNull(monitor);
+        Monitor = monitor;
+        _ownsMonitor = ownsMonitor;
+    }
+
+    /// <summary>Gets the monitor calls are recorded into (also returned by <c>GetService(typeof(ModelMonitor))</c>).</summary>
+    public ModelMonitor Monitor { get; }
+
+    /// <inheritdoc />
+    public override TOutput Predict(TInput input)
+    {
+        long start = Monitor.StartCall();
+        TOutput output;
+        try
+        {
+            output = InnerPredictor.Predict(input);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndCall(start, exception);
+            throw;
+        }
+
+        Monitor.EndCall(start);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<TOutput> PredictAsync(TInput input, CancellationToken cancellationToken = default)
+    {
+        long start = Monitor.StartCall();
+        ValueTask<TOutput> pending;
+        try
+        {
+            pending = InnerPredictor.PredictAsync(input, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndCall(start, exception, cancellationToken);
+            throw;
+        }
+
+        // Note: the synchronous-completion path records and returns without an async state machine,
+        // so a model that answers synchronously costs no allocation.
+        if (pending.IsCompletedSuccessfully)
+        {
+            TOutput output = pending.Result;
+            Monitor.EndCall(start);
+            return new ValueTask<TOutput>(output);
+        }
+
+        return AwaitAsync(pending, start, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<IReadOnlyList<TOutput>> PredictBatchAsync(IReadOnlyList<TInput> inputs, CancellationToken cancellationToken = default)
+    {
+        long start = Monitor.StartCall();
+        int itemCount = inputs?.Count ?? 0;
+        ValueTask<IReadOnlyList<TOutput>> pending;
+        try
+        {
+            pending = InnerPredictor.PredictBatchAsync(inputs!, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndFailedCall(start, exception, itemCount, cancellationToken);
+            throw;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            IReadOnlyList<TOutput> outputs = pending.Result;
+            Monitor.EndCall(start, itemCount);
+            return new ValueTask<IReadOnlyList<TOutput>>(outputs);
+        }
+
+        return AwaitBatchAsync(pending, start, itemCount, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<TOutput> PredictStreamingAsync(TInput input, CancellationToken cancellationToken = default) =>
+        StreamAsync(input, cancellationToken);
+
+    /// <inheritdoc />
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType == typeof(ModelMonitor) ? Monitor : base.GetService(serviceType, serviceKey);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsMonitor)
+        {
+            Monitor.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask<TOutput> AwaitAsync(ValueTask<TOutput> pending, long start, CancellationToken cancellationToken)
+    {
+        TOutput output;
+        try
+        {
+            output = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndCall(start, exception, cancellationToken);
+            throw;
+        }
+
+        Monitor.EndCall(start);
+        return output;
+    }
+
+    private async ValueTask<IReadOnlyList<TOutput>> AwaitBatchAsync(ValueTask<IReadOnlyList<TOutput>> pending, long start, int itemCount, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TOutput> outputs;
+        try
+        {
+            outputs = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndFailedCall(start, exception, itemCount, cancellationToken);
+            throw;
+        }
+
+        Monitor.EndCall(start, itemCount);
+        return outputs;
+    }
+
+    private async IAsyncEnumerable<TOutput> StreamAsync(TInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long start = Monitor.StartCall();
+        long firstChunk = 0;
+        long chunks = 0;
+        IAsyncEnumerator<TOutput> enumerator;
+        try
+        {
+            enumerator = InnerPredictor.PredictStreamingAsync(input, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            Monitor.EndStreamingCall(start, 0, 0, exception, cancellationToken);
+            throw;
+        }
+
+        // A consumer that stops early (break, or disposal) ends the call as a success: the model did not fail.
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                bool hasChunk;
+                try
+                {
+                    hasChunk = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (Exception exception)
+                {
+                    failure = exception;
+                    throw;
+                }
+
+                if (!hasChunk)
+                {
+                    break;
+                }
+
+                if (chunks++ == 0)
+                {
+                    firstChunk = Stopwatch.GetTimestamp();
+                }
+
+                yield return enumerator.Current;
+            }
+        }
+        finally
+        {
+            try
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Monitor.EndStreamingCall(start, firstChunk, chunks, failure, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics.Metrics;
+
+namespace ModelMetrics;
+
+/// <summary>Adds metrics to a predictor pipeline.</summary>
+public static class PredictorBuilderExtensions
+{
+    /// <summary>Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> that records into <paramref name="monitor"/>.</summary>
+    /// <typeparam name="TInput">The model's input.</typeparam>
+    /// <typeparam name="TOutput">The model's output.</typeparam>
+    /// <param name="builder">The pipeline.</param>
+    /// <param name="monitor">Where calls are recorded. The caller keeps ownership of it.</param>
+    /// <returns>The pipeline.</returns>
+    public static PredictorBuilder<TInput, TOutput> UseMetrics<TInput, TOutput>(this PredictorBuilder<TInput, TOutput> builder, ModelMonitor monitor)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(monitor);
+        return builder.Use(inner => new MetricsPredictor<TInput, TOutput>(inner, monitor));
+    }
+
+    /// <summary>
+    /// Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> with a monitor of its own, created when the
+    /// pipeline is built (using the services' <see cref="IMeterFactory"/> when there is one) and disposed
+    /// with the predictor. Reach it with <c>predictor.GetService(typeof(ModelMonitor))</c>.
+    /// </summary>
+    /// <typeparam name="TInput">The model's input.</typeparam>
+    /// <typeparam name="TOutput">The model's output.</typeparam>
+    /// <param name="builder">The pipeline.</param>
+    /// <param name="configure">Sets the monitor's options; at least <see cref="ModelMonitorOptions.ModelName"/>.</param>
+    /// <returns>The pipeline.</returns>
+    public static PredictorBuilder<TInput, TOutput> UseMetrics<TInput, TOutput>(this PredictorBuilder<TInput, TOutput> builder, Action<ModelMonitorOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.Use((inner, services) =>
+        {
+            var options = new ModelMonitorOptions { MeterFactory = services.GetService(typeof(IMeterFactory)) as IMeterFactory };
+            configure(options);
+            return new MetricsPredictor<TInput, TOutput>(inner, new ModelMonitor(options), ownsMonitor: true);
+        });
+    }
+}

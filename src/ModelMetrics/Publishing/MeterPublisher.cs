@@ -1,0 +1,358 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using ModelMetrics.Recording;
+
+namespace ModelMetrics;
+
+/// <summary>
+/// Publishes every <see cref="ModelMonitor"/> of one <see cref="Meter"/> as observable instruments.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One publisher per meter creates each instrument once; every monitor that uses the meter registers
+/// here and each instrument's callback reports all of them, distinguished by <c>model.name</c> and
+/// <c>model.version</c>. Nothing here runs on the predict path: callbacks run when a listener or an
+/// OpenTelemetry reader collects.
+/// </para>
+/// <para>
+/// System.Diagnostics.Metrics has no observable histogram, so latency is published as quantile gauges
+/// over the recent window, cumulative bucket counters (<c>le</c>) computed from the HDR counts, and count
+/// and sum counters; a native <see cref="Histogram{T}"/> is created only for monitors that ask for it.
+/// </para>
+/// </remarks>
+internal sealed class MeterPublisher
+{
+    private static readonly Dictionary<string, MeterPublisher> SharedMeters = new(StringComparer.Ordinal);
+    private static readonly ConditionalWeakTable<Meter, MeterPublisher> FactoryMeters = [];
+    private static readonly object Gate = new();
+    private static readonly string MeterVersion = typeof(MeterPublisher).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private readonly Meter _meter;
+    private readonly Lazy<Histogram<double>> _nativeDuration;
+    private readonly ConditionalWeakTable<ModelMonitor, MonitorTags> _tags = [];
+    private ModelMonitor[] _monitors = [];
+
+    private MeterPublisher(Meter meter)
+    {
+        _meter = meter;
+        _nativeDuration = new(() => meter.CreateHistogram<double>(MetricNames.Duration, MetricNames.Seconds, "Duration of model inference calls."));
+
+        meter.CreateObservableCounter(MetricNames.Calls, ObserveCalls, MetricNames.CallUnit, "Completed inference calls; failed ones carry error.type.");
+        meter.CreateObservableCounter(MetricNames.Items, () => Observe<long>(static (s, t, list) => list.Add(new(s.Items, t.Model))), MetricNames.ItemUnit, "Items predicted: one per call, n per batch call.");
+        meter.CreateObservableUpDownCounter(MetricNames.ActiveCalls, () => Observe<long>(static (s, t, list) => list.Add(new(s.InFlight, t.Model))), MetricNames.CallUnit, "Inference calls in flight.");
+        meter.CreateObservableCounter(MetricNames.Chunks, () => Observe<long>(static (s, t, list) => AddIf(list, s.Chunks, s.Chunks > 0, t.Model)), MetricNames.ChunkUnit, "Chunks produced by streamed calls.");
+
+        CreateLatencyInstruments(MetricNames.Duration, static s => s.Latency, static s => s.RecentLatency, "inference call");
+        CreateLatencyInstruments(MetricNames.TimeToFirstChunk, static s => s.TimeToFirstChunk, static s => s.RecentTimeToFirstChunk, "time to the first chunk of a streamed call");
+
+        meter.CreateObservableCounter(MetricNames.Confusion, ObserveConfusion, MetricNames.PredictionUnit, "Labelled predictions by actual and predicted class (while the class count is at most MaxMatrixClasses).");
+        meter.CreateObservableCounter(MetricNames.TruePositives, () => ObserveClasses(static c => c.TruePositives), MetricNames.PredictionUnit, "Labelled predictions of this class that were right.");
+        meter.CreateObservableCounter(MetricNames.FalsePositives, () => ObserveClasses(static c => c.FalsePositives), MetricNames.PredictionUnit, "Labelled predictions of this class whose true class was another.");
+        meter.CreateObservableCounter(MetricNames.FalseNegatives, () => ObserveClasses(static c => c.FalseNegatives), MetricNames.PredictionUnit, "Labelled predictions of another class whose true class was this one.");
+
+        meter.CreateObservableGauge(MetricNames.Accuracy, () => ObserveQuality(static c => c.Accuracy), MetricNames.Ratio, "Accuracy over the recent window.");
+        meter.CreateObservableGauge(MetricNames.MacroPrecision, () => ObserveQuality(static c => c.MacroPrecision), MetricNames.Ratio, "Macro-averaged precision over the recent window.");
+        meter.CreateObservableGauge(MetricNames.MacroRecall, () => ObserveQuality(static c => c.MacroRecall), MetricNames.Ratio, "Macro-averaged recall over the recent window.");
+        meter.CreateObservableGauge(MetricNames.MacroF1, () => ObserveQuality(static c => c.MacroF1), MetricNames.Ratio, "Macro-averaged F1 over the recent window.");
+        meter.CreateObservableGauge(MetricNames.Precision, () => ObserveClassQuality(static c => c.Precision), MetricNames.Ratio, "Precision of each class over the recent window.");
+        meter.CreateObservableGauge(MetricNames.Recall, () => ObserveClassQuality(static c => c.Recall), MetricNames.Ratio, "Recall of each class over the recent window.");
+        meter.CreateObservableGauge(MetricNames.F1, () => ObserveClassQuality(static c => c.F1), MetricNames.Ratio, "F1 of each class over the recent window.");
+
+        meter.CreateObservableCounter(MetricNames.Rejected, ObserveRejected, MetricNames.ValueUnit, "Values ModelMetrics rejected or corrected, by reason.");
+    }
+
+    /// <summary>Gets the native duration histogram, created on first use.</summary>
+    public Histogram<double> NativeDurationHistogram => _nativeDuration.Value;
+
+    /// <summary>Returns the publisher of the meter with this name, from the factory or process-wide.</summary>
+    public static MeterPublisher For(string meterName, IMeterFactory? factory)
+    {
+        lock (Gate)
+        {
+            if (factory is null)
+            {
+                if (!SharedMeters.TryGetValue(meterName, out MeterPublisher? shared))
+                {
+                    // Note: a process-wide meter lives as long as the process, like a static Meter field.
+                    shared = new MeterPublisher(new Meter(meterName, MeterVersion));
+                    SharedMeters.Add(meterName, shared);
+                }
+
+                return shared;
+            }
+
+            // The factory caches meters by name, so every monitor of one factory shares one meter.
+            Meter meter = factory.Create(new MeterOptions(meterName) { Version = MeterVersion });
+            if (!FactoryMeters.TryGetValue(meter, out MeterPublisher? publisher))
+            {
+                publisher = new MeterPublisher(meter);
+                FactoryMeters.Add(meter, publisher);
+            }
+
+            return publisher;
+        }
+    }
+
+    public void Add(ModelMonitor monitor)
+    {
+        lock (Gate)
+        {
+            _tags.AddOrUpdate(monitor, new MonitorTags(monitor));
+            _monitors = [.. _monitors, monitor];
+        }
+    }
+
+    public void Remove(ModelMonitor monitor)
+    {
+        lock (Gate)
+        {
+            _monitors = Array.FindAll(_monitors, m => !ReferenceEquals(m, monitor));
+        }
+    }
+
+    private static void AddIf<T>(List<Measurement<T>> list, T value, bool condition, KeyValuePair<string, object?>[] tags)
+        where T : struct
+    {
+        if (condition)
+        {
+            list.Add(new(value, tags));
+        }
+    }
+
+    private static KeyValuePair<string, object?>[] With(KeyValuePair<string, object?>[] model, string key, object? value)
+    {
+        var tags = new KeyValuePair<string, object?>[model.Length + 1];
+        model.CopyTo(tags, 0);
+        tags[^1] = new(key, value);
+        return tags;
+    }
+
+    private static KeyValuePair<string, object?>[] With(KeyValuePair<string, object?>[] model, string key1, object? value1, string key2, object? value2)
+    {
+        var tags = new KeyValuePair<string, object?>[model.Length + 2];
+        model.CopyTo(tags, 0);
+        tags[^2] = new(key1, value1);
+        tags[^1] = new(key2, value2);
+        return tags;
+    }
+
+    private void CreateLatencyInstruments(string name, Func<ModelMonitorSnapshot, LatencySnapshot> cumulative, Func<ModelMonitorSnapshot, LatencySnapshot> recent, string what)
+    {
+        // Instruments of a histogram nobody fed (a model never streamed) report nothing rather than zeros.
+        _meter.CreateObservableGauge(
+            name + MetricNames.QuantileSuffix,
+            () => Observe<double>((s, t, list) =>
+            {
+                LatencySnapshot window = recent(s);
+                if (window.Count == 0)
+                {
+                    return;
+                }
+
+                for (int i = 0; i < MetricNames.PublishedQuantiles.Length; i++)
+                {
+                    list.Add(new(window.GetQuantile(MetricNames.PublishedQuantiles[i]), t.Quantiles[i]));
+                }
+            }),
+            MetricNames.Seconds,
+            $"Quantiles of the {what} duration over the recent window (quantile 1 is the maximum).");
+
+        _meter.CreateObservableCounter(
+            name + MetricNames.BucketSuffix,
+            () => ObserveBuckets(cumulative),
+            MetricNames.CallUnit,
+            $"Cumulative count of {what} durations at or below le seconds (within the histogram precision).");
+
+        _meter.CreateObservableCounter(
+            name + MetricNames.SumSuffix,
+            () => Observe<double>((s, t, list) => AddIf(list, cumulative(s).Sum, cumulative(s).Count > 0, t.Model)),
+            MetricNames.Seconds,
+            $"Sum of {what} durations.");
+
+        _meter.CreateObservableCounter(
+            name + MetricNames.CountSuffix,
+            () => Observe<long>((s, t, list) => AddIf(list, cumulative(s).Count, cumulative(s).Count > 0, t.Model)),
+            MetricNames.CallUnit,
+            $"Count of {what} durations.");
+    }
+
+    private List<Measurement<T>> Observe<T>(Action<ModelMonitorSnapshot, MonitorTags, List<Measurement<T>>> observe)
+        where T : struct
+    {
+        var list = new List<Measurement<T>>();
+        foreach (ModelMonitor monitor in _monitors)
+        {
+            if (_tags.TryGetValue(monitor, out MonitorTags? tags))
+            {
+                observe(monitor.ReadForPublishing(), tags, list);
+            }
+        }
+
+        return list;
+    }
+
+    private List<Measurement<long>> ObserveCalls() => Observe<long>(static (s, t, list) =>
+    {
+        list.Add(new(s.Succeeded, t.Model));
+        foreach ((string errorType, long count) in s.Failures)
+        {
+            list.Add(new(count, With(t.Model, MetricNames.ErrorType, errorType)));
+        }
+    });
+
+    private List<Measurement<long>> ObserveRejected() => Observe<long>(static (s, t, list) =>
+    {
+        foreach ((string reason, long count) in s.Rejected)
+        {
+            list.Add(new(count, With(t.Model, MetricNames.Reason, reason)));
+        }
+    });
+
+    private List<Measurement<long>> ObserveBuckets(Func<ModelMonitorSnapshot, LatencySnapshot> select) => Observe<long>((s, t, list) =>
+    {
+        LatencySnapshot latency = select(s);
+        if (latency.Count == 0)
+        {
+            return;
+        }
+
+        ReadOnlySpan<long> counts = latency.Counts;
+        long cumulative = 0;
+        int next = 0;
+        for (int b = 0; b < t.BucketCuts.Length; b++)
+        {
+            for (; next <= t.BucketCuts[b]; next++)
+            {
+                cumulative += counts[next];
+            }
+
+            list.Add(new(cumulative, t.Buckets[b]));
+        }
+
+        list.Add(new(latency.Count, t.Buckets[^1]));
+    });
+
+    private List<Measurement<long>> ObserveConfusion() => Observe<long>(static (s, t, list) =>
+    {
+        if (s.Classification is not { HasMatrix: true } matrix)
+        {
+            return;
+        }
+
+        int k = matrix.Labels.Count;
+        for (int a = 0; a < k; a++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                list.Add(new(matrix.GetCount(a, p), t.Cells![(a * k) + p]));
+            }
+        }
+    });
+
+    private List<Measurement<long>> ObserveClasses(Func<ClassMetrics, long> select) => Observe<long>((s, t, list) =>
+    {
+        if (s.Classification is not { } quality)
+        {
+            return;
+        }
+
+        for (int i = 0; i < quality.Classes.Count; i++)
+        {
+            list.Add(new(select(quality.Classes[i]), t.Classes![i]));
+        }
+    });
+
+    private List<Measurement<double>> ObserveQuality(Func<ClassificationSnapshot, double> select) => Observe<double>((s, t, list) =>
+    {
+        // Note: an empty window has no accuracy; reporting 0 would look like a broken model.
+        if (s.RecentClassification is { Total: > 0 } quality)
+        {
+            list.Add(new(select(quality), t.Model));
+        }
+    });
+
+    private List<Measurement<double>> ObserveClassQuality(Func<ClassMetrics, double> select) => Observe<double>((s, t, list) =>
+    {
+        if (s.RecentClassification is not { Total: > 0 } quality)
+        {
+            return;
+        }
+
+        for (int i = 0; i < quality.Classes.Count; i++)
+        {
+            ClassMetrics c = quality.Classes[i];
+            if (c.Support > 0 || c.FalsePositives > 0)
+            {
+                list.Add(new(select(c), t.Classes![i]));
+            }
+        }
+    });
+
+    /// <summary>A monitor's attribute sets, built once so that collection does not rebuild them.</summary>
+    private sealed class MonitorTags
+    {
+        public MonitorTags(ModelMonitor monitor)
+        {
+            Model =
+            [
+                new(MetricNames.ModelName, monitor.ModelName),
+                new(MetricNames.ModelVersion, monitor.ModelVersion),
+            ];
+            Quantiles = Array.ConvertAll(MetricNames.PublishedQuantiles, q => With(Model, MetricNames.Quantile, q.ToString(CultureInfo.InvariantCulture)));
+
+            HistogramLayout layout = monitor.Succeeded.Layout;
+            double[] bounds = monitor.BucketBoundaries;
+            BucketCuts = new int[bounds.Length];
+            Buckets = new KeyValuePair<string, object?>[bounds.Length + 1][];
+            for (int b = 0; b < bounds.Length; b++)
+            {
+                // A boundary counts every value in the HDR bucket it falls in: exact to the histogram's precision.
+                double ticks = bounds[b] * Stopwatch.Frequency;
+                BucketCuts[b] = ticks >= layout.Highest ? layout.BucketCount - 1 : layout.IndexOf((long)ticks);
+                Buckets[b] = With(Model, MetricNames.LessOrEqual, bounds[b].ToString(CultureInfo.InvariantCulture));
+            }
+
+            Buckets[^1] = With(Model, MetricNames.LessOrEqual, "+Inf");
+
+            IReadOnlyList<string> labels = monitor.ClassLabels;
+            if (labels.Count > 0)
+            {
+                Classes = new KeyValuePair<string, object?>[labels.Count][];
+                for (int i = 0; i < labels.Count; i++)
+                {
+                    Classes[i] = With(Model, MetricNames.Class, labels[i]);
+                }
+
+                if (monitor.Confusion is { IsFullMatrix: true })
+                {
+                    Cells = new KeyValuePair<string, object?>[labels.Count * labels.Count][];
+                    for (int a = 0; a < labels.Count; a++)
+                    {
+                        for (int p = 0; p < labels.Count; p++)
+                        {
+                            Cells[(a * labels.Count) + p] = With(Model, MetricNames.ActualClass, labels[a], MetricNames.PredictedClass, labels[p]);
+                        }
+                    }
+                }
+            }
+        }
+
+        public KeyValuePair<string, object?>[] Model { get; }
+
+        public KeyValuePair<string, object?>[][] Quantiles { get; }
+
+        public int[] BucketCuts { get; }
+
+        public KeyValuePair<string, object?>[][] Buckets { get; }
+
+        public KeyValuePair<string, object?>[][]? Classes { get; }
+
+        public KeyValuePair<string, object?>[][]? Cells { get; }
+    }
+}

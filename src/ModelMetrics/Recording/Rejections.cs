@@ -1,0 +1,69 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System.Collections.Generic;
+using System.Threading;
+
+namespace ModelMetrics.Recording;
+
+/// <summary>Why a recorded value was rejected or corrected. Published as the <c>reason</c> attribute.</summary>
+internal enum RejectionReason
+{
+    /// <summary>A duration was NaN; the call was not recorded.</summary>
+    NanDuration,
+
+    /// <summary>A duration was negative (a clock went backwards); recorded as zero.</summary>
+    NegativeDuration,
+
+    /// <summary>A duration exceeded the histogram's highest value; recorded as the highest value.</summary>
+    OverRangeDuration,
+
+    /// <summary>An integer or enum label was outside the declared label set; the pair was not recorded.</summary>
+    LabelOutOfRange,
+
+    /// <summary>A string label was not in the declared label set; the pair was not recorded.</summary>
+    UnknownLabel,
+
+    /// <summary>Ground truth was recorded for a model without declared class labels; not recorded.</summary>
+    NoLabelsDeclared,
+
+    /// <summary>A batch call had no items; the model was called but nothing was recorded.</summary>
+    EmptyBatch,
+
+    /// <summary>A batch item count was negative; the call was recorded with one item.</summary>
+    InvalidItemCount,
+}
+
+/// <summary>Counts rejections by reason. Rare path: plain interlocked counters, no striping.</summary>
+internal sealed class Rejections
+{
+    private static readonly string[] Names =
+    [
+        "nan_duration",
+        "negative_duration",
+        "over_range_duration",
+        "label_out_of_range",
+        "unknown_label",
+        "no_labels_declared",
+        "empty_batch",
+        "invalid_item_count",
+    ];
+
+    private readonly long[] _counts = new long[Names.Length];
+
+    public void Count(RejectionReason reason) => Interlocked.Increment(ref _counts[(int)reason]);
+
+    public long this[RejectionReason reason] => Volatile.Read(ref _counts[(int)reason]);
+
+    /// <summary>Returns (reason, count) for every reason counted at least once.</summary>
+    public IEnumerable<KeyValuePair<string, long>> NonZero()
+    {
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            long count = Volatile.Read(ref _counts[i]);
+            if (count != 0)
+            {
+                yield return new KeyValuePair<string, long>(Names[i], count);
+            }
+        }
+    }
+}
