@@ -75,6 +75,10 @@ public sealed class ModelMonitorOptions
     /// </value>
     public IReadOnlyList<double> BucketBoundaries { get; set; } = DefaultBucketBoundaries;
 
+    /// <summary>Gets the default <see cref="BucketBoundaries"/>, in seconds: 100 µs to 60 s, about 2.5× apart.</summary>
+    public static IReadOnlyList<double> DefaultBucketBoundaries { get; } =
+        Array.AsReadOnly(new double[] { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 });
+
     /// <summary>
     /// Gets or sets the largest number of classes for which the full actual × predicted confusion matrix is
     /// kept and published. Above it only per-class true positives, false positives and false negatives are.
@@ -104,7 +108,4 @@ public sealed class ModelMonitorOptions
     /// <summary>Gets or sets the clock that drives the recent window (tests use a fake one).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
-    internal static double[] DefaultBucketBoundaries =>
-        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 }
