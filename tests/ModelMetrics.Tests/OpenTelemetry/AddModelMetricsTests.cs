@@ -1,0 +1,122 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NUnit.Framework;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace ModelMetrics.Tests.OpenTelemetry;
+
+public class AddModelMetricsTests
+{
+    [Test]
+    public void AddModelMetrics_InMemoryExporter_ReceivesDocumentedInstruments()
+    {
+        var exported = new List<MetricSnapshot>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder()
+            .AddModelMetrics()
+            .AddInMemoryExporter(exported)
+            .Build();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "otel-model", ModelVersion = "3", ClassLabels = ["legit", "fraud"], EnableNativeHistogram = true });
+        using var predictor = Predictor.Create<double, bool>(score => score > 0.5 ? true : throw new ArgumentOutOfRangeException(nameof(score))).AsBuilder().UseMetrics(monitor).Build();
+
+        for (int i = 0; i < 4; i++)
+        {
+            bool predicted = predictor.Predict(0.9);
+            monitor.RecordGroundTruth(predicted, actual: i != 0);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => predictor.Predict(0.1));
+
+        provider.ForceFlush();
+
+        Dictionary<string, MetricSnapshot> byName = exported.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last());
+        Assert.Multiple(() =>
+        {
+            Assert.That(byName.Keys, Is.SupersetOf(new[]
+            {
+                "model.inference.calls", "model.inference.items", "model.inference.active_calls",
+                "model.inference.duration.quantile", "model.inference.duration.bucket", "model.inference.duration.sum",
+                "model.inference.duration.count", "model.inference.duration", "model.classification.confusion",
+                "model.classification.true_positives", "model.classification.false_positives", "model.classification.false_negatives",
+                "model.classification.accuracy", "model.classification.precision", "model.classification.recall", "model.classification.f1",
+                "model.classification.macro_precision", "model.classification.macro_recall", "model.classification.macro_f1",
+            }));
+
+            MetricSnapshot calls = byName["model.inference.calls"];
+            Assert.That(calls.Unit, Is.EqualTo("{call}"));
+            Assert.That(calls.MetricType, Is.EqualTo(MetricType.LongSum));
+            Assert.That(Points(calls, "otel-model").Single(p => Tag(p, "error.type") is null).GetSumLong(), Is.EqualTo(4));
+            Assert.That(Points(calls, "otel-model").Single(p => Tag(p, "error.type") is "System.ArgumentOutOfRangeException").GetSumLong(), Is.EqualTo(1));
+            Assert.That(Points(calls, "otel-model").All(p => Tag(p, "model.version") is "3"), Is.True);
+
+            MetricSnapshot accuracy = byName["model.classification.accuracy"];
+            Assert.That(accuracy.MetricType, Is.EqualTo(MetricType.DoubleGauge));
+            Assert.That(Points(accuracy, "otel-model").Single().GetGaugeLastValueDouble(), Is.EqualTo(0.75));
+
+            MetricSnapshot truePositives = byName["model.classification.true_positives"];
+            Assert.That(Points(truePositives, "otel-model").Single(p => Tag(p, "model.class") is "fraud").GetSumLong(), Is.EqualTo(3));
+            Assert.That(Points(byName["model.classification.false_positives"], "otel-model").Single(p => Tag(p, "model.class") is "fraud").GetSumLong(), Is.EqualTo(1));
+
+            MetricSnapshot count = byName["model.inference.duration.count"];
+            Assert.That(Points(count, "otel-model").Single().GetSumLong(), Is.EqualTo(5));
+            MetricSnapshot bucket = byName["model.inference.duration.bucket"];
+            Assert.That(Points(bucket, "otel-model").Single(p => Tag(p, "le") is "+Inf").GetSumLong(), Is.EqualTo(5));
+
+            // The optional native histogram gets the same boundaries as the published le counters.
+            MetricSnapshot native = byName["model.inference.duration"];
+            Assert.That(native.MetricType, Is.EqualTo(MetricType.Histogram));
+            Assert.That(native.Unit, Is.EqualTo("s"));
+            var bounds = new List<double>();
+            foreach (HistogramBucket b in Points(native, "otel-model").First(p => Tag(p, "error.type") is null).GetHistogramBuckets())
+            {
+                bounds.Add(b.ExplicitBound);
+            }
+
+            Assert.That(bounds.Take(bounds.Count - 1), Is.EqualTo(ModelMonitorOptions.DefaultBucketBoundaries));
+            Assert.That(Points(native, "otel-model").Sum(p => p.GetHistogramCount()), Is.EqualTo(5));
+        });
+    }
+
+    [Test]
+    public void AddModelMetrics_CustomMeterName_ExportsOnlyThatMeter()
+    {
+        var exported = new List<MetricSnapshot>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder()
+            .AddModelMetrics("Custom.ModelMetrics")
+            .AddInMemoryExporter(exported)
+            .Build();
+        using var custom = new ModelMonitor(new ModelMonitorOptions { ModelName = "custom-meter", MeterName = "Custom.ModelMetrics" });
+        using var other = new ModelMonitor(new ModelMonitorOptions { ModelName = "default-meter" });
+        custom.RecordCall(0.01);
+        other.RecordCall(0.01);
+
+        provider.ForceFlush();
+
+        MetricSnapshot calls = exported.Last(m => m.Name == "model.inference.calls");
+        Assert.That(Points(calls, "custom-meter"), Has.Count.EqualTo(1));
+        Assert.That(Points(calls, "default-meter"), Is.Empty);
+    }
+
+    [Test]
+    public void AddModelMetrics_NullBuilder_Throws() =>
+        Assert.Throws<ArgumentNullException>(() => ModelMetricsMeterProviderBuilderExtensions.AddModelMetrics(null!));
+
+    private static List<MetricPoint> Points(MetricSnapshot metric, string model) =>
+        metric.MetricPoints.Where(p => Tag(p, "model.name") as string == model).ToList();
+
+    private static object? Tag(MetricPoint point, string key)
+    {
+        foreach (KeyValuePair<string, object?> tag in point.Tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value;
+            }
+        }
+
+        return null;
+    }
+}
