@@ -555,7 +555,16 @@ public sealed class ModelMonitor : IDisposable
             tags.Add(MetricNames.ErrorType, errorType);
         }
 
-        _nativeHistogram.Record(Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
+        try
+        {
+            _nativeHistogram.Record(Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
+        }
+#pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the predict path.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            _rejections.Count(RejectionReason.ListenerFault);
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -31,6 +31,9 @@ internal enum RejectionReason
 
     /// <summary>A batch item count was negative; the call was recorded with one item.</summary>
     InvalidItemCount,
+
+    /// <summary>A listener of the native histogram threw while a call was recorded; the exception was swallowed.</summary>
+    ListenerFault,
 }
 
 /// <summary>Counts rejections by reason. Rare path: plain interlocked counters, no striping.</summary>
@@ -46,6 +49,7 @@ internal sealed class Rejections
         "no_labels_declared",
         "empty_batch",
         "invalid_item_count",
+        "listener_fault",
     ];
 
     private readonly long[] _counts = new long[Names.Length];

@@ -263,6 +263,33 @@ public class MeterPublishingTests
     }
 
     [Test]
+    public void NativeHistogram_ListenerThrows_PredictStillReturnsAndFaultIsCounted()
+    {
+        string meter = MeterNameFor();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == meter && instrument.Name == "model.inference.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, t, s) => throw new InvalidOperationException("broken exporter"));
+        listener.Start();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "faulty-listener", MeterName = meter, EnableNativeHistogram = true });
+        using var predictor = Predictor.Create<int, int>(x => x + 1).AsBuilder().UseMetrics(monitor).Build();
+
+        Assert.That(predictor.Predict(1), Is.EqualTo(2));
+        Assert.That(predictor.Predict(2), Is.EqualTo(3));
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.That(snapshot.Succeeded, Is.EqualTo(2));
+        Assert.That(snapshot.Rejected["listener_fault"], Is.EqualTo(2));
+    }
+
+    [Test]
     public void Monitors_ShareOneMeter_DisposeStopsPublishing()
     {
         string meter = MeterNameFor();
