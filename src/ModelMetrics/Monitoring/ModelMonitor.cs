@@ -8,6 +8,7 @@ using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using ModelMetrics.Diagnostics;
 using ModelMetrics.Recording;
 
 namespace ModelMetrics;
@@ -41,8 +42,8 @@ public sealed class ModelMonitor : IDisposable
     private readonly ShardedHistogram _succeeded;
     private readonly ShardedHistogram _failed;
     private readonly ShardedHistogram _timeToFirstChunk;
-    private readonly OutcomeTable _outcomes = new();
-    private readonly Rejections _rejections = new();
+    private readonly OutcomeTable _outcomes;
+    private readonly Rejections _rejections;
     private readonly ConfusionCounts? _confusion;
     private readonly FrozenDictionary<string, int> _labelIndex;
     private readonly string[] _labels;
@@ -62,6 +63,8 @@ public sealed class ModelMonitor : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ModelName = ValidateName(options.ModelName, required: true, nameof(options.ModelName))!;
         ModelVersion = ValidateName(options.ModelVersion, required: false, nameof(options.ModelVersion));
+        _rejections = new Rejections(ModelName);
+        _outcomes = new OutcomeTable(ModelName);
         _labels = ValidateLabels(options.ClassLabels);
         _labelIndex = CreateLabelIndex(_labels);
         ValidateTimings(options);
@@ -560,10 +563,11 @@ public sealed class ModelMonitor : IDisposable
             _nativeHistogram.Record(Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
         }
 #pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the predict path.
-        catch (Exception)
+        catch (Exception exception)
 #pragma warning restore CA1031
         {
             _rejections.Count(RejectionReason.ListenerFault);
+            ModelMetricsEventSource.Log.Swallowed(ModelName, "a listener of " + MetricNames.Duration, exception);
         }
     }
 

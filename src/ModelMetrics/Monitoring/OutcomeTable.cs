@@ -4,6 +4,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
+using ModelMetrics.Diagnostics;
 
 namespace ModelMetrics;
 
@@ -30,10 +31,12 @@ internal sealed class OutcomeTable
     private readonly long[] _counts = new long[FirstType + MaxErrorTypes];
     private readonly string[] _names = new string[FirstType + MaxErrorTypes];
     private readonly ConcurrentDictionary<Type, int> _typeIndex = new();
+    private readonly string _modelName;
     private int _typeCount;
 
-    public OutcomeTable()
+    public OutcomeTable(string modelName = "")
     {
+        _modelName = modelName;
         _names[Cancelled] = CancelledType;
         _names[Timeout] = TimeoutType;
         _names[Other] = OtherType;
@@ -97,6 +100,7 @@ internal sealed class OutcomeTable
             if (_typeCount == MaxErrorTypes)
             {
                 // Not cached: the table stays bounded however many types a model throws.
+                ModelMetricsEventSource.Log.Overflowed(_modelName, MetricNames.ErrorType);
                 return Other;
             }
 

@@ -2,6 +2,7 @@
 
 using System.Collections.Generic;
 using System.Threading;
+using ModelMetrics.Diagnostics;
 
 namespace ModelMetrics.Recording;
 
@@ -36,7 +37,10 @@ internal enum RejectionReason
     ListenerFault,
 }
 
-/// <summary>Counts rejections by reason. Rare path: plain interlocked counters, no striping.</summary>
+/// <summary>
+/// Counts rejections by reason and reports them through <see cref="ModelMetricsEventSource"/>.
+/// Rare path: plain interlocked counters, no striping.
+/// </summary>
 internal sealed class Rejections
 {
     private static readonly string[] Names =
@@ -53,8 +57,15 @@ internal sealed class Rejections
     ];
 
     private readonly long[] _counts = new long[Names.Length];
+    private readonly string _modelName;
 
-    public void Count(RejectionReason reason) => Interlocked.Increment(ref _counts[(int)reason]);
+    public Rejections(string modelName = "") => _modelName = modelName;
+
+    public void Count(RejectionReason reason)
+    {
+        Interlocked.Increment(ref _counts[(int)reason]);
+        ModelMetricsEventSource.Log.Rejected(_modelName, Names[(int)reason]);
+    }
 
     public long this[RejectionReason reason] => Volatile.Read(ref _counts[(int)reason]);
 

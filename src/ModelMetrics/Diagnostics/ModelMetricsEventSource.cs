@@ -1,0 +1,99 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics.Tracing;
+using System.Threading;
+
+namespace ModelMetrics.Diagnostics;
+
+/// <summary>
+/// The library's own diagnostics, as an <see cref="EventSource"/> named <c>ModelMetrics</c>: rejected values,
+/// attribute overflows and swallowed faults. Watch it with <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an
+/// in-process <see cref="EventListener"/>.
+/// </summary>
+/// <remarks>
+/// Each event kind is rate-limited to <see cref="EventsPerSecond"/> events a second, so a flood of bad
+/// input cannot flood a trace; every event says how many of its kind were suppressed before it. Counts
+/// are never limited: they are published as <c>model.metrics.rejected</c> whatever the event rate.
+/// </remarks>
+[EventSource(Name = "ModelMetrics")]
+internal sealed class ModelMetricsEventSource : EventSource
+{
+    public const int EventsPerSecond = 10;
+
+    public static readonly ModelMetricsEventSource Log = new();
+
+    private readonly RateLimit _rejected = new();
+    private readonly RateLimit _overflow = new();
+    private readonly RateLimit _faults = new();
+
+    private ModelMetricsEventSource()
+    {
+    }
+
+    [NonEvent]
+    public void Rejected(string modelName, string reason)
+    {
+        if (IsEnabled(EventLevel.Warning, EventKeywords.All) && _rejected.TryEnter(out long suppressed))
+        {
+            ValueRejected(modelName, reason, suppressed);
+        }
+    }
+
+    [NonEvent]
+    public void Overflowed(string modelName, string attribute)
+    {
+        if (IsEnabled(EventLevel.Warning, EventKeywords.All) && _overflow.TryEnter(out long suppressed))
+        {
+            AttributeOverflowed(modelName, attribute, suppressed);
+        }
+    }
+
+    [NonEvent]
+    public void Swallowed(string modelName, string source, Exception exception)
+    {
+        if (IsEnabled(EventLevel.Error, EventKeywords.All) && _faults.TryEnter(out long suppressed))
+        {
+            FaultSwallowed(modelName, source, exception.GetType().FullName ?? exception.GetType().Name, exception.Message, suppressed);
+        }
+    }
+
+    [Event(1, Level = EventLevel.Warning, Message = "Model {0}: a value was rejected or corrected ({1}); {2} such events suppressed before this one.")]
+    private void ValueRejected(string modelName, string reason, long suppressedBefore) => WriteEvent(1, modelName, reason, suppressedBefore);
+
+    [Event(2, Level = EventLevel.Warning, Message = "Model {0}: attribute {1} reached its cap; further values go to the overflow value; {2} such events suppressed before this one.")]
+    private void AttributeOverflowed(string modelName, string attribute, long suppressedBefore) => WriteEvent(2, modelName, attribute, suppressedBefore);
+
+    [Event(3, Level = EventLevel.Error, Message = "Model {0}: a fault in {1} was swallowed: {2}: {3}; {4} such events suppressed before this one.")]
+    private void FaultSwallowed(string modelName, string source, string exceptionType, string message, long suppressedBefore) =>
+        WriteEvent(3, modelName, source, exceptionType, message, suppressedBefore);
+
+    /// <summary>Lets <see cref="EventsPerSecond"/> events a second through, lock-free, and counts the rest.</summary>
+    private sealed class RateLimit
+    {
+        private long _windowStart = Environment.TickCount64;
+        private int _inWindow;
+        private long _suppressed;
+
+        public bool TryEnter(out long suppressedBefore)
+        {
+            long now = Environment.TickCount64;
+            long start = Volatile.Read(ref _windowStart);
+            if (now - start >= 1000 && Interlocked.CompareExchange(ref _windowStart, now, start) == start)
+            {
+                // Only the thread that moved the window resets it; the others see the new window next time.
+                Volatile.Write(ref _inWindow, 0);
+            }
+
+            if (Interlocked.Increment(ref _inWindow) <= EventsPerSecond)
+            {
+                suppressedBefore = Interlocked.Exchange(ref _suppressed, 0);
+                return true;
+            }
+
+            Interlocked.Increment(ref _suppressed);
+            suppressedBefore = 0;
+            return false;
+        }
+    }
+}
