@@ -44,9 +44,13 @@ public sealed class ClassificationSnapshot
         }
         else
         {
-            Array.Copy(cells, 0, truePositives, 0, k);
-            Array.Copy(cells, k, actualCounts, 0, k);
-            Array.Copy(cells, 2 * k, predictedCounts, 0, k);
+            // Compact cells: true positives, false positives, false negatives per class.
+            for (int i = 0; i < k; i++)
+            {
+                truePositives[i] = cells[i];
+                predictedCounts[i] = cells[i] + cells[k + i];
+                actualCounts[i] = cells[i] + cells[(2 * k) + i];
+            }
         }
 
         long total = 0;

@@ -41,7 +41,8 @@ internal sealed class EnumLabelMap
             max = Math.Max(max, value);
         }
 
-        if (max - min < MaxDenseRange)
+        // Note: unchecked and unsigned, the span of an enum over the whole Int64 range overflows a long.
+        if (unchecked((ulong)(max - min)) < MaxDenseRange)
         {
             _minValue = min;
             _dense = new int[max - min + 1];

@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -51,6 +52,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly MeterPublisher _publisher;
     private readonly Histogram<double>? _nativeHistogram;
     private EnumLabelMap? _enumMap;
+    private ConcurrentDictionary<Type, EnumLabelMap>? _enumMaps;
     private int _changed;
     private int _disposed;
 
@@ -183,7 +185,7 @@ public sealed class ModelMonitor : IDisposable
 
         // Note: clamp in double space first, a cast of an out-of-range double to long is undefined.
         double ticks = durationSeconds * Stopwatch.Frequency;
-        long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)ticks;
+        long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)Math.Round(ticks);
 
         // Counted as started too, so that the in-flight gauge (started - ended) stays exact.
         _calls.Increment(StartedCell);
@@ -578,7 +580,8 @@ public sealed class ModelMonitor : IDisposable
     private EnumLabelMap CreateEnumMap<TLabel>()
         where TLabel : struct, Enum
     {
-        var map = EnumLabelMap.Create<TLabel>(_labelIndex);
+        // The last enum type used is the fast path; others are built once each and kept here.
+        EnumLabelMap map = LazyInitializer.EnsureInitialized(ref _enumMaps).GetOrAdd(typeof(TLabel), static (_, labels) => EnumLabelMap.Create<TLabel>(labels), _labelIndex);
         _enumMap = map;
         return map;
     }

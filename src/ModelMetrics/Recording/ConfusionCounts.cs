@@ -11,8 +11,8 @@ namespace ModelMetrics.Recording;
 /// <remarks>
 /// While K is at most the full-matrix limit every (actual, predicted) cell is kept: one interlocked
 /// increment per pair. Above it only what per-class precision and recall need is kept: per class the
-/// true positives, the actual count and the predicted count (3K cells instead of K², three increments
-/// per pair), so a 1000-class model costs 24 KB per stripe, not 8 MB.
+/// true positives, false positives and false negatives (3K cells instead of K²; one increment for a
+/// right pair, two for a wrong one), so a 1000-class model costs 24 KB per stripe, not 8 MB.
 /// </remarks>
 internal sealed class ConfusionCounts
 {
@@ -45,13 +45,16 @@ internal sealed class ConfusionCounts
                 return;
             }
 
-            // Note: written in the reverse of the order readers read (true positives first), so a reader that
-            // sees a true positive also sees its actual and predicted counts: FP and FN never go negative.
-            Interlocked.Increment(ref stripe[Shards.Padding + (2 * ClassCount) + predicted]);
-            Interlocked.Increment(ref stripe[Shards.Padding + ClassCount + actual]);
+            // Note: each cell is a count of its own (TP, FP, FN), never a difference of two cells, so a
+            // reader that catches a pair half-recorded sees too few, never a false positive or negative.
             if (actual == predicted)
             {
                 Interlocked.Increment(ref stripe[Shards.Padding + actual]);
+            }
+            else
+            {
+                Interlocked.Increment(ref stripe[Shards.Padding + ClassCount + predicted]);
+                Interlocked.Increment(ref stripe[Shards.Padding + (2 * ClassCount) + actual]);
             }
         }
     }

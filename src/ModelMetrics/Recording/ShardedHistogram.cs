@@ -17,8 +17,8 @@ namespace ModelMetrics.Recording;
 /// </para>
 /// <para>
 /// The count is not stored: it is the sum of the buckets a reader copied, so every snapshot's count
-/// equals the sum of its buckets by construction. The sum is read after the buckets and may include a
-/// few values recorded while the buckets were being read.
+/// equals the sum of its buckets by construction. The sum is written before the bucket and read after
+/// the buckets, so it includes every value the counts include and possibly a few recorded meanwhile.
 /// </para>
 /// </remarks>
 internal sealed class ShardedHistogram
@@ -51,8 +51,10 @@ internal sealed class ShardedHistogram
         long[] stripe = _cells.CurrentStripe();
         unchecked
         {
-            Interlocked.Increment(ref stripe[Shards.Padding + FirstBucketCell + Layout.IndexOf(value)]);
+            // Note: sum before bucket, the reverse of the reader's order (buckets, then sum), so that a
+            // reader's sum always includes every value its counts include.
             Interlocked.Add(ref stripe[Shards.Padding + SumCell], value);
+            Interlocked.Increment(ref stripe[Shards.Padding + FirstBucketCell + Layout.IndexOf(value)]);
         }
     }
 

@@ -1,0 +1,369 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using ModelMetrics.Recording;
+using NUnit.Framework;
+
+namespace ModelMetrics.Tests.Recording;
+
+/// <summary>
+/// Writers on several threads record into the striped core while a reader merges it; nothing may be lost
+/// and no merged reading may be inconsistent or run backwards.
+/// </summary>
+public class ConcurrencyTests
+{
+    private const int PerThread = 1_000_000;
+    private const int MaxSnapshots = 5_000;
+    private const int FullClasses = 3;
+    private const int CompactClasses = 40;
+
+    private static readonly string[] CompactLabels = Enumerable.Range(0, CompactClasses).Select(i => $"c{i}").ToArray();
+
+    [Test]
+    public void Record_TwoWritersWithConcurrentReader_TotalsAreExactAndSnapshotsConsistent() =>
+        RunWritersAndReader(2);
+
+    [Test]
+    public void Record_ProcessorCountWritersWithConcurrentReader_TotalsAreExactAndSnapshotsConsistent() =>
+        RunWritersAndReader(Environment.ProcessorCount);
+
+    [Test]
+    public void FullMatrix_ConcurrentCorrectPairs_SnapshotsNeverShowFalsePositivesOrNegatives()
+    {
+        string[] labels = Enumerable.Range(0, 8).Select(i => $"c{i}").ToArray();
+        var confusion = new ConfusionCounts(labels.Length, fullMatrix: true);
+        (List<string> problems, int snapshots) = RunCorrectPairs(confusion, labels);
+
+        Assert.That(snapshots, Is.Positive);
+        Assert.That(problems, Is.Empty);
+    }
+
+    [Test]
+    public void CompactCounts_ConcurrentCorrectPairs_SnapshotsNeverShowFalsePositivesOrNegatives()
+    {
+        // Only correct pairs (actual == predicted) are recorded, so every FP and FN is 0 at all times. The
+        // compact layout increments predicted[c], actual[c] and TP[c] separately and the reader derives
+        // FP = predicted - TP and FN = actual - TP: a reader that reads TP[c] before and predicted[c] after
+        // a record of class c reports FP = 1 (and FN = 1 when it also read actual[c] after the record), and the next
+        // reading 0 again: the published FP and FN counters decrease.
+        string[] labels = Enumerable.Range(0, 40).Select(i => $"c{i}").ToArray();
+        var confusion = new ConfusionCounts(labels.Length, fullMatrix: false);
+        (List<string> problems, int snapshots) = RunCorrectPairs(confusion, labels);
+
+        Assert.That(snapshots, Is.Positive);
+        Assert.That(problems, Is.Empty);
+    }
+
+    [Test]
+    public void ShardedHistogram_ConcurrentReader_SumIncludesEveryValueItsCountsInclude()
+    {
+        // The remarks promise: "the sum then never misses a value that the counts include". One writer records
+        // the constant X, so a reading of count c must have sum >= c * X. Spinning threads make the writer
+        // get preempted at arbitrary points, including between its bucket increment and its sum add.
+        const long X = 1_000_000;
+        var layout = new HistogramLayout(1000, 2000 * X, 1);
+        var histogram = new ShardedHistogram(layout, new Rejections());
+        int stop = 0;
+        var threads = new List<Thread>();
+        for (int i = 0; i < 2; i++)
+        {
+            threads.Add(new Thread(() =>
+            {
+                while (Volatile.Read(ref stop) == 0)
+                {
+                    Thread.SpinWait(100);
+                }
+            }) { IsBackground = true });
+        }
+
+        threads.Add(new Thread(() =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                histogram.Record(X);
+            }
+        }) { IsBackground = true });
+
+        string? violation = null;
+        threads.ForEach(t => t.Start());
+        try
+        {
+            var counts = new long[layout.BucketCount];
+            for (int n = 0; n < 200_000 && violation is null; n++)
+            {
+                Array.Clear(counts);
+                long sum = histogram.AddTo(counts);
+                long count = counts.Sum();
+                if (sum < count * X)
+                {
+                    violation = $"reading {n}: count {count} but sum {sum} < {count * X}";
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, 1);
+            threads.ForEach(t => t.Join());
+        }
+
+        Assert.That(violation, Is.Null);
+    }
+
+    private static void RunWritersAndReader(int threadCount)
+    {
+        var layout = new HistogramLayout(1000, 3_600_000_000_000, 2);
+        var rejections = new Rejections();
+        var histogram = new ShardedHistogram(layout, rejections);
+        var full = new ConfusionCounts(FullClasses, fullMatrix: true);
+        var compact = new ConfusionCounts(CompactClasses, fullMatrix: false);
+
+        var expectedCounts = new long[threadCount][];
+        var expectedSums = new long[threadCount];
+        var expectedFull = new long[threadCount][];
+        var expectedCompact = new long[threadCount][];
+        var errors = new List<Exception>();
+        var problems = new List<string>();
+        int writersLeft = threadCount;
+        int snapshots = 0;
+        using var barrier = new Barrier(threadCount + 1);
+
+        var writers = new Thread[threadCount];
+        for (int t = 0; t < threadCount; t++)
+        {
+            int id = t;
+            writers[t] = new Thread(() =>
+            {
+                try
+                {
+                    var counts = new long[layout.BucketCount];
+                    var fullCells = new long[full.CellCount];
+                    var compactTp = new long[CompactClasses];
+                    var compactFp = new long[CompactClasses];
+                    var compactFn = new long[CompactClasses];
+                    long sum = 0;
+                    barrier.SignalAndWait();
+                    for (int i = 0; i < PerThread; i++)
+                    {
+                        // A spread of values from 1 µs to about 2.1 s, different per thread.
+                        long value = 1000 + (((i * 2_654_435_761L) + (id * 40_503L)) & ((1L << 31) - 1));
+                        histogram.Record(value);
+                        counts[layout.IndexOf(value)]++;
+                        sum += value;
+
+                        int actual = i % FullClasses, predicted = ((i / FullClasses) + id) % FullClasses;
+                        full.Record(actual, predicted);
+                        fullCells[(actual * FullClasses) + predicted]++;
+
+                        int compactActual = ((i * 7) + id) % CompactClasses, compactPredicted = i % CompactClasses;
+                        compact.Record(compactActual, compactPredicted);
+                        if (compactActual == compactPredicted)
+                        {
+                            compactTp[compactActual]++;
+                        }
+                        else
+                        {
+                            compactFp[compactPredicted]++;
+                            compactFn[compactActual]++;
+                        }
+                    }
+
+                    expectedCounts[id] = counts;
+                    expectedSums[id] = sum;
+                    expectedFull[id] = fullCells;
+                    expectedCompact[id] = [.. compactTp, .. compactFp, .. compactFn];
+                }
+                catch (Exception e)
+                {
+                    lock (errors)
+                    {
+                        errors.Add(e);
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref writersLeft);
+                }
+            });
+            writers[t].Start();
+        }
+
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                long[] previousCounts = new long[layout.BucketCount];
+                long[] previousFull = new long[full.CellCount];
+                long[] previousCompact = new long[compact.CellCount];
+                long previousCount = 0, previousSum = 0;
+                barrier.SignalAndWait();
+                while (Volatile.Read(ref writersLeft) > 0 && snapshots < MaxSnapshots && problems.Count < 10)
+                {
+                    var counts = new long[layout.BucketCount];
+                    long sum = histogram.AddTo(counts);
+                    var snapshot = new LatencySnapshot(layout, counts, sum);
+                    var fullCells = new long[full.CellCount];
+                    full.AddTo(fullCells);
+                    var compactCells = new long[compact.CellCount];
+                    compact.AddTo(compactCells);
+                    snapshots++;
+
+                    if (snapshot.Count != counts.Sum())
+                    {
+                        problems.Add($"snapshot {snapshots}: Count {snapshot.Count} != sum of buckets {counts.Sum()}");
+                    }
+
+                    if (snapshot.Count < previousCount || sum < previousSum)
+                    {
+                        problems.Add($"snapshot {snapshots}: count {snapshot.Count} / sum {sum} after {previousCount} / {previousSum}");
+                    }
+
+                    AddDecreases(problems, "bucket", snapshots, previousCounts, counts);
+                    AddDecreases(problems, "full cell", snapshots, previousFull, fullCells);
+                    AddDecreases(problems, "compact cell", snapshots, previousCompact, compactCells);
+                    foreach (ClassMetrics metrics in new ClassificationSnapshot(CompactLabels, compactCells, fullMatrix: false).Classes)
+                    {
+                        // Documented: a reader that sees a true positive also sees its actual and predicted counts.
+                        if (metrics.FalsePositives < 0 || metrics.FalseNegatives < 0)
+                        {
+                            problems.Add($"snapshot {snapshots}: {metrics}");
+                        }
+                    }
+
+                    previousCounts = counts;
+                    previousFull = fullCells;
+                    previousCompact = compactCells;
+                    previousCount = snapshot.Count;
+                    previousSum = sum;
+                }
+            }
+            catch (Exception e)
+            {
+                lock (errors)
+                {
+                    errors.Add(e);
+                }
+            }
+        });
+        reader.Start();
+
+        foreach (Thread writer in writers)
+        {
+            writer.Join();
+        }
+
+        reader.Join();
+        Assert.That(errors, Is.Empty);
+        Assert.That(problems, Is.Empty);
+        Assert.That(snapshots, Is.Positive);
+
+        var finalCounts = new long[layout.BucketCount];
+        long finalSum = histogram.AddTo(finalCounts);
+        var finalSnapshot = new LatencySnapshot(layout, finalCounts, finalSum);
+        var finalFull = new long[full.CellCount];
+        full.AddTo(finalFull);
+        var finalCompact = new long[compact.CellCount];
+        compact.AddTo(finalCompact);
+
+        Assert.That(finalSnapshot.Count, Is.EqualTo((long)threadCount * PerThread));
+        Assert.That(finalSum, Is.EqualTo(expectedSums.Sum()));
+        Assert.That(finalCounts, Is.EqualTo(SumColumns(expectedCounts, layout.BucketCount)));
+        Assert.That(finalFull, Is.EqualTo(SumColumns(expectedFull, full.CellCount)));
+        Assert.That(finalFull.Sum(), Is.EqualTo((long)threadCount * PerThread));
+        ClassificationSnapshot finalQuality = new(CompactLabels, finalCompact, fullMatrix: false);
+        long[] expectedPerClass = SumColumns(expectedCompact, 3 * CompactClasses);
+        for (int c = 0; c < CompactClasses; c++)
+        {
+            var expected = new ClassMetrics(CompactLabels[c], expectedPerClass[c], expectedPerClass[CompactClasses + c], expectedPerClass[(2 * CompactClasses) + c]);
+            Assert.That(finalQuality.Classes[c], Is.EqualTo(expected));
+        }
+
+        Assert.That(finalQuality.Total, Is.EqualTo((long)threadCount * PerThread));
+        Assert.That(rejections.NonZero(), Is.Empty);
+    }
+
+    private static (List<string> Problems, int Snapshots) RunCorrectPairs(ConfusionCounts confusion, string[] labels)
+    {
+        const int Writers = 2;
+        const int PairsPerWriter = 1_000_000;
+        var problems = new List<string>();
+        int writersLeft = Writers;
+        int snapshots = 0;
+        using var barrier = new Barrier(Writers + 1);
+        var threads = new List<Thread>();
+        for (int t = 0; t < Writers; t++)
+        {
+            int id = t;
+            threads.Add(new Thread(() =>
+            {
+                barrier.SignalAndWait();
+                // Each writer keeps recording its own class, so a reader always finds one mid-record.
+                int c = (id * 7) % labels.Length;
+                for (int i = 0; i < PairsPerWriter; i++)
+                {
+                    confusion.Record(c, c);
+                }
+
+                Interlocked.Decrement(ref writersLeft);
+            }));
+        }
+
+        threads.Add(new Thread(() =>
+        {
+            barrier.SignalAndWait();
+            while (Volatile.Read(ref writersLeft) > 0 && snapshots < 20_000 && problems.Count < 5)
+            {
+                var cells = new long[confusion.CellCount];
+                confusion.AddTo(cells);
+                var quality = new ClassificationSnapshot(labels, cells, confusion.IsFullMatrix);
+                snapshots++;
+                foreach (ClassMetrics metrics in quality.Classes)
+                {
+                    if (metrics.FalsePositives != 0 || metrics.FalseNegatives != 0)
+                    {
+                        problems.Add($"snapshot {snapshots}: {metrics}");
+                        break;
+                    }
+                }
+            }
+        }));
+
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        var final = new long[confusion.CellCount];
+        confusion.AddTo(final);
+        var finalQuality = new ClassificationSnapshot(labels, final, confusion.IsFullMatrix);
+        Assert.That(finalQuality.Total, Is.EqualTo(Writers * PairsPerWriter));
+        Assert.That(finalQuality.Accuracy, Is.EqualTo(1.0));
+        return (problems, snapshots);
+    }
+
+    private static void AddDecreases(List<string> problems, string what, int snapshot, long[] previous, long[] current)
+    {
+        for (int i = 0; i < current.Length; i++)
+        {
+            if (current[i] < previous[i])
+            {
+                problems.Add($"snapshot {snapshot}: {what} {i} went from {previous[i]} to {current[i]}");
+                return;
+            }
+        }
+    }
+
+    private static long[] SumColumns(long[][] rows, int length)
+    {
+        var total = new long[length];
+        foreach (long[] row in rows)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                total[i] += row[i];
+            }
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,112 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using ModelMetrics.Recording;
+using NUnit.Framework;
+
+namespace ModelMetrics.Tests.Recording;
+
+public class RollingWindowTests
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Walks one window through its documented rules with a 60 s window, so checkpoints are taken at
+    /// most every 15 s (window / 4), and the base is the oldest checkpoint not older than 60 s, falling
+    /// back to the newest when none is young enough. The cumulative array is [c, 2c] at each reading.
+    /// </summary>
+    [Test]
+    public void Update_FollowsTheCheckpointRules()
+    {
+        var window = new RollingWindow(2, Window, nowTicks: 0);
+
+        // (time s, cumulative c, expected window, why). Checkpoints after each step in brackets.
+        (double Seconds, long Cumulative, long Expected, string Why)[] steps =
+        [
+            (0, 1, 1, "base: creation (all zero); 0 - 0 < 15 s so no checkpoint [0:0]"),
+            (10, 3, 3, "base 0:0; 10 s after it, no checkpoint [0:0]"),
+            (20, 7, 7, "base 0:0; 20 >= 15 so checkpoint [0:0, 20:7]"),
+            (30, 15, 15, "base 0:0; 30 - 20 < 15 [0:0, 20:7]"),
+            (40, 31, 31, "base 0:0; checkpoint [0:0, 20:7, 40:31]"),
+            (60, 63, 63, "0:0 is exactly 60 s old: not older than the window, kept; checkpoint [0:0, 20:7, 40:31, 60:63]"),
+            (61, 64, 57, "0:0 is now older than 60 s: dropped, base 20:7 -> 64 - 7; 61 - 60 < 15"),
+            (80, 100, 93, "20:7 exactly 60 s old, kept -> 100 - 7; checkpoint [20:7, 40:31, 60:63, 80:100]"),
+            (95, 120, 89, "20:7 dropped, base 40:31 -> 120 - 31; 95 - 80 = 15 s exactly: checkpoint 95:120"),
+            (300, 130, 10, "every checkpoint older than 60 s; the newest (95:120) is kept as the fallback base -> 10; checkpoint 300:130"),
+            (301, 135, 5, "95:120 dropped (a younger one exists), base 300:130 -> 5"),
+            (302, 140, 10, "base 300:130; recycled checkpoint arrays hold no stale values"),
+        ];
+
+        var result = new long[2];
+        foreach ((double seconds, long cumulative, long expected, string why) in steps)
+        {
+            window.Update(Ticks(seconds), [cumulative, 2 * cumulative], result);
+            Assert.That(result, Is.EqualTo(new[] { expected, 2 * expected }), $"at {seconds} s: {why}");
+        }
+    }
+
+    [Test]
+    public void Update_RightAfterCreation_HoldsEverythingRecorded()
+    {
+        var window = new RollingWindow(3, Window, nowTicks: Ticks(1000));
+        var result = new long[3];
+
+        window.Update(Ticks(1000), [5, 0, 7], result);
+
+        Assert.That(result, Is.EqualTo(new long[] { 5, 0, 7 }));
+    }
+
+    [Test]
+    public void Update_ReadingsFurtherApartThanTheWindow_FallBackToSinceThePreviousReading()
+    {
+        // An exporter collecting every 5 minutes with a 1-minute window.
+        var window = new RollingWindow(1, Window, nowTicks: 0);
+        var result = new long[1];
+
+        window.Update(Ticks(300), [10], result);
+        Assert.That(result[0], Is.EqualTo(10));
+
+        window.Update(Ticks(600), [25], result);
+        Assert.That(result[0], Is.EqualTo(15));
+
+        window.Update(Ticks(900), [26], result);
+        Assert.That(result[0], Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Update_CumulativeBelowTheBase_ReportsZeroNotNegative()
+    {
+        var window = new RollingWindow(2, Window, nowTicks: 0);
+        var result = new long[2];
+        window.Update(Ticks(20), [10, 10], result); // checkpoint 20:[10, 10]
+        window.Update(Ticks(90), [12, 10], result); // 0:0 dropped, base 20:[10, 10]
+        Assert.That(result, Is.EqualTo(new long[] { 2, 0 }));
+
+        // A reading that saw less than an earlier checkpoint (a slower stripe) never goes negative.
+        window.Update(Ticks(100), [9, 11], result);
+        Assert.That(result, Is.EqualTo(new long[] { 0, 1 }));
+    }
+
+    [Test]
+    public void Update_ReadingsEverySecond_CheckpointOnlyEveryQuarterWindow()
+    {
+        // Readings every second with cumulative = seconds: checkpoints at 15, 30, 45 and 60 s only.
+        var window = new RollingWindow(1, Window, nowTicks: 0);
+        var result = new long[1];
+        for (int second = 1; second <= 60; second++)
+        {
+            window.Update(Ticks(second), [second], result);
+            Assert.That(result[0], Is.EqualTo(second), $"at {second} s the creation checkpoint is the base");
+        }
+
+        // At 61 s the creation is older than the window: the base is the 15 s checkpoint (not one at 1 s).
+        window.Update(Ticks(61), [100], result);
+        Assert.That(result[0], Is.EqualTo(100 - 15));
+
+        // At 76 s the 15 s checkpoint is too old as well: the base is the 30 s one.
+        window.Update(Ticks(76), [110], result);
+        Assert.That(result[0], Is.EqualTo(110 - 30));
+    }
+
+    private static long Ticks(double seconds) => (long)Math.Round(seconds * TimeSpan.TicksPerSecond);
+}
