@@ -1,0 +1,103 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics.Metrics;
+using System.Threading;
+using BenchmarkDotNet.Attributes;
+
+namespace ModelMetrics.Benchmarks;
+
+/// <summary>
+/// The cost on the reading side, paid once per collection (every 10 to 60 s in a service), never per call:
+/// one snapshot, and one pass of a <see cref="MeterListener"/> over every published instrument, as an
+/// OpenTelemetry reader or dotnet-counters makes.
+/// </summary>
+[MemoryDiagnoser]
+public class CollectionBenchmarks
+{
+    private const int RecordedCalls = 100_000;
+    private static int s_setups;
+
+    private ModelMonitor[] _monitors = null!;
+    private MeterListener _listener = null!;
+    private string _meterName = null!;
+    private double _sink;
+
+    [Params(1, 100)]
+    public int Monitors { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // A meter of its own per setup, so that monitors of other benchmarks in the same process are not collected.
+        _meterName = $"ModelMetrics.Benchmarks.Collection.{Interlocked.Increment(ref s_setups)}";
+        _monitors = new ModelMonitor[Monitors];
+        var random = new Random(7);
+        for (int m = 0; m < Monitors; m++)
+        {
+            var monitor = new ModelMonitor(new ModelMonitorOptions
+            {
+                ModelName = $"model-{m}",
+                ModelVersion = "1",
+                ClassLabels = ["setosa", "versicolor", "virginica"],
+                MeterName = _meterName,
+            });
+
+            // Durations from 10 µs to about 100 ms (log-uniform), a few failures, ground truth for every call.
+            for (int i = 0; i < RecordedCalls; i++)
+            {
+                double seconds = 1e-5 * Math.Pow(10, 4 * random.NextDouble());
+                monitor.RecordCall(seconds, i % 100 == 0 ? new InvalidOperationException() : null);
+                int actual = random.Next(3);
+                monitor.RecordGroundTruth(random.NextDouble() < 0.9 ? actual : random.Next(3), actual);
+            }
+
+            _monitors[m] = monitor;
+        }
+
+        _listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == _meterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => _sink += value);
+        _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _sink += value);
+        _listener.Start();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _listener.Dispose();
+        foreach (ModelMonitor monitor in _monitors)
+        {
+            monitor.Dispose();
+        }
+    }
+
+    /// <summary>One <see cref="ModelMonitor.GetSnapshot"/> of the first monitor (the same for both parameter values).</summary>
+    [Benchmark(Description = "GetSnapshot, 1 monitor")]
+    public ModelMonitorSnapshot GetSnapshot() => _monitors[0].GetSnapshot();
+
+    /// <summary>
+    /// One collection pass over all instruments of all monitors. One call is recorded into each monitor
+    /// first: a monitor that changed since the last pass is read again, as in a real collection (an unchanged
+    /// one would be served from its cached snapshot).
+    /// </summary>
+    [Benchmark(Description = "MeterListener collection pass")]
+    public double Collect()
+    {
+        foreach (ModelMonitor monitor in _monitors)
+        {
+            monitor.RecordCall(0.001);
+        }
+
+        _listener.RecordObservableInstruments();
+        return _sink;
+    }
+}
