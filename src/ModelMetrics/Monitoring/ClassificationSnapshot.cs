@@ -10,18 +10,21 @@ namespace ModelMetrics;
 /// and F1, and their macro averages.
 /// </summary>
 /// <remarks>
-/// Zero-division rule (as scikit-learn's default <c>zero_division=0</c>): a precision whose class was
-/// never predicted, a recall whose class never occurred, and an F1 whose precision and recall are both
-/// 0 are 0. Macro averages are unweighted means over the classes that occurred or were predicted at
-/// least once (scikit-learn's default label set); with no such class they are 0. Accuracy of an empty
-/// matrix is 0; check <see cref="Total"/> before reading it.
+/// Zero-division rule (scikit-learn's <c>zero_division</c>, 0 by default, set by
+/// <see cref="ModelMonitorOptions.ZeroDivision"/>): a precision whose class was never predicted, a recall
+/// whose class never occurred, and an F1 with TP + FP + FN = 0 take that value. Macro averages are
+/// unweighted means over the classes that occurred or were predicted at least once (scikit-learn's
+/// default label set); weighted averages weigh each class by its support. Every metric of an empty
+/// matrix is 0, never NaN; check <see cref="Total"/> before reading it.
 /// </remarks>
 public sealed class ClassificationSnapshot
 {
     private readonly long[]? _matrix;
+    private readonly long[]? _rankCounts;
 
-    internal ClassificationSnapshot(IReadOnlyList<string> labels, long[] cells, bool fullMatrix)
+    internal ClassificationSnapshot(IReadOnlyList<string> labels, long[] cells, bool fullMatrix, double zeroDivision = 0, long[]? probabilityCells = null)
     {
+        ZeroDivision = zeroDivision;
         int k = labels.Count;
         Labels = labels;
         var truePositives = new long[k];
@@ -56,20 +59,34 @@ public sealed class ClassificationSnapshot
         long total = 0;
         long correct = 0;
         var classes = new ClassMetrics[k];
-        double precisionSum = 0, recallSum = 0, f1Sum = 0;
-        int present = 0;
+        double precisionSum = 0, recallSum = 0, f1Sum = 0, balancedRecallSum = 0;
+        double weightedPrecision = 0, weightedRecall = 0, weightedF1 = 0;
+        double predictedTimesActual = 0, predictedSquares = 0, actualSquares = 0;
+        int present = 0, occurring = 0;
         for (int i = 0; i < k; i++)
         {
             total += actualCounts[i];
             correct += truePositives[i];
-            var metrics = new ClassMetrics(labels[i], truePositives[i], predictedCounts[i] - truePositives[i], actualCounts[i] - truePositives[i]);
+            var metrics = new ClassMetrics(labels[i], truePositives[i], predictedCounts[i] - truePositives[i], actualCounts[i] - truePositives[i]) { ZeroDivision = zeroDivision };
             classes[i] = metrics;
+            predictedTimesActual += (double)predictedCounts[i] * actualCounts[i];
+            predictedSquares += (double)predictedCounts[i] * predictedCounts[i];
+            actualSquares += (double)actualCounts[i] * actualCounts[i];
             if (actualCounts[i] > 0 || predictedCounts[i] > 0)
             {
                 present++;
                 precisionSum += metrics.Precision;
                 recallSum += metrics.Recall;
                 f1Sum += metrics.F1;
+            }
+
+            if (actualCounts[i] > 0)
+            {
+                occurring++;
+                balancedRecallSum += metrics.Recall;
+                weightedPrecision += metrics.Precision * actualCounts[i];
+                weightedRecall += metrics.Recall * actualCounts[i];
+                weightedF1 += metrics.F1 * actualCounts[i];
             }
         }
 
@@ -79,6 +96,23 @@ public sealed class ClassificationSnapshot
         MacroPrecision = present == 0 ? 0 : precisionSum / present;
         MacroRecall = present == 0 ? 0 : recallSum / present;
         MacroF1 = present == 0 ? 0 : f1Sum / present;
+        WeightedPrecision = total == 0 ? 0 : weightedPrecision / total;
+        WeightedRecall = total == 0 ? 0 : weightedRecall / total;
+        WeightedF1 = total == 0 ? 0 : weightedF1 / total;
+        BalancedAccuracy = occurring == 0 ? 0 : balancedRecallSum / occurring;
+
+        // Multiclass MCC (Gorodkin's R_K) from class totals only, so it works without the full matrix:
+        // (c·s − Σ p_k·t_k) / sqrt((s² − Σ p_k²)(s² − Σ t_k²)); 0 when a factor is 0, as scikit-learn.
+        double s2 = (double)total * total;
+        double denominator = Math.Sqrt((s2 - predictedSquares) * (s2 - actualSquares));
+        MatthewsCorrelation = denominator > 0 ? (((double)correct * total) - predictedTimesActual) / denominator : 0;
+
+        if (probabilityCells is not null && probabilityCells.Length > ProbabilityCells.FirstRank)
+        {
+            ScoredCount = probabilityCells[ProbabilityCells.Count];
+            LogLoss = ScoredCount == 0 ? 0 : probabilityCells[ProbabilityCells.LossMicroNats] / 1e6 / ScoredCount;
+            _rankCounts = probabilityCells[ProbabilityCells.FirstRank..];
+        }
     }
 
     /// <summary>Gets the declared class labels, in index order.</summary>
@@ -104,6 +138,76 @@ public sealed class ClassificationSnapshot
 
     /// <summary>Gets the unweighted mean F1 over the classes present.</summary>
     public double MacroF1 { get; }
+
+    /// <summary>Gets the micro-averaged precision: ΣTP / Σ(TP + FP), which for single-label classification equals <see cref="Accuracy"/>.</summary>
+    public double MicroPrecision => Accuracy;
+
+    /// <summary>Gets the micro-averaged recall: ΣTP / Σ(TP + FN), which for single-label classification equals <see cref="Accuracy"/>.</summary>
+    public double MicroRecall => Accuracy;
+
+    /// <summary>Gets the micro-averaged F1, which for single-label classification equals <see cref="Accuracy"/>.</summary>
+    public double MicroF1 => Accuracy;
+
+    /// <summary>Gets the support-weighted mean precision (classes that never occurred weigh 0).</summary>
+    public double WeightedPrecision { get; }
+
+    /// <summary>Gets the support-weighted mean recall.</summary>
+    public double WeightedRecall { get; }
+
+    /// <summary>Gets the support-weighted mean F1.</summary>
+    public double WeightedF1 { get; }
+
+    /// <summary>Gets the mean recall over the classes that occurred (scikit-learn's <c>balanced_accuracy_score</c>).</summary>
+    public double BalancedAccuracy { get; }
+
+    /// <summary>Gets the Matthews correlation coefficient, from -1 to 1 (its multiclass form for more than two classes); 0 when undefined.</summary>
+    public double MatthewsCorrelation { get; }
+
+    /// <summary>Gets the positive class (label 1) of a binary classifier, or <see langword="null"/> for more than two classes.</summary>
+    public ClassMetrics? PositiveClass => Classes.Count == 2 ? Classes[1] : null;
+
+    /// <summary>
+    /// Gets the specificity of a binary classifier, TN / (TN + FP) for the positive class (the recall of
+    /// the negative class); 0 for more than two classes.
+    /// </summary>
+    public double Specificity => Classes.Count == 2 ? Classes[0].Recall : 0;
+
+    /// <summary>Gets the value that a ratio with a zero denominator takes (<see cref="ModelMonitorOptions.ZeroDivision"/>).</summary>
+    public double ZeroDivision { get; }
+
+    /// <summary>Gets how many of the pairs came with class probabilities (the base of <see cref="LogLoss"/> and <see cref="GetTopKAccuracy"/>).</summary>
+    public long ScoredCount { get; }
+
+    /// <summary>
+    /// Gets the mean log-loss, −ln p(actual), of the pairs recorded with probabilities; a probability
+    /// below 1e-15 counts as 1e-15 (as ML.NET). 0 when <see cref="ScoredCount"/> is 0.
+    /// </summary>
+    public double LogLoss { get; }
+
+    /// <summary>
+    /// Returns the fraction of pairs recorded with probabilities whose true class was among the
+    /// <paramref name="k"/> most probable (fewer than k classes strictly more probable); 0 when none.
+    /// </summary>
+    /// <param name="k">From 1 to min(class count, 10).</param>
+    /// <returns>The top-k accuracy.</returns>
+    public double GetTopKAccuracy(int k)
+    {
+        int ranks = _rankCounts?.Length ?? Math.Min(Labels.Count, ProbabilityCells.MaxRanks);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, ranks);
+        if (_rankCounts is null || ScoredCount == 0)
+        {
+            return 0;
+        }
+
+        long hits = 0;
+        for (int r = 0; r < k; r++)
+        {
+            hits += _rankCounts[r];
+        }
+
+        return (double)hits / ScoredCount;
+    }
 
     /// <summary>
     /// Gets a value indicating whether the full matrix is kept (the class count is at most
@@ -137,15 +241,31 @@ public sealed class ClassificationSnapshot
 /// <param name="FalseNegatives">Pairs where the class was actual but another was predicted.</param>
 public readonly record struct ClassMetrics(string Label, long TruePositives, long FalsePositives, long FalseNegatives)
 {
+    /// <summary>Gets the value a ratio with a zero denominator takes (<see cref="ModelMonitorOptions.ZeroDivision"/>); 0 by default.</summary>
+    public double ZeroDivision { get; init; }
+
     /// <summary>Gets the number of pairs whose actual class is this one.</summary>
     public long Support => TruePositives + FalseNegatives;
 
-    /// <summary>Gets TP / (TP + FP), or 0 when the class was never predicted.</summary>
-    public double Precision => TruePositives + FalsePositives == 0 ? 0 : (double)TruePositives / (TruePositives + FalsePositives);
+    /// <summary>Gets TP / (TP + FP), or <see cref="ZeroDivision"/> when the class was never predicted.</summary>
+    public double Precision => TruePositives + FalsePositives == 0 ? ZeroDivision : (double)TruePositives / (TruePositives + FalsePositives);
 
-    /// <summary>Gets TP / (TP + FN), or 0 when the class never occurred.</summary>
-    public double Recall => TruePositives + FalseNegatives == 0 ? 0 : (double)TruePositives / (TruePositives + FalseNegatives);
+    /// <summary>Gets TP / (TP + FN), or <see cref="ZeroDivision"/> when the class never occurred.</summary>
+    public double Recall => TruePositives + FalseNegatives == 0 ? ZeroDivision : (double)TruePositives / (TruePositives + FalseNegatives);
 
-    /// <summary>Gets the harmonic mean of precision and recall, 2TP / (2TP + FP + FN), or 0 when that is 0/0.</summary>
-    public double F1 => TruePositives == 0 ? 0 : 2.0 * TruePositives / ((2.0 * TruePositives) + FalsePositives + FalseNegatives);
+    /// <summary>Gets the harmonic mean of precision and recall, 2TP / (2TP + FP + FN), or <see cref="ZeroDivision"/> when that is 0/0.</summary>
+    public double F1 => TruePositives + FalsePositives + FalseNegatives == 0
+        ? ZeroDivision
+        : 2.0 * TruePositives / ((2.0 * TruePositives) + FalsePositives + FalseNegatives);
+}
+
+/// <summary>The cell layout of the probability counters: count, summed log-loss, then counts by rank of the true class.</summary>
+internal static class ProbabilityCells
+{
+    public const int Count = 0;
+    public const int LossMicroNats = 1;
+    public const int FirstRank = 2;
+    public const int MaxRanks = 10;
+
+    public static int Length(int classCount) => FirstRank + Math.Min(classCount, MaxRanks);
 }

@@ -20,24 +20,32 @@ public sealed class LatencySnapshot
     private readonly HistogramLayout _layout;
     private readonly long[] _counts;
 
-    internal LatencySnapshot(HistogramLayout layout, long[] counts, long sumTicks)
+    internal LatencySnapshot(HistogramLayout layout, long[] counts)
     {
         _layout = layout;
         _counts = counts;
         long count = 0;
-        foreach (long c in counts)
+        double sumTicks = 0;
+        for (int i = 0; i < counts.Length; i++)
         {
-            count += c;
+            if (counts[i] != 0)
+            {
+                count += counts[i];
+                sumTicks += counts[i] * layout.Midpoint(i);
+            }
         }
 
         Count = count;
-        Sum = sumTicks / (double)Stopwatch.Frequency;
+        Sum = sumTicks / Stopwatch.Frequency;
     }
 
     /// <summary>Gets the number of recorded durations (the sum of all bucket counts).</summary>
     public long Count { get; }
 
-    /// <summary>Gets the sum of the recorded durations, in seconds.</summary>
+    /// <summary>
+    /// Gets the sum of the recorded durations in seconds: the sum of bucket midpoints, within the declared
+    /// relative error of the exact sum (HdrHistogram computes its mean the same way).
+    /// </summary>
     public double Sum { get; }
 
     /// <summary>Gets the mean duration in seconds, or 0 when nothing was recorded.</summary>

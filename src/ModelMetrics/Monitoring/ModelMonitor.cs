@@ -30,9 +30,9 @@ namespace ModelMetrics;
 /// (<see cref="ModelMonitorSnapshot.Rejected"/>, the <c>model.metrics.rejected</c> counter).
 /// </para>
 /// </remarks>
-public sealed class ModelMonitor : IDisposable
+public sealed partial class ModelMonitor : IDisposable
 {
-    private const int StartedCell = 0;
+    private const int InFlightCell = 0; // +1 when a call starts, -1 when it ends (maybe on another stripe)
     private const int ExtraItemsCell = 1; // items beyond the first of each batch call
     private const int ChunksCell = 2;
     private const double HighestSupportedDays = 1;
@@ -80,6 +80,7 @@ public sealed class ModelMonitor : IDisposable
             _confusion = new ConfusionCounts(_labels.Length, fullMatrix: _labels.Length <= options.MaxMatrixClasses);
         }
 
+        InitializeQuality(options);
         _reader = new SnapshotReader(this, options.TimeProvider, options.Window);
         _publisher = MeterPublisher.For(options.MeterName, options.MeterFactory);
         if (options.EnableNativeHistogram)
@@ -126,7 +127,7 @@ public sealed class ModelMonitor : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long StartCall()
     {
-        _calls.Increment(StartedCell);
+        _calls.Increment(InFlightCell);
         return Stopwatch.GetTimestamp();
     }
 
@@ -137,6 +138,7 @@ public sealed class ModelMonitor : IDisposable
     {
         long duration = Stopwatch.GetTimestamp() - startTimestamp;
         _succeeded.Record(duration);
+        _calls.Add(InFlightCell, -1);
         MarkChanged();
         if (_nativeHistogram is not null)
         {
@@ -187,8 +189,6 @@ public sealed class ModelMonitor : IDisposable
         double ticks = durationSeconds * Stopwatch.Frequency;
         long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)Math.Round(ticks);
 
-        // Counted as started too, so that the in-flight gauge (started - ended) stays exact.
-        _calls.Increment(StartedCell);
         if (exception is null)
         {
             _succeeded.Record(duration);
@@ -333,6 +333,7 @@ public sealed class ModelMonitor : IDisposable
         }
 
         RecordFailure(duration, exception is null ? OutcomeTable.Other : _outcomes.Classify(exception, cancellationToken));
+        _calls.Add(InFlightCell, -1);
         MarkChanged();
     }
 
@@ -359,7 +360,7 @@ public sealed class ModelMonitor : IDisposable
         }
     }
 
-    internal static long ReadStarted(StripedCells cells) => cells.Sum(StartedCell);
+    internal static long ReadInFlight(StripedCells cells) => cells.Sum(InFlightCell);
 
     internal static long ReadExtraItems(StripedCells cells) => cells.Sum(ExtraItemsCell);
 
@@ -459,6 +460,11 @@ public sealed class ModelMonitor : IDisposable
             throw new ArgumentException("Window must be from 1 second to 1 day.", nameof(options.Window));
         }
 
+        if (options.ZeroDivision is not (0 or 1))
+        {
+            throw new ArgumentException("ZeroDivision must be 0 or 1.", nameof(options.ZeroDivision));
+        }
+
         if (options.MaxMatrixClasses is < 2 or > 256)
         {
             throw new ArgumentException("MaxMatrixClasses must be from 2 to 256.", nameof(options.MaxMatrixClasses));
@@ -525,12 +531,8 @@ public sealed class ModelMonitor : IDisposable
         return true;
     }
 
-    private void EndCallNotCounted()
-    {
-        // The call was started (counted in flight) but is not recorded: count it as ended so the
-        // in-flight gauge returns to zero. A started counter decrement keeps started - ended exact.
-        _calls.Add(StartedCell, -1);
-    }
+    // The call was started (counted in flight) but is not recorded: it still ends.
+    private void EndCallNotCounted() => _calls.Add(InFlightCell, -1);
 
     private void RecordFailure(long duration, int outcome)
     {

@@ -39,6 +39,14 @@ public sealed class ModelMonitorOptions
     public IReadOnlyList<string>? ClassLabels { get; set; }
 
     /// <summary>
+    /// Gets or sets the value that a precision, recall, F1 or specificity takes when its denominator is
+    /// zero (a class never predicted, never present), as scikit-learn's <c>zero_division</c>. Published
+    /// gauges are never NaN.
+    /// </summary>
+    /// <value>0 or 1. The default value is 0.</value>
+    public double ZeroDivision { get; set; }
+
+    /// <summary>
     /// Gets or sets the smallest duration that the latency histogram resolves within its precision.
     /// </summary>
     /// <value>Positive and less than <see cref="LatencyHighest"/>. The default value is 1 microsecond.</value>

@@ -22,8 +22,14 @@ public sealed class ModelMonitorSnapshot
         LatencySnapshot recentTimeToFirstChunk,
         ClassificationSnapshot? classification,
         ClassificationSnapshot? recentClassification,
+        DriftSnapshot? drift,
+        RegressionSnapshot? regression,
+        RegressionSnapshot? recentRegression,
         IEnumerable<KeyValuePair<string, long>> rejected)
     {
+        Drift = drift;
+        Regression = regression;
+        RecentRegression = recentRegression;
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
         Timestamp = timestamp;
@@ -109,6 +115,18 @@ public sealed class ModelMonitorSnapshot
 
     /// <summary>Gets quality over the ground truth recorded in the recent window, or <see langword="null"/> when no class labels are declared.</summary>
     public ClassificationSnapshot? RecentClassification { get; }
+
+    /// <summary>Gets regression quality over all recorded pairs, or <see langword="null"/> when none was recorded.</summary>
+    public RegressionSnapshot? Regression { get; }
+
+    /// <summary>Gets regression quality over the pairs recorded in the recent window, or <see langword="null"/> when none was ever recorded.</summary>
+    public RegressionSnapshot? RecentRegression { get; }
+
+    /// <summary>
+    /// Gets output drift over the recent window against the drift reference, or <see langword="null"/> when no
+    /// reference is set (<see cref="ModelMonitor.CaptureDriftReference"/>) or no prediction was counted in the window.
+    /// </summary>
+    public DriftSnapshot? Drift { get; }
 
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
     public IReadOnlyDictionary<string, long> Rejected { get; }

@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using ModelMetrics.Quality;
 using ModelMetrics.Recording;
 
 namespace ModelMetrics;
@@ -28,7 +29,12 @@ internal sealed class SnapshotReader
     private readonly RollingWindow _latencyWindow;
     private readonly RollingWindow _firstChunkWindow;
     private readonly RollingWindow? _confusionWindow;
+    private readonly RollingWindow? _probabilityWindow;
+    private readonly RollingWindow? _predictedWindow;
+    private readonly RollingWindow? _scoreWindow;
+    private readonly RollingWindow<double> _regressionWindow;
     private readonly object _gate = new();
+    private readonly LatencySnapshot _emptyFirstChunk;
     private ModelMonitorSnapshot? _last;
     private TimeSpan _lastAt;
 
@@ -38,11 +44,16 @@ internal sealed class SnapshotReader
         _time = time;
         _createdTimestamp = time.GetTimestamp();
         int buckets = monitor.Succeeded.Layout.BucketCount;
+        _emptyFirstChunk = new LatencySnapshot(monitor.Succeeded.Layout, new long[buckets]);
+        _regressionWindow = new RollingWindow<double>(RegressionCounts.CellCount, window, 0);
         _latencyWindow = new RollingWindow(buckets, window, 0);
         _firstChunkWindow = new RollingWindow(buckets, window, 0);
         if (monitor.Confusion is { } confusion)
         {
             _confusionWindow = new RollingWindow(confusion.CellCount, window, 0);
+            _probabilityWindow = new RollingWindow(monitor.Probabilities!.Length, window, 0);
+            _predictedWindow = new RollingWindow(monitor.PredictedClasses!.Length, window, 0);
+            _scoreWindow = new RollingWindow(ModelMonitor.ScoreBins, window, 0);
         }
     }
 
@@ -70,14 +81,14 @@ internal sealed class SnapshotReader
         // 1. Completed calls (histograms), then failures by type. Successes are the successful histogram's
         // own count, never "all minus failures", which could run backwards while a failure is half recorded.
         long[] allCounts = new long[layout.BucketCount];
-        long allSum = _monitor.Succeeded.AddTo(allCounts);
+        _monitor.Succeeded.AddTo(allCounts);
         long succeeded = 0;
         foreach (long count in allCounts)
         {
             succeeded += count;
         }
 
-        allSum += _monitor.Failed.AddTo(allCounts);
+        _monitor.Failed.AddTo(allCounts);
         var failures = _monitor.Outcomes.Read();
         long failed = 0;
         foreach (var pair in failures)
@@ -85,32 +96,52 @@ internal sealed class SnapshotReader
             failed += pair.Value;
         }
 
-        // 2. Items and chunks after calls; calls started last.
+        // 2. Items and chunks after calls. In flight is its own counter (+1 at start, -1 at end), read in
+        // one short pass, so a slow merge above cannot inflate it.
         long extraItems = ModelMonitor.ReadExtraItems(_monitor.CallCells);
         long chunks = ModelMonitor.ReadChunks(_monitor.CallCells);
-        long started = ModelMonitor.ReadStarted(_monitor.CallCells);
+        long inFlight = ModelMonitor.ReadInFlight(_monitor.CallCells);
 
-        var latency = new LatencySnapshot(layout, allCounts, allSum);
+        var latency = new LatencySnapshot(layout, allCounts);
         long[] recentCounts = new long[layout.BucketCount];
         _latencyWindow.Update(now.Ticks, allCounts, recentCounts);
-        var recentLatency = new LatencySnapshot(layout, recentCounts, WindowSum(latency, recentCounts));
+        var recentLatency = new LatencySnapshot(layout, recentCounts);
 
-        long[] firstChunkCounts = new long[layout.BucketCount];
-        long firstChunkSum = _monitor.TimeToFirstChunk.AddTo(firstChunkCounts);
-        var firstChunk = new LatencySnapshot(layout, firstChunkCounts, firstChunkSum);
-        long[] recentFirstChunkCounts = new long[layout.BucketCount];
-        _firstChunkWindow.Update(now.Ticks, firstChunkCounts, recentFirstChunkCounts);
-        var recentFirstChunk = new LatencySnapshot(layout, recentFirstChunkCounts, WindowSum(firstChunk, recentFirstChunkCounts));
+        // A model that never streamed shares one empty histogram instead of allocating two more.
+        LatencySnapshot firstChunk = _emptyFirstChunk, recentFirstChunk = _emptyFirstChunk;
+        if (!_monitor.TimeToFirstChunk.IsEmpty)
+        {
+            long[] firstChunkCounts = new long[layout.BucketCount];
+            _monitor.TimeToFirstChunk.AddTo(firstChunkCounts);
+            firstChunk = new LatencySnapshot(layout, firstChunkCounts);
+            long[] recentFirstChunkCounts = new long[layout.BucketCount];
+            _firstChunkWindow.Update(now.Ticks, firstChunkCounts, recentFirstChunkCounts);
+            recentFirstChunk = new LatencySnapshot(layout, recentFirstChunkCounts);
+        }
 
         ClassificationSnapshot? classification = null, recentClassification = null;
+        DriftSnapshot? drift = null;
         if (_monitor.Confusion is { } confusion)
         {
             long[] cells = new long[confusion.CellCount];
             confusion.AddTo(cells);
             long[] recentCells = new long[confusion.CellCount];
             _confusionWindow!.Update(now.Ticks, cells, recentCells);
-            classification = new ClassificationSnapshot(_monitor.ClassLabels, cells, confusion.IsFullMatrix);
-            recentClassification = new ClassificationSnapshot(_monitor.ClassLabels, recentCells, confusion.IsFullMatrix);
+            long[] scored = Read(_monitor.Probabilities!, _probabilityWindow!, now, out long[] recentScored);
+            classification = new ClassificationSnapshot(_monitor.ClassLabels, cells, confusion.IsFullMatrix, _monitor.ZeroDivision, scored);
+            recentClassification = new ClassificationSnapshot(_monitor.ClassLabels, recentCells, confusion.IsFullMatrix, _monitor.ZeroDivision, recentScored);
+            drift = ReadDrift(now);
+        }
+
+        RegressionSnapshot? regression = null, recentRegression = null;
+        double[] regressionCells = new double[RegressionCounts.CellCount];
+        _monitor.Regression.AddTo(regressionCells);
+        double[] recentRegressionCells = new double[RegressionCounts.CellCount];
+        _regressionWindow.Update(now.Ticks, regressionCells, recentRegressionCells);
+        if (regressionCells[RegressionCounts.PairCountCell] > 0)
+        {
+            regression = RegressionCounts.CreateSnapshot(regressionCells);
+            recentRegression = RegressionCounts.CreateWindowSnapshot(recentRegressionCells, regressionCells);
         }
 
         long completed = succeeded + failed;
@@ -120,7 +151,7 @@ internal sealed class SnapshotReader
             succeeded,
             failures,
             items: completed + extraItems,
-            inFlight: Math.Max(0, started - completed),
+            inFlight: Math.Max(0, inFlight),
             chunks,
             latency,
             recentLatency,
@@ -128,24 +159,37 @@ internal sealed class SnapshotReader
             recentFirstChunk,
             classification,
             recentClassification,
+            drift,
+            regression,
+            recentRegression,
             _monitor.Rejections.NonZero());
     }
 
-    /// <summary>
-    /// The window's sum is not tracked per stripe (it would cost a write per call): it is the sum of
-    /// bucket midpoints, within the histogram's relative error of the exact sum.
-    /// </summary>
-    private static long WindowSum(LatencySnapshot cumulative, long[] windowCounts)
+    private static long[] Read(StripedCells cells, RollingWindow window, TimeSpan now, out long[] recent)
     {
-        double sum = 0;
-        for (int i = 0; i < windowCounts.Length; i++)
+        long[] cumulative = new long[cells.Length];
+        cells.AddTo(cumulative);
+        recent = new long[cells.Length];
+        window.Update(now.Ticks, cumulative, recent);
+        return cumulative;
+    }
+
+    private DriftSnapshot? ReadDrift(TimeSpan now)
+    {
+        // The windows advance on every read, whether or not a reference is set yet.
+        Read(_monitor.PredictedClasses!, _predictedWindow!, now, out long[] recentClasses);
+        Read(_monitor.ScoreBinCells!, _scoreWindow!, now, out long[] recentScores);
+        if (_monitor.CurrentDriftReference is not { } reference || DriftReference.ToShares(recentClasses) is not { } shares)
         {
-            if (windowCounts[i] != 0)
-            {
-                sum += windowCounts[i] * cumulative.Layout.Midpoint(i);
-            }
+            return null;
         }
 
-        return (long)sum;
+        long predictions = 0;
+        foreach (long count in recentClasses)
+        {
+            predictions += count;
+        }
+
+        return new DriftSnapshot(predictions, shares, reference, DriftReference.ToShares(recentScores));
     }
 }

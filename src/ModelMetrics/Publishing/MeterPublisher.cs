@@ -64,6 +64,25 @@ internal sealed class MeterPublisher
         meter.CreateObservableGauge(MetricNames.Recall, () => ObserveClassQuality(static c => c.Recall), MetricNames.Ratio, "Recall of each class over the recent window.");
         meter.CreateObservableGauge(MetricNames.F1, () => ObserveClassQuality(static c => c.F1), MetricNames.Ratio, "F1 of each class over the recent window.");
 
+        meter.CreateObservableGauge(MetricNames.WeightedF1, () => ObserveQuality(static c => c.WeightedF1), MetricNames.Ratio, "Support-weighted F1 over the recent window.");
+        meter.CreateObservableGauge(MetricNames.BalancedAccuracy, () => ObserveQuality(static c => c.BalancedAccuracy), MetricNames.Ratio, "Balanced accuracy (mean recall) over the recent window.");
+        meter.CreateObservableGauge(MetricNames.MatthewsCorrelation, () => ObserveQuality(static c => c.MatthewsCorrelation), MetricNames.Ratio, "Matthews correlation coefficient over the recent window.");
+        meter.CreateObservableGauge(MetricNames.LogLoss, ObserveLogLoss, MetricNames.Ratio, "Mean log-loss (nats) of predictions with probabilities over the recent window.");
+        meter.CreateObservableGauge(MetricNames.TopKAccuracy, ObserveTopKAccuracy, MetricNames.Ratio, "Top-k accuracy of predictions with probabilities over the recent window.");
+        meter.CreateObservableCounter(MetricNames.Scored, () => Observe<long>(static (s, t, list) => AddIf(list, s.Classification?.ScoredCount ?? 0, s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.PredictionUnit, "Labelled predictions that came with class probabilities.");
+        meter.CreateObservableCounter(MetricNames.LogLossSum, () => Observe<double>(static (s, t, list) => AddIf(list, (s.Classification?.LogLoss ?? 0) * (s.Classification?.ScoredCount ?? 0), s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.Ratio, "Sum of log-loss (nats) of labelled predictions with probabilities.");
+        meter.CreateObservableCounter(MetricNames.TopKHits, ObserveTopKHits, MetricNames.PredictionUnit, "Labelled predictions with probabilities whose true class was among the k most probable.");
+
+        meter.CreateObservableCounter(MetricNames.RegressionPairs, () => ObserveRegression(static r => r.Count), MetricNames.PairUnit, "Regression (predicted, actual) pairs recorded.");
+        meter.CreateObservableCounter(MetricNames.AbsoluteErrorSum, () => ObserveRegression(static r => r.MeanAbsoluteError * r.Count), null, "Sum of absolute errors of regression pairs, in the target's unit.");
+        meter.CreateObservableCounter(MetricNames.SquaredErrorSum, () => ObserveRegression(static r => r.MeanSquaredError * r.Count), null, "Sum of squared errors of regression pairs, in the target's unit squared.");
+        meter.CreateObservableGauge(MetricNames.MeanAbsoluteError, () => ObserveRecentRegression(static r => r.MeanAbsoluteError), null, "Mean absolute error over the recent window, in the target's unit.");
+        meter.CreateObservableGauge(MetricNames.RootMeanSquaredError, () => ObserveRecentRegression(static r => r.RootMeanSquaredError), null, "Root mean squared error over the recent window, in the target's unit.");
+        meter.CreateObservableGauge(MetricNames.RSquared, () => ObserveRecentRegression(static r => r.RSquared), MetricNames.Ratio, "Coefficient of determination over the recent window.");
+        meter.CreateObservableGauge(MetricNames.MeanAbsolutePercentageError, () => ObserveRecentRegression(static r => r.MeanAbsolutePercentageError), MetricNames.Ratio, "Mean absolute percentage error (a fraction) over the recent window, zero actuals excluded.");
+
+        meter.CreateObservableGauge(MetricNames.Psi, ObservePsi, MetricNames.Ratio, "Population stability index of predicted classes (and top-class probability bins) over the recent window against the drift reference.");
+
         meter.CreateObservableCounter(MetricNames.Rejected, ObserveRejected, MetricNames.ValueUnit, "Values ModelMetrics rejected or corrected, by reason.");
     }
 
@@ -294,6 +313,64 @@ internal sealed class MeterPublisher
         }
     });
 
+    private List<Measurement<double>> ObserveLogLoss() => Observe<double>(static (s, t, list) =>
+    {
+        if (s.RecentClassification is { ScoredCount: > 0 } quality)
+        {
+            list.Add(new(quality.LogLoss, t.Model));
+        }
+    });
+
+    private List<Measurement<double>> ObserveTopKAccuracy() => Observe<double>(static (s, t, list) =>
+    {
+        if (s.RecentClassification is { ScoredCount: > 0 } quality)
+        {
+            for (int i = 0; i < t.TopK.Length; i++)
+            {
+                list.Add(new(quality.GetTopKAccuracy(MetricNames.PublishedTopK[i]), t.TopK[i]));
+            }
+        }
+    });
+
+    private List<Measurement<long>> ObserveTopKHits() => Observe<long>(static (s, t, list) =>
+    {
+        if (s.Classification is { ScoredCount: > 0 } quality)
+        {
+            for (int i = 0; i < t.TopK.Length; i++)
+            {
+                list.Add(new((long)Math.Round(quality.GetTopKAccuracy(MetricNames.PublishedTopK[i]) * quality.ScoredCount), t.TopK[i]));
+            }
+        }
+    });
+
+    private List<Measurement<double>> ObserveRegression(Func<RegressionSnapshot, double> select) => Observe<double>((s, t, list) =>
+    {
+        if (s.Regression is { } regression)
+        {
+            list.Add(new(select(regression), t.Model));
+        }
+    });
+
+    private List<Measurement<double>> ObserveRecentRegression(Func<RegressionSnapshot, double> select) => Observe<double>((s, t, list) =>
+    {
+        if (s.RecentRegression is { Count: > 0 } regression)
+        {
+            list.Add(new(select(regression), t.Model));
+        }
+    });
+
+    private List<Measurement<double>> ObservePsi() => Observe<double>(static (s, t, list) =>
+    {
+        if (s.Drift is { } drift)
+        {
+            list.Add(new(drift.ClassPsi, With(t.Model, MetricNames.DriftSignal, "predicted_class")));
+            if (drift.ScorePsi is { } scorePsi)
+            {
+                list.Add(new(scorePsi, With(t.Model, MetricNames.DriftSignal, "score")));
+            }
+        }
+    });
+
     /// <summary>A monitor's attribute sets, built once so that collection does not rebuild them.</summary>
     private sealed class MonitorTags
     {
@@ -321,6 +398,13 @@ internal sealed class MeterPublisher
             Buckets[^1] = With(Model, MetricNames.LessOrEqual, "+Inf");
 
             IReadOnlyList<string> labels = monitor.ClassLabels;
+            int topK = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(labels.Count, ProbabilityCells.MaxRanks)).Length;
+            TopK = new KeyValuePair<string, object?>[topK][];
+            for (int i = 0; i < topK; i++)
+            {
+                TopK[i] = With(Model, MetricNames.K, MetricNames.PublishedTopK[i].ToString(CultureInfo.InvariantCulture));
+            }
+
             if (labels.Count > 0)
             {
                 Classes = new KeyValuePair<string, object?>[labels.Count][];
@@ -354,5 +438,7 @@ internal sealed class MeterPublisher
         public KeyValuePair<string, object?>[][]? Classes { get; }
 
         public KeyValuePair<string, object?>[][]? Cells { get; }
+
+        public KeyValuePair<string, object?>[][] TopK { get; }
     }
 }

@@ -19,6 +19,7 @@ internal static class MetricNames
     public const string ActualClass = "model.class.actual";
     public const string PredictedClass = "model.class.predicted";
     public const string Reason = "reason";
+    public const string K = "k";
 
     // Calls.
     public const string Calls = "model.inference.calls";
@@ -47,6 +48,26 @@ internal static class MetricNames
     public const string MacroRecall = "model.classification.macro_recall";
     public const string MacroF1 = "model.classification.macro_f1";
 
+    public const string WeightedF1 = "model.classification.weighted_f1";
+    public const string BalancedAccuracy = "model.classification.balanced_accuracy";
+    public const string MatthewsCorrelation = "model.classification.mcc";
+    public const string LogLoss = "model.classification.log_loss";
+    public const string TopKAccuracy = "model.classification.top_k_accuracy";
+    public const string Scored = "model.classification.scored";
+    public const string LogLossSum = "model.classification.log_loss.sum";
+    public const string TopKHits = "model.classification.top_k_hits";
+
+    public const string RegressionPairs = "model.regression.pairs";
+    public const string AbsoluteErrorSum = "model.regression.absolute_error.sum";
+    public const string SquaredErrorSum = "model.regression.squared_error.sum";
+    public const string MeanAbsoluteError = "model.regression.mean_absolute_error";
+    public const string RootMeanSquaredError = "model.regression.root_mean_squared_error";
+    public const string RSquared = "model.regression.r2";
+    public const string MeanAbsolutePercentageError = "model.regression.mean_absolute_percentage_error";
+
+    public const string Psi = "model.drift.psi";
+    public const string DriftSignal = "model.drift.signal";
+
     // The library's own health.
     public const string Rejected = "model.metrics.rejected";
 
@@ -58,6 +79,10 @@ internal static class MetricNames
     public const string ChunkUnit = "{chunk}";
     public const string PredictionUnit = "{prediction}";
     public const string ValueUnit = "{value}";
+    public const string PairUnit = "{pair}";
+
+    /// <summary>The k of the published top-k accuracies (those up to the class count).</summary>
+    public static readonly int[] PublishedTopK = [1, 3, 5];
 
     /// <summary>The quantiles published by the quantile gauges; 1 is the maximum.</summary>
     public static readonly double[] PublishedQuantiles = [0.5, 0.9, 0.95, 0.99, 0.999, 1];

@@ -35,6 +35,12 @@ internal enum RejectionReason
 
     /// <summary>A listener of the native histogram threw while a call was recorded; the exception was swallowed.</summary>
     ListenerFault,
+
+    /// <summary>Class probabilities had the wrong length or a value that was NaN, infinite or negative; not recorded.</summary>
+    InvalidProbabilities,
+
+    /// <summary>A regression prediction or actual value was NaN or infinite; the pair was not recorded.</summary>
+    InvalidValue,
 }
 
 /// <summary>
@@ -54,6 +60,8 @@ internal sealed class Rejections
         "empty_batch",
         "invalid_item_count",
         "listener_fault",
+        "invalid_probabilities",
+        "invalid_value",
     ];
 
     private readonly long[] _counts = new long[Names.Length];

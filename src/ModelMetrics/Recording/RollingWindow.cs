@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 
 namespace ModelMetrics.Recording;
 
@@ -9,6 +10,10 @@ namespace ModelMetrics.Recording;
 /// Turns successive cumulative readings of an array of counters into the counts of a recent window,
 /// without storing individual events.
 /// </summary>
+/// <typeparam name="T">
+/// The cell type: <see cref="long"/> for counts, <see cref="double"/> for sums of non-negative values
+/// (the regression sums). Every cell must be non-decreasing over time for the window to mean anything.
+/// </typeparam>
 /// <remarks>
 /// <para>
 /// The window keeps checkpoints: copies of the cumulative array taken at most every
@@ -22,9 +27,14 @@ namespace ModelMetrics.Recording;
 /// 1-minute window) no checkpoint is young enough and the window falls back to "since the previous
 /// reading", which is the most recent information there is.
 /// </para>
+/// <para>
+/// A window cell is never negative: cells only grow, so a difference below zero can only come from a
+/// reading that raced writers (see <see cref="Update"/>), and it is reported as 0.
+/// </para>
 /// <para>Not thread-safe: the owner serializes readers. Writers never touch it.</para>
 /// </remarks>
-internal sealed class RollingWindow
+internal class RollingWindow<T>
+    where T : struct, INumber<T>
 {
     public const int Checkpoints = 4;
 
@@ -32,21 +42,21 @@ internal sealed class RollingWindow
     private readonly long _windowTicks;
     private readonly long _minSpacingTicks;
     private readonly LinkedList<Checkpoint> _checkpoints = new();
-    private readonly Stack<long[]> _free = new();
+    private readonly Stack<T[]> _free = new();
 
     public RollingWindow(int length, TimeSpan window, long nowTicks)
     {
         _length = length;
         _windowTicks = window.Ticks;
         _minSpacingTicks = window.Ticks / Checkpoints;
-        _checkpoints.AddLast(new Checkpoint(nowTicks, new long[length]));
+        _checkpoints.AddLast(new Checkpoint(nowTicks, new T[length]));
     }
 
     /// <summary>
     /// Writes into <paramref name="window"/> the counts recorded in the recent window, given the
     /// cumulative counts <paramref name="cumulative"/> read at <paramref name="nowTicks"/> (TimeSpan ticks).
     /// </summary>
-    public void Update(long nowTicks, long[] cumulative, long[] window)
+    public void Update(long nowTicks, T[] cumulative, T[] window)
     {
         // Drop checkpoints that are too old, but always keep the newest one as a fallback base.
         while (_checkpoints.Count > 1 && _checkpoints.First!.Value.Ticks < nowTicks - _windowTicks)
@@ -55,21 +65,36 @@ internal sealed class RollingWindow
             _checkpoints.RemoveFirst();
         }
 
-        long[] baseCounts = _checkpoints.First!.Value.Counts;
+        T[] baseCounts = _checkpoints.First!.Value.Counts;
         for (int i = 0; i < _length; i++)
         {
             // Note: counts only grow, but a checkpoint copied while writers ran can hold a value that a
             // later, slower reader of another stripe did not yet see; never report a negative count.
-            window[i] = Math.Max(0, cumulative[i] - baseCounts[i]);
+            // MaxNumber, not Max: for double a NaN difference (impossible while cells stay finite) would
+            // read as 0 rather than poison every metric derived from the window.
+            window[i] = T.MaxNumber(T.Zero, cumulative[i] - baseCounts[i]);
         }
 
         if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
         {
-            long[] copy = _free.Count > 0 ? _free.Pop() : new long[_length];
+            T[] copy = _free.Count > 0 ? _free.Pop() : new T[_length];
             Array.Copy(cumulative, copy, _length);
             _checkpoints.AddLast(new Checkpoint(nowTicks, copy));
         }
     }
 
-    private readonly record struct Checkpoint(long Ticks, long[] Counts);
+    private readonly record struct Checkpoint(long Ticks, T[] Counts);
+}
+
+/// <summary>The window over <see cref="long"/> counters (histogram buckets, confusion cells).</summary>
+/// <remarks>
+/// Kept as a named type so that the counters' readers and tests say <c>RollingWindow</c>; it adds
+/// nothing to <see cref="RollingWindow{T}"/>, which is unsealed only for this.
+/// </remarks>
+internal sealed class RollingWindow : RollingWindow<long>
+{
+    public RollingWindow(int length, TimeSpan window, long nowTicks)
+        : base(length, window, nowTicks)
+    {
+    }
 }

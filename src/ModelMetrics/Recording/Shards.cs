@@ -59,6 +59,9 @@ internal sealed class StripedCells
 
     public int Length { get; }
 
+    /// <summary>Gets a value indicating whether no thread ever wrote (no stripe was allocated).</summary>
+    public bool IsEmpty => Array.TrueForAll(_stripes, static stripe => Volatile.Read(ref stripe) is null);
+
     /// <summary>Gets the calling thread's stripe. Cell i lives at index <see cref="Shards.Padding"/> + i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long[] CurrentStripe()

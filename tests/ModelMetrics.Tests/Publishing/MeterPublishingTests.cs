@@ -100,7 +100,7 @@ public class MeterPublishingTests
             Assert.That(quantiles["1"], Is.EqualTo(0.2).Within(1).Percent);
             Assert.That(quantiles.Keys, Is.EquivalentTo(new[] { "0.5", "0.9", "0.95", "0.99", "0.999", "1" }));
 
-            Assert.That(sum.Value, Is.EqualTo(durations.Sum()).Within(0.0001).Percent);
+            Assert.That(sum.Value, Is.EqualTo(durations.Sum()).Within(1).Percent);
             Assert.That(count.Value, Is.EqualTo(6));
             Assert.That(sum.Unit, Is.EqualTo("s"));
             Assert.That(quantiles.Count, Is.EqualTo(6));

@@ -57,61 +57,6 @@ public class ConcurrencyTests
         Assert.That(problems, Is.Empty);
     }
 
-    [Test]
-    public void ShardedHistogram_ConcurrentReader_SumIncludesEveryValueItsCountsInclude()
-    {
-        // The remarks promise: "the sum then never misses a value that the counts include". One writer records
-        // the constant X, so a reading of count c must have sum >= c * X. Spinning threads make the writer
-        // get preempted at arbitrary points, including between its bucket increment and its sum add.
-        const long X = 1_000_000;
-        var layout = new HistogramLayout(1000, 2000 * X, 1);
-        var histogram = new ShardedHistogram(layout, new Rejections());
-        int stop = 0;
-        var threads = new List<Thread>();
-        for (int i = 0; i < 2; i++)
-        {
-            threads.Add(new Thread(() =>
-            {
-                while (Volatile.Read(ref stop) == 0)
-                {
-                    Thread.SpinWait(100);
-                }
-            }) { IsBackground = true });
-        }
-
-        threads.Add(new Thread(() =>
-        {
-            while (Volatile.Read(ref stop) == 0)
-            {
-                histogram.Record(X);
-            }
-        }) { IsBackground = true });
-
-        string? violation = null;
-        threads.ForEach(t => t.Start());
-        try
-        {
-            var counts = new long[layout.BucketCount];
-            for (int n = 0; n < 200_000 && violation is null; n++)
-            {
-                Array.Clear(counts);
-                long sum = histogram.AddTo(counts);
-                long count = counts.Sum();
-                if (sum < count * X)
-                {
-                    violation = $"reading {n}: count {count} but sum {sum} < {count * X}";
-                }
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref stop, 1);
-            threads.ForEach(t => t.Join());
-        }
-
-        Assert.That(violation, Is.Null);
-    }
-
     private static void RunWritersAndReader(int threadCount)
     {
         var layout = new HistogramLayout(1000, 3_600_000_000_000, 2);
@@ -197,13 +142,15 @@ public class ConcurrencyTests
                 long[] previousCounts = new long[layout.BucketCount];
                 long[] previousFull = new long[full.CellCount];
                 long[] previousCompact = new long[compact.CellCount];
-                long previousCount = 0, previousSum = 0;
+                long previousCount = 0;
+                double previousSum = 0;
                 barrier.SignalAndWait();
                 while (Volatile.Read(ref writersLeft) > 0 && snapshots < MaxSnapshots && problems.Count < 10)
                 {
                     var counts = new long[layout.BucketCount];
-                    long sum = histogram.AddTo(counts);
-                    var snapshot = new LatencySnapshot(layout, counts, sum);
+                    histogram.AddTo(counts);
+                    var snapshot = new LatencySnapshot(layout, counts);
+                    double sum = snapshot.Sum;
                     var fullCells = new long[full.CellCount];
                     full.AddTo(fullCells);
                     var compactCells = new long[compact.CellCount];
@@ -260,15 +207,15 @@ public class ConcurrencyTests
         Assert.That(snapshots, Is.Positive);
 
         var finalCounts = new long[layout.BucketCount];
-        long finalSum = histogram.AddTo(finalCounts);
-        var finalSnapshot = new LatencySnapshot(layout, finalCounts, finalSum);
+        histogram.AddTo(finalCounts);
+        var finalSnapshot = new LatencySnapshot(layout, finalCounts);
         var finalFull = new long[full.CellCount];
         full.AddTo(finalFull);
         var finalCompact = new long[compact.CellCount];
         compact.AddTo(finalCompact);
 
         Assert.That(finalSnapshot.Count, Is.EqualTo((long)threadCount * PerThread));
-        Assert.That(finalSum, Is.EqualTo(expectedSums.Sum()));
+        Assert.That(finalSnapshot.Sum * System.Diagnostics.Stopwatch.Frequency, Is.EqualTo((double)expectedSums.Sum()).Within(layout.MaxRelativeError * 100).Percent);
         Assert.That(finalCounts, Is.EqualTo(SumColumns(expectedCounts, layout.BucketCount)));
         Assert.That(finalFull, Is.EqualTo(SumColumns(expectedFull, full.CellCount)));
         Assert.That(finalFull.Sum(), Is.EqualTo((long)threadCount * PerThread));

@@ -11,7 +11,7 @@ namespace ModelMetrics.Tests.Recording;
 public class RecordingCoreTests
 {
     [Test]
-    public void ShardedHistogram_Record_InRangeValues_CountsEachInItsBucketAndSumsExactly()
+    public void ShardedHistogram_Record_InRangeValues_CountsEachInItsBucket()
     {
         var layout = new HistogramLayout(1000, 3_600_000_000_000, 2);
         var rejections = new Rejections();
@@ -24,9 +24,8 @@ public class RecordingCoreTests
         histogram.Record(layout.Highest);
 
         var counts = new long[layout.BucketCount];
-        long sum = histogram.AddTo(counts);
+        histogram.AddTo(counts);
 
-        Assert.That(sum, Is.EqualTo(0 + 1000 + 1000 + 123_456_789 + layout.Highest));
         Assert.That(counts.Sum(), Is.EqualTo(5));
         Assert.That(counts[0], Is.EqualTo(1));
         Assert.That(counts[layout.IndexOf(1000)], Is.EqualTo(2));
@@ -46,9 +45,8 @@ public class RecordingCoreTests
         histogram.Record(long.MinValue);
 
         var counts = new long[layout.BucketCount];
-        long sum = histogram.AddTo(counts);
+        histogram.AddTo(counts);
 
-        Assert.That(sum, Is.Zero);
         Assert.That(counts[0], Is.EqualTo(2));
         Assert.That(counts.Sum(), Is.EqualTo(2));
         Assert.That(rejections[RejectionReason.NegativeDuration], Is.EqualTo(2));
@@ -66,9 +64,8 @@ public class RecordingCoreTests
         histogram.Record(long.MaxValue);
 
         var counts = new long[layout.BucketCount];
-        long sum = histogram.AddTo(counts);
+        histogram.AddTo(counts);
 
-        Assert.That(sum, Is.EqualTo(2_000_000));
         Assert.That(counts[layout.IndexOf(1_000_000)], Is.EqualTo(2));
         Assert.That(rejections[RejectionReason.OverRangeDuration], Is.EqualTo(2));
         Assert.That(rejections[RejectionReason.NegativeDuration], Is.Zero);
