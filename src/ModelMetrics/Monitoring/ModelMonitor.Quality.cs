@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using ModelMetrics.Quality;
 using ModelMetrics.Recording;
@@ -17,13 +18,24 @@ public sealed partial class ModelMonitor
     /// <summary>The smallest probability a log-loss takes, as ML.NET: a certain wrong answer costs 34.5 nats, not infinity.</summary>
     private const double MinProbability = 1e-15;
 
+    /// <summary>Label delays: from 1 ms, where a click arrives, to 30 days, where a chargeback does.</summary>
+    private static readonly TimeSpan LowestDelay = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan HighestDelay = TimeSpan.FromDays(30);
+
     private readonly RegressionCounts _regression = new();
+    private PendingPredictions _pending = null!;
+    private ShardedHistogram _labelDelay = null!;
+    private TimeProvider _time = null!;
     private StripedCells? _probabilities;
     private StripedCells? _predictedClasses;
     private StripedCells? _scoreBins;
     private DriftReference? _driftReference;
 
     internal RegressionCounts Regression => _regression;
+
+    internal PendingPredictions Pending => _pending;
+
+    internal ShardedHistogram LabelDelay => _labelDelay;
 
     internal StripedCells? Probabilities => _probabilities;
 
@@ -183,9 +195,167 @@ public sealed partial class ModelMonitor
         Volatile.Write(ref _driftReference, new DriftReference(normalized, null));
     }
 
+    /// <summary>
+    /// Records a classifier's prediction whose label will arrive later with <see cref="RecordLabel(PredictionId, int)"/>.
+    /// It is counted for drift at once and kept in a bounded store until its label arrives or it expires.
+    /// </summary>
+    /// <param name="id">The prediction's id (a string, <see cref="Guid"/> or <see cref="long"/>); never published.</param>
+    /// <param name="predictedClass">The predicted class index.</param>
+    public void RecordPrediction(PredictionId id, int predictedClass)
+    {
+        if (_predictedClasses is null || (uint)predictedClass >= (uint)_labels.Length)
+        {
+            Reject(_predictedClasses is null ? RejectionReason.NoLabelsDeclared : RejectionReason.LabelOutOfRange);
+            return;
+        }
+
+        _predictedClasses.Increment(predictedClass);
+        _pending.Add(id, new PendingPrediction(predictedClass, 0, null, _time.GetTimestamp()));
+        MarkChanged();
+    }
+
+    /// <summary>
+    /// Records a classifier's prediction given as class probabilities, whose label will arrive later; the
+    /// probabilities are copied (one allocation) so that the label can score log-loss and top-k accuracy.
+    /// </summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    public void RecordPrediction(PredictionId id, ReadOnlySpan<float> probabilities)
+    {
+        if (_predictedClasses is null)
+        {
+            Reject(RejectionReason.NoLabelsDeclared);
+            return;
+        }
+
+        if (TryReadProbabilities(probabilities, out int predicted))
+        {
+            _scoreBins!.Increment(Math.Min(ScoreBins - 1, (int)(probabilities[predicted] * ScoreBins)));
+            _predictedClasses.Increment(predicted);
+            _pending.Add(id, new PendingPrediction(predicted, 0, probabilities.ToArray(), _time.GetTimestamp()));
+            MarkChanged();
+        }
+    }
+
+    /// <summary>Records a regression model's prediction whose actual value will arrive later with <see cref="RecordLabel(PredictionId, double)"/>.</summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="predictedValue">The predicted value.</param>
+    public void RecordPrediction(PredictionId id, double predictedValue)
+    {
+        if (!double.IsFinite(predictedValue))
+        {
+            Reject(RejectionReason.InvalidValue);
+            return;
+        }
+
+        _pending.Add(id, new PendingPrediction(-1, predictedValue, null, _time.GetTimestamp()));
+        MarkChanged();
+    }
+
+    /// <summary>
+    /// Records the true class of the prediction with this id: joined with it, counted in the confusion
+    /// matrix (and log-loss, top-k) and in the label delay. A label for an unknown, expired, evicted or
+    /// already labelled id is counted by kind and otherwise ignored (the first label wins).
+    /// </summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actualClass">The true class index.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, int actualClass)
+    {
+        if (_confusion is null || (uint)actualClass >= (uint)_labels.Length)
+        {
+            Reject(_confusion is null ? RejectionReason.NoLabelsDeclared : RejectionReason.LabelOutOfRange);
+            return false;
+        }
+
+        if (!Join(id, out PendingPrediction prediction))
+        {
+            return false;
+        }
+
+        if (prediction.PredictedClass < 0)
+        {
+            Reject(RejectionReason.KindMismatch);
+            return false;
+        }
+
+        if (prediction.Probabilities is { } probabilities)
+        {
+            RecordProbabilities(probabilities, actualClass);
+        }
+
+        RecordGroundTruth(prediction.PredictedClass, actualClass);
+        return true;
+    }
+
+    /// <summary>Records the true class of the prediction with this id by label text; see <see cref="RecordLabel(PredictionId, int)"/>.</summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actualLabel">The true label.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, string actualLabel)
+    {
+        int actual = GetLabelIndex(actualLabel);
+        if (actual < 0)
+        {
+            Reject(_confusion is null ? RejectionReason.NoLabelsDeclared : RejectionReason.UnknownLabel);
+            return false;
+        }
+
+        return RecordLabel(id, actual);
+    }
+
+    /// <summary>Records the true class of a binary classifier's prediction with this id (<see langword="true"/> is label 1).</summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actual">The true class.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, bool actual) => RecordLabel(id, actual ? 1 : 0);
+
+    /// <summary>Records the actual value of the regression prediction with this id; see <see cref="RecordLabel(PredictionId, int)"/>.</summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actualValue">The true value.</param>
+    /// <returns><see langword="true"/> when the value was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, double actualValue)
+    {
+        if (!double.IsFinite(actualValue))
+        {
+            Reject(RejectionReason.InvalidValue);
+            return false;
+        }
+
+        if (!Join(id, out PendingPrediction prediction))
+        {
+            return false;
+        }
+
+        if (prediction.PredictedClass >= 0)
+        {
+            Reject(RejectionReason.KindMismatch);
+            return false;
+        }
+
+        RecordRegression(prediction.PredictedValue, actualValue);
+        return true;
+    }
+
+    private bool Join(PredictionId id, out PendingPrediction prediction)
+    {
+        if (_pending.TryJoin(id, out prediction) != JoinResult.Joined)
+        {
+            MarkChanged();
+            return false;
+        }
+
+        TimeSpan delay = _time.GetElapsedTime(prediction.Timestamp);
+        _labelDelay.Record((long)(delay.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond)));
+        return true;
+    }
+
     private void InitializeQuality(ModelMonitorOptions options)
     {
         ZeroDivision = options.ZeroDivision;
+        _time = options.TimeProvider;
+        _pending = new PendingPredictions(options.PendingCapacity, options.PendingTimeToLive, options.TimeProvider);
+        _labelDelay = new ShardedHistogram(new HistogramLayout(ToTicks(LowestDelay), ToTicks(HighestDelay), 2), _rejections);
         if (_labels.Length > 0)
         {
             _probabilities = new StripedCells(ProbabilityCells.Length(_labels.Length));

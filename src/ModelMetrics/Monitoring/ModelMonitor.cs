@@ -10,6 +10,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ModelMetrics.Diagnostics;
+using ModelMetrics.Quality;
 using ModelMetrics.Recording;
 
 namespace ModelMetrics;
@@ -458,6 +459,16 @@ public sealed partial class ModelMonitor : IDisposable
         if (options.Window < TimeSpan.FromSeconds(1) || options.Window > TimeSpan.FromDays(1))
         {
             throw new ArgumentException("Window must be from 1 second to 1 day.", nameof(options.Window));
+        }
+
+        if (options.PendingCapacity is < 1 or > PendingPredictions.MaxCapacity)
+        {
+            throw new ArgumentException($"PendingCapacity must be from 1 to {PendingPredictions.MaxCapacity}.", nameof(options.PendingCapacity));
+        }
+
+        if (options.PendingTimeToLive <= TimeSpan.Zero || options.PendingTimeToLive > TimeSpan.FromDays(365))
+        {
+            throw new ArgumentException("PendingTimeToLive must be positive and at most 365 days.", nameof(options.PendingTimeToLive));
         }
 
         if (options.ZeroDivision is not (0 or 1))

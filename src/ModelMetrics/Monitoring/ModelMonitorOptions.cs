@@ -47,6 +47,20 @@ public sealed class ModelMonitorOptions
     public double ZeroDivision { get; set; }
 
     /// <summary>
+    /// Gets or sets how many predictions recorded with an id (<see cref="ModelMonitor.RecordPrediction(PredictionId, int)"/>)
+    /// are kept waiting for their label. When full, the oldest is evicted and counted. Memory is about
+    /// 160 bytes per unit of capacity at most (plus string ids and probability arrays).
+    /// </summary>
+    /// <value>From 1 to 100,000,000. The default value is 100,000.</value>
+    public int PendingCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// Gets or sets how long a prediction recorded with an id waits for its label before it expires (counted).
+    /// </summary>
+    /// <value>Positive, at most 365 days. The default value is 7 days.</value>
+    public TimeSpan PendingTimeToLive { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
     /// Gets or sets the smallest duration that the latency histogram resolves within its precision.
     /// </summary>
     /// <value>Positive and less than <see cref="LatencyHighest"/>. The default value is 1 microsecond.</value>

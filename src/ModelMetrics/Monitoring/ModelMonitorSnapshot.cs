@@ -25,8 +25,10 @@ public sealed class ModelMonitorSnapshot
         DriftSnapshot? drift,
         RegressionSnapshot? regression,
         RegressionSnapshot? recentRegression,
+        LabelSnapshot labels,
         IEnumerable<KeyValuePair<string, long>> rejected)
     {
+        Labels = labels;
         Drift = drift;
         Regression = regression;
         RecentRegression = recentRegression;
@@ -115,6 +117,9 @@ public sealed class ModelMonitorSnapshot
 
     /// <summary>Gets quality over the ground truth recorded in the recent window, or <see langword="null"/> when no class labels are declared.</summary>
     public ClassificationSnapshot? RecentClassification { get; }
+
+    /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
+    public LabelSnapshot Labels { get; }
 
     /// <summary>Gets regression quality over all recorded pairs, or <see langword="null"/> when none was recorded.</summary>
     public RegressionSnapshot? Regression { get; }

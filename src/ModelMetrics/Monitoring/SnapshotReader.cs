@@ -33,6 +33,7 @@ internal sealed class SnapshotReader
     private readonly RollingWindow? _predictedWindow;
     private readonly RollingWindow? _scoreWindow;
     private readonly RollingWindow<double> _regressionWindow;
+    private readonly RollingWindow _delayWindow;
     private readonly object _gate = new();
     private readonly LatencySnapshot _emptyFirstChunk;
     private ModelMonitorSnapshot? _last;
@@ -46,6 +47,7 @@ internal sealed class SnapshotReader
         int buckets = monitor.Succeeded.Layout.BucketCount;
         _emptyFirstChunk = new LatencySnapshot(monitor.Succeeded.Layout, new long[buckets]);
         _regressionWindow = new RollingWindow<double>(RegressionCounts.CellCount, window, 0);
+        _delayWindow = new RollingWindow(monitor.LabelDelay.Layout.BucketCount, window, 0);
         _latencyWindow = new RollingWindow(buckets, window, 0);
         _firstChunkWindow = new RollingWindow(buckets, window, 0);
         if (monitor.Confusion is { } confusion)
@@ -145,6 +147,7 @@ internal sealed class SnapshotReader
         }
 
         long completed = succeeded + failed;
+        LabelSnapshot labels = ReadLabels(now);
         return new ModelMonitorSnapshot(
             _monitor,
             _time.GetUtcNow(),
@@ -162,6 +165,7 @@ internal sealed class SnapshotReader
             drift,
             regression,
             recentRegression,
+            labels,
             _monitor.Rejections.NonZero());
     }
 
@@ -172,6 +176,30 @@ internal sealed class SnapshotReader
         recent = new long[cells.Length];
         window.Update(now.Ticks, cumulative, recent);
         return cumulative;
+    }
+
+    private LabelSnapshot ReadLabels(TimeSpan now)
+    {
+        // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
+        PendingPredictions pending = _monitor.Pending;
+        pending.ExpireOld();
+        HistogramLayout layout = _monitor.LabelDelay.Layout;
+        long[] delays = new long[layout.BucketCount];
+        _monitor.LabelDelay.AddTo(delays);
+        long[] recentDelays = new long[layout.BucketCount];
+        _delayWindow.Update(now.Ticks, delays, recentDelays);
+        return new LabelSnapshot(
+            pending.Count,
+            pending.Joined,
+            pending.Expired,
+            pending.Evicted,
+            pending.Replaced,
+            pending.UnknownId,
+            pending.DuplicateLabel,
+            pending.LateLabel,
+            pending.InvalidId,
+            new LatencySnapshot(layout, delays),
+            new LatencySnapshot(layout, recentDelays));
     }
 
     private DriftSnapshot? ReadDrift(TimeSpan now)

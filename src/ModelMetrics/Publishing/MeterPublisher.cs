@@ -48,8 +48,13 @@ internal sealed class MeterPublisher
         meter.CreateObservableUpDownCounter(MetricNames.ActiveCalls, () => Observe<long>(static (s, t, list) => list.Add(new(s.InFlight, t.Model))), MetricNames.CallUnit, "Inference calls in flight.");
         meter.CreateObservableCounter(MetricNames.Chunks, () => Observe<long>(static (s, t, list) => AddIf(list, s.Chunks, s.Chunks > 0, t.Model)), MetricNames.ChunkUnit, "Chunks produced by streamed calls.");
 
-        CreateLatencyInstruments(MetricNames.Duration, static s => s.Latency, static s => s.RecentLatency, "inference call");
-        CreateLatencyInstruments(MetricNames.TimeToFirstChunk, static s => s.TimeToFirstChunk, static s => s.RecentTimeToFirstChunk, "time to the first chunk of a streamed call");
+        CreateLatencyInstruments(MetricNames.Duration, static s => s.Latency, static s => s.RecentLatency, "inference call", static t => t.Duration, MetricNames.CallUnit);
+        CreateLatencyInstruments(MetricNames.TimeToFirstChunk, static s => s.TimeToFirstChunk, static s => s.RecentTimeToFirstChunk, "time to the first chunk of a streamed call", static t => t.Duration, MetricNames.CallUnit);
+        CreateLatencyInstruments(MetricNames.LabelDelay, static s => s.Labels.Delay, static s => s.Labels.RecentDelay, "delay from prediction to label", static t => t.Delay, MetricNames.LabelUnit);
+
+        meter.CreateObservableCounter(MetricNames.Labels, ObserveLabels, MetricNames.LabelUnit, "Labels recorded for predictions with an id, by model.label.result.");
+        meter.CreateObservableUpDownCounter(MetricNames.PendingPredictions, () => Observe<long>(static (s, t, list) => list.Add(new(s.Labels.Pending, t.Model))), MetricNames.PredictionUnit, "Predictions with an id waiting for their label.");
+        meter.CreateObservableCounter(MetricNames.DroppedPredictions, ObserveDropped, MetricNames.PredictionUnit, "Predictions with an id dropped before their label arrived, by reason: expired, evicted, replaced.");
 
         meter.CreateObservableCounter(MetricNames.Confusion, ObserveConfusion, MetricNames.PredictionUnit, "Labelled predictions by actual and predicted class (while the class count is at most MaxMatrixClasses).");
         meter.CreateObservableCounter(MetricNames.TruePositives, () => ObserveClasses(static c => c.TruePositives), MetricNames.PredictionUnit, "Labelled predictions of this class that were right.");
@@ -161,7 +166,7 @@ internal sealed class MeterPublisher
         return tags;
     }
 
-    private void CreateLatencyInstruments(string name, Func<ModelMonitorSnapshot, LatencySnapshot> cumulative, Func<ModelMonitorSnapshot, LatencySnapshot> recent, string what)
+    private void CreateLatencyInstruments(string name, Func<ModelMonitorSnapshot, LatencySnapshot> cumulative, Func<ModelMonitorSnapshot, LatencySnapshot> recent, string what, Func<MonitorTags, HistogramTags> tagsOf, string countUnit)
     {
         // Instruments of a histogram nobody fed (a model never streamed) report nothing rather than zeros.
         _meter.CreateObservableGauge(
@@ -184,8 +189,8 @@ internal sealed class MeterPublisher
 
         _meter.CreateObservableCounter(
             name + MetricNames.BucketSuffix,
-            () => ObserveBuckets(cumulative),
-            MetricNames.CallUnit,
+            () => ObserveBuckets(cumulative, tagsOf),
+            countUnit,
             $"Cumulative count of {what} durations at or below le seconds (within the histogram precision).");
 
         _meter.CreateObservableCounter(
@@ -197,7 +202,7 @@ internal sealed class MeterPublisher
         _meter.CreateObservableCounter(
             name + MetricNames.CountSuffix,
             () => Observe<long>((s, t, list) => AddIf(list, cumulative(s).Count, cumulative(s).Count > 0, t.Model)),
-            MetricNames.CallUnit,
+            countUnit,
             $"Count of {what} durations.");
     }
 
@@ -233,7 +238,7 @@ internal sealed class MeterPublisher
         }
     });
 
-    private List<Measurement<long>> ObserveBuckets(Func<ModelMonitorSnapshot, LatencySnapshot> select) => Observe<long>((s, t, list) =>
+    private List<Measurement<long>> ObserveBuckets(Func<ModelMonitorSnapshot, LatencySnapshot> select, Func<MonitorTags, HistogramTags> tagsOf) => Observe<long>((s, t, list) =>
     {
         LatencySnapshot latency = select(s);
         if (latency.Count == 0)
@@ -241,20 +246,51 @@ internal sealed class MeterPublisher
             return;
         }
 
+        HistogramTags tags = tagsOf(t);
         ReadOnlySpan<long> counts = latency.Counts;
         long cumulative = 0;
         int next = 0;
-        for (int b = 0; b < t.BucketCuts.Length; b++)
+        for (int b = 0; b < tags.Cuts.Length; b++)
         {
-            for (; next <= t.BucketCuts[b]; next++)
+            for (; next <= tags.Cuts[b]; next++)
             {
                 cumulative += counts[next];
             }
 
-            list.Add(new(cumulative, t.Buckets[b]));
+            list.Add(new(cumulative, tags.Buckets[b]));
         }
 
-        list.Add(new(latency.Count, t.Buckets[^1]));
+        list.Add(new(latency.Count, tags.Buckets[^1]));
+    });
+
+    private List<Measurement<long>> ObserveLabels() => Observe<long>(static (s, t, list) =>
+    {
+        LabelSnapshot labels = s.Labels;
+        (string Result, long Count)[] results =
+        [
+            ("joined", labels.Joined), ("unknown_id", labels.UnknownId), ("duplicate_label", labels.DuplicateLabel),
+            ("late_label", labels.LateLabel), ("invalid_id", labels.InvalidId),
+        ];
+        foreach ((string result, long count) in results)
+        {
+            if (count > 0)
+            {
+                list.Add(new(count, With(t.Model, MetricNames.LabelResult, result)));
+            }
+        }
+    });
+
+    private List<Measurement<long>> ObserveDropped() => Observe<long>(static (s, t, list) =>
+    {
+        LabelSnapshot labels = s.Labels;
+        (string Reason, long Count)[] reasons = [("expired", labels.Expired), ("evicted", labels.Evicted), ("replaced", labels.Replaced)];
+        foreach ((string reason, long count) in reasons)
+        {
+            if (count > 0)
+            {
+                list.Add(new(count, With(t.Model, MetricNames.Reason, reason)));
+            }
+        }
     });
 
     private List<Measurement<long>> ObserveConfusion() => Observe<long>(static (s, t, list) =>
@@ -371,6 +407,29 @@ internal sealed class MeterPublisher
         }
     });
 
+    /// <summary>The <c>le</c> attribute sets of one histogram and the HDR bucket each boundary cuts at.</summary>
+    private sealed class HistogramTags
+    {
+        public HistogramTags(KeyValuePair<string, object?>[] model, HistogramLayout layout, IReadOnlyList<double> bounds)
+        {
+            Cuts = new int[bounds.Count];
+            Buckets = new KeyValuePair<string, object?>[bounds.Count + 1][];
+            for (int b = 0; b < bounds.Count; b++)
+            {
+                // A boundary counts every value in the HDR bucket it falls in: exact to the histogram's precision.
+                double ticks = bounds[b] * Stopwatch.Frequency;
+                Cuts[b] = ticks >= layout.Highest ? layout.BucketCount - 1 : layout.IndexOf((long)ticks);
+                Buckets[b] = With(model, MetricNames.LessOrEqual, bounds[b].ToString(CultureInfo.InvariantCulture));
+            }
+
+            Buckets[^1] = With(model, MetricNames.LessOrEqual, "+Inf");
+        }
+
+        public int[] Cuts { get; }
+
+        public KeyValuePair<string, object?>[][] Buckets { get; }
+    }
+
     /// <summary>A monitor's attribute sets, built once so that collection does not rebuild them.</summary>
     private sealed class MonitorTags
     {
@@ -383,19 +442,8 @@ internal sealed class MeterPublisher
             ];
             Quantiles = Array.ConvertAll(MetricNames.PublishedQuantiles, q => With(Model, MetricNames.Quantile, q.ToString(CultureInfo.InvariantCulture)));
 
-            HistogramLayout layout = monitor.Succeeded.Layout;
-            double[] bounds = monitor.BucketBoundaries;
-            BucketCuts = new int[bounds.Length];
-            Buckets = new KeyValuePair<string, object?>[bounds.Length + 1][];
-            for (int b = 0; b < bounds.Length; b++)
-            {
-                // A boundary counts every value in the HDR bucket it falls in: exact to the histogram's precision.
-                double ticks = bounds[b] * Stopwatch.Frequency;
-                BucketCuts[b] = ticks >= layout.Highest ? layout.BucketCount - 1 : layout.IndexOf((long)ticks);
-                Buckets[b] = With(Model, MetricNames.LessOrEqual, bounds[b].ToString(CultureInfo.InvariantCulture));
-            }
-
-            Buckets[^1] = With(Model, MetricNames.LessOrEqual, "+Inf");
+            Duration = new HistogramTags(Model, monitor.Succeeded.Layout, monitor.BucketBoundaries);
+            Delay = new HistogramTags(Model, monitor.LabelDelay.Layout, MetricNames.LabelDelayBoundaries);
 
             IReadOnlyList<string> labels = monitor.ClassLabels;
             int topK = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(labels.Count, ProbabilityCells.MaxRanks)).Length;
@@ -431,9 +479,9 @@ internal sealed class MeterPublisher
 
         public KeyValuePair<string, object?>[][] Quantiles { get; }
 
-        public int[] BucketCuts { get; }
+        public HistogramTags Duration { get; }
 
-        public KeyValuePair<string, object?>[][] Buckets { get; }
+        public HistogramTags Delay { get; }
 
         public KeyValuePair<string, object?>[][]? Classes { get; }
 

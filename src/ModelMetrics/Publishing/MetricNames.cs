@@ -65,6 +65,12 @@ internal static class MetricNames
     public const string RSquared = "model.regression.r2";
     public const string MeanAbsolutePercentageError = "model.regression.mean_absolute_percentage_error";
 
+    public const string Labels = "model.labels";
+    public const string LabelResult = "model.label.result";
+    public const string PendingPredictions = "model.predictions.pending";
+    public const string DroppedPredictions = "model.predictions.dropped";
+    public const string LabelDelay = "model.label.delay";
+
     public const string Psi = "model.drift.psi";
     public const string DriftSignal = "model.drift.signal";
 
@@ -80,6 +86,10 @@ internal static class MetricNames
     public const string PredictionUnit = "{prediction}";
     public const string ValueUnit = "{value}";
     public const string PairUnit = "{pair}";
+    public const string LabelUnit = "{label}";
+
+    /// <summary>The <c>le</c> boundaries of the label delay, in seconds: 1 s to 30 days.</summary>
+    public static readonly double[] LabelDelayBoundaries = [1, 10, 60, 600, 3600, 21600, 86400, 604800, 2592000];
 
     /// <summary>The k of the published top-k accuracies (those up to the class count).</summary>
     public static readonly int[] PublishedTopK = [1, 3, 5];

@@ -41,6 +41,9 @@ internal enum RejectionReason
 
     /// <summary>A regression prediction or actual value was NaN or infinite; the pair was not recorded.</summary>
     InvalidValue,
+
+    /// <summary>A class label arrived for a value prediction, or a value for a class prediction; not recorded.</summary>
+    KindMismatch,
 }
 
 /// <summary>
@@ -62,6 +65,7 @@ internal sealed class Rejections
         "listener_fault",
         "invalid_probabilities",
         "invalid_value",
+        "kind_mismatch",
     ];
 
     private readonly long[] _counts = new long[Names.Length];

@@ -1,0 +1,58 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+namespace ModelMetrics;
+
+/// <summary>
+/// What became of predictions recorded with an id and of the labels that arrived for them
+/// (<see cref="ModelMonitor.RecordPrediction(PredictionId, int)"/>, <see cref="ModelMonitor.RecordLabel(PredictionId, int)"/>).
+/// </summary>
+public sealed class LabelSnapshot
+{
+    internal LabelSnapshot(long pending, long joined, long expired, long evicted, long replaced, long unknownId, long duplicateLabel, long lateLabel, long invalidId, LatencySnapshot delay, LatencySnapshot recentDelay)
+    {
+        Pending = pending;
+        Joined = joined;
+        Expired = expired;
+        Evicted = evicted;
+        Replaced = replaced;
+        UnknownId = unknownId;
+        DuplicateLabel = duplicateLabel;
+        LateLabel = lateLabel;
+        InvalidId = invalidId;
+        Delay = delay;
+        RecentDelay = recentDelay;
+    }
+
+    /// <summary>Gets the number of predictions waiting for their label now.</summary>
+    public long Pending { get; }
+
+    /// <summary>Gets the number of labels joined with their prediction and counted.</summary>
+    public long Joined { get; }
+
+    /// <summary>Gets the number of predictions that waited longer than <see cref="ModelMonitorOptions.PendingTimeToLive"/> and were dropped.</summary>
+    public long Expired { get; }
+
+    /// <summary>Gets the number of predictions dropped, oldest first, because the store was at <see cref="ModelMonitorOptions.PendingCapacity"/>.</summary>
+    public long Evicted { get; }
+
+    /// <summary>Gets the number of predictions recorded again with an id that was still pending (the newer replaced the older).</summary>
+    public long Replaced { get; }
+
+    /// <summary>Gets the number of labels whose id was never seen (or was forgotten long ago).</summary>
+    public long UnknownId { get; }
+
+    /// <summary>Gets the number of labels for an id that already had its label; the first label wins.</summary>
+    public long DuplicateLabel { get; }
+
+    /// <summary>Gets the number of labels that arrived after their prediction expired or was evicted.</summary>
+    public long LateLabel { get; }
+
+    /// <summary>Gets the number of predictions or labels with a null or empty id.</summary>
+    public long InvalidId { get; }
+
+    /// <summary>Gets the delay from prediction to label of every joined label, in seconds.</summary>
+    public LatencySnapshot Delay { get; }
+
+    /// <summary>Gets the delay from prediction to label of the labels joined in the recent window.</summary>
+    public LatencySnapshot RecentDelay { get; }
+}

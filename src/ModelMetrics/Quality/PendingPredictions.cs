@@ -1,0 +1,618 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace ModelMetrics.Quality;
+
+/// <summary>A prediction waiting for its ground truth.</summary>
+/// <param name="PredictedClass">The predicted class index (classifiers).</param>
+/// <param name="PredictedValue">The predicted value (regression models).</param>
+/// <param name="Probabilities">The class probabilities, or <see langword="null"/>; owned by the caller, never copied.</param>
+/// <param name="Timestamp">When the prediction was made, in <see cref="TimeProvider.GetTimestamp"/> units of the store's clock.</param>
+internal readonly record struct PendingPrediction(int PredictedClass, double PredictedValue, float[]? Probabilities, long Timestamp);
+
+/// <summary>What became of a label offered to <see cref="PendingPredictions.TryJoin"/>.</summary>
+internal enum JoinResult
+{
+    /// <summary>The prediction was pending: it is returned and removed.</summary>
+    Joined,
+
+    /// <summary>No prediction with this id is pending or was recently removed.</summary>
+    UnknownId,
+
+    /// <summary>The prediction was already joined to an earlier label (the first label wins).</summary>
+    DuplicateLabel,
+
+    /// <summary>The prediction was recently evicted (store full) or expired (older than the time to live).</summary>
+    LateLabel,
+
+    /// <summary>The id was invalid (a <see langword="null"/> or empty string, or <see langword="default"/>).</summary>
+    InvalidId,
+}
+
+/// <summary>
+/// Holds predictions by <see cref="PredictionId"/> until their ground truth arrives, bounded in entries and in
+/// age, and says what happened to every label it is offered.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Ids are partitioned by hash into segments (a power of two: four per processor, clamped to 16..64, and never
+/// more than the capacity, so that each segment holds at least one entry). Each segment has its own lock, its own
+/// share of the capacity (the shares sum to the capacity exactly) and a hash table over an array of nodes that
+/// are linked into either the pending list (oldest first) or the recently-removed list. No lock is global: threads
+/// that touch different segments never wait for each other, and a segment's lock is held for O(1) work (amortized:
+/// an operation also expires every entry of its segment that is older than the time to live, each entry once).
+/// </para>
+/// <para>
+/// Bounds: a segment never holds more pending entries than its share (adding to a full segment evicts its
+/// oldest entry, counted in <see cref="Evicted"/>), and remembers at most as many recently removed ids (joined,
+/// evicted or expired: the id and why, to tell a duplicate or late label from an unknown id). So the store holds
+/// at most <c>capacity</c> pending entries and <c>capacity</c> removed ids, whatever the traffic. Because shares
+/// are per segment, an entry can be evicted before the store as a whole is full (its segment is): while it fills
+/// with random ids the first eviction comes at roughly 1 - 2/sqrt(share) full (about 90% for shares of a few
+/// hundred); under sustained traffic every segment is full and the store holds its capacity. Entries expire when older than the time to live, at the next
+/// <see cref="Add"/> or <see cref="TryJoin"/> of their segment or at <see cref="ExpireOld"/>, never earlier; as the
+/// pending list is in the order of adding, an entry added just after one stamped later (racing threads) can
+/// expire that much later.
+/// </para>
+/// <para>
+/// Memory, measured with <see cref="GC.GetTotalMemory(bool)"/> around the filling of 100 000 entries with long
+/// ids (capacity 100 000): about 100 bytes per pending entry. Node arrays grow by doubling up to twice the
+/// capacity (a pending entry and a removed id each take a 72-byte node), plus 4 to 8 bytes of hash bucket per
+/// node: a store that has seen several times its capacity in traffic holds about 155 bytes per unit of capacity
+/// (measured), and at most 160 plus a few hundred bytes per segment. Guid ids take the same (they are stored
+/// inline); string ids add the strings themselves, which the store keeps alive while the entry is pending or its id
+/// is remembered. Probability arrays are referenced, not copied, and released when the entry leaves the pending
+/// list.
+/// </para>
+/// <para>
+/// Thread-safe. Every operation on a segment holds its lock, so no count is lost or doubled under any number of
+/// threads: each added prediction is exactly once replaced, joined, evicted, expired or still pending, and each
+/// label is counted under exactly one <see cref="JoinResult"/>. No allocation per <see cref="Add"/> or
+/// <see cref="TryJoin"/> once the node arrays have grown: removed nodes are reused from a free list. Counters are
+/// read without locks and summed over segments one after another, so a reading is exact for every operation that
+/// completed before it started but is not a snapshot of all counters at one instant.
+/// </para>
+/// </remarks>
+internal sealed class PendingPredictions
+{
+    /// <summary>The largest capacity: 10^8 entries (about 16 GB at 160 bytes each).</summary>
+    public const int MaxCapacity = 100_000_000;
+
+    private const int MinSegments = 16;
+    private const int MaxSegments = 64;
+
+    private readonly Segment[] _segments;
+    private readonly int _segmentMask;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _timeToLiveTimestamp;
+    private long _invalidId;
+
+    /// <summary>Initializes an empty store.</summary>
+    /// <param name="capacity">The most entries pending at once: 1 to <see cref="MaxCapacity"/>.</param>
+    /// <param name="timeToLive">How long an entry waits for its label before it expires: positive.</param>
+    /// <param name="timeProvider">The clock for expiry; <see cref="PendingPrediction.Timestamp"/> is in its units.</param>
+    public PendingPredictions(int capacity, TimeSpan timeToLive, TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+
+        Capacity = capacity;
+        TimeToLive = timeToLive;
+        _timeProvider = timeProvider;
+
+        // Rounded up, so that an entry is never expired before its full time to live; Int128 so that a long time to
+        // live on a fine clock cannot overflow (it then saturates: nothing ever expires).
+        Int128 ttl = (((Int128)timeToLive.Ticks * timeProvider.TimestampFrequency) + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
+        _timeToLiveTimestamp = ttl > long.MaxValue ? long.MaxValue : (long)ttl;
+
+        // Four segments per processor make two threads meet on a lock rarely; a power of two picks the segment with a
+        // mask; at most the largest power of two not above the capacity, so that every segment gets at least one entry.
+        int wanted = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(Environment.ProcessorCount * 4, MinSegments, MaxSegments));
+        int count = Math.Min(wanted, 1 << BitOperations.Log2((uint)capacity));
+        _segments = new Segment[count];
+        _segmentMask = count - 1;
+        int share = capacity / count;
+        int remainder = capacity % count;
+        for (int i = 0; i < count; i++)
+        {
+            // The first `remainder` segments take one more, so that the shares sum to the capacity exactly.
+            _segments[i] = new Segment(share + (i < remainder ? 1 : 0));
+        }
+    }
+
+    /// <summary>Gets the most entries that can be pending at once.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Gets how long an entry waits for its label before it expires.</summary>
+    public TimeSpan TimeToLive { get; }
+
+    /// <summary>Gets the number of segments (a power of two, at most the capacity).</summary>
+    public int SegmentCount => _segments.Length;
+
+    /// <summary>Gets the number of entries pending now, summed over segments.</summary>
+    public int Count
+    {
+        get
+        {
+            int total = 0;
+            foreach (Segment segment in _segments)
+            {
+                total += segment.Count;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Gets the number of labels joined to their prediction.</summary>
+    public long Joined => Sum(Counter.Joined);
+
+    /// <summary>Gets the number of entries removed because they were older than the time to live.</summary>
+    public long Expired => Sum(Counter.Expired);
+
+    /// <summary>Gets the number of entries removed to make room in a full segment.</summary>
+    public long Evicted => Sum(Counter.Evicted);
+
+    /// <summary>Gets the number of adds of an id that was already pending (the newer prediction replaced the older).</summary>
+    public long Replaced => Sum(Counter.Replaced);
+
+    /// <summary>Gets the number of labels whose id was neither pending nor recently removed.</summary>
+    public long UnknownId => Sum(Counter.UnknownId);
+
+    /// <summary>Gets the number of labels for an id recently joined to an earlier label.</summary>
+    public long DuplicateLabel => Sum(Counter.DuplicateLabel);
+
+    /// <summary>Gets the number of labels for an id recently evicted or expired.</summary>
+    public long LateLabel => Sum(Counter.LateLabel);
+
+    /// <summary>Gets the number of adds and labels with an invalid id; none of them was stored or joined.</summary>
+    public long InvalidId => Volatile.Read(ref _invalidId);
+
+    /// <summary>
+    /// Stores <paramref name="prediction"/> under <paramref name="id"/>, replacing a pending prediction with the same
+    /// id and evicting the oldest entry of a full segment. An invalid id is counted and ignored. Never throws.
+    /// </summary>
+    /// <param name="id">The prediction's id.</param>
+    /// <param name="prediction">The prediction; its timestamp should be the store clock's current time.</param>
+    public void Add(PredictionId id, in PendingPrediction prediction)
+    {
+        if (!id.IsValid)
+        {
+            Interlocked.Increment(ref _invalidId);
+            return;
+        }
+
+        int hash = id.GetHashCode();
+        SegmentFor(hash).Add(id, hash, prediction, _timeProvider.GetTimestamp(), _timeToLiveTimestamp);
+    }
+
+    /// <summary>
+    /// Joins a label to the prediction pending under <paramref name="id"/>: on <see cref="JoinResult.Joined"/> the
+    /// prediction is removed and returned; otherwise says why there is none. Every call is counted under its result.
+    /// Never throws.
+    /// </summary>
+    /// <param name="id">The id the prediction was added with.</param>
+    /// <param name="prediction">The joined prediction; <see langword="default"/> unless joined.</param>
+    /// <returns>What became of the label.</returns>
+    public JoinResult TryJoin(PredictionId id, out PendingPrediction prediction)
+    {
+        if (!id.IsValid)
+        {
+            Interlocked.Increment(ref _invalidId);
+            prediction = default;
+            return JoinResult.InvalidId;
+        }
+
+        int hash = id.GetHashCode();
+        return SegmentFor(hash).TryJoin(id, hash, _timeProvider.GetTimestamp(), _timeToLiveTimestamp, out prediction);
+    }
+
+    /// <summary>
+    /// Expires the entries of every segment that are older than the time to live, one segment at a time (meant for
+    /// collection time, so that an idle store does not hold stale entries).
+    /// </summary>
+    /// <returns>The number of entries expired by this sweep.</returns>
+    public int ExpireOld()
+    {
+        long now = _timeProvider.GetTimestamp();
+        int expired = 0;
+        foreach (Segment segment in _segments)
+        {
+            expired += segment.ExpireOld(now, _timeToLiveTimestamp);
+        }
+
+        return expired;
+    }
+
+    /// <summary>Returns the index of the segment that holds <paramref name="id"/> (for tests and diagnostics).</summary>
+    /// <param name="id">A valid id.</param>
+    /// <returns>0 to <see cref="SegmentCount"/> - 1.</returns>
+    public int SegmentOf(PredictionId id) => SegmentIndex(id.GetHashCode());
+
+    /// <summary>Returns how many entries segment <paramref name="segment"/> holds at most (its share of the capacity).</summary>
+    /// <param name="segment">0 to <see cref="SegmentCount"/> - 1.</param>
+    /// <returns>At least 1; the shares of all segments sum to <see cref="Capacity"/>.</returns>
+    public int SegmentCapacity(int segment) => _segments[segment].Capacity;
+
+    private Segment SegmentFor(int hash) => _segments[SegmentIndex(hash)];
+
+    // Note: the segment comes from the top bits of a Fibonacci mix and the bucket (inside the segment) from the low
+    // bits of the hash, so that the ids of one segment still spread over all of its buckets.
+    private int SegmentIndex(int hash) => (int)(((uint)hash * 0x9E3779B9u) >> 26) & _segmentMask;
+
+    private long Sum(Counter counter)
+    {
+        long total = 0;
+        foreach (Segment segment in _segments)
+        {
+            total += segment.Read(counter);
+        }
+
+        return total;
+    }
+
+    private enum Counter
+    {
+        Joined,
+        Expired,
+        Evicted,
+        Replaced,
+        UnknownId,
+        DuplicateLabel,
+        LateLabel,
+    }
+
+    /// <summary>Where a node is: free, pending, or remembered as removed for one of three reasons.</summary>
+    private enum NodeState : byte
+    {
+        Free,
+        Pending,
+        Joined,
+        Evicted,
+        Expired,
+    }
+
+    /// <summary>
+    /// One pending entry or one remembered removal: 72 bytes in a 64-bit process. The prediction's fields are
+    /// inlined rather than held as a <see cref="PendingPrediction"/>, whose padding would make it 80.
+    /// </summary>
+    private struct Node
+    {
+        public PredictionId Id;
+        public float[]? Probabilities;
+        public double PredictedValue;
+        public long Timestamp;
+        public int PredictedClass;
+        public int Hash;
+        public int NextInBucket;
+        public int Older;
+        public int Newer;
+        public NodeState State;
+    }
+
+    /// <summary>A doubly linked list of nodes by index, oldest to newest.</summary>
+    private struct NodeList
+    {
+        public int Oldest;
+        public int Newest;
+        public int Count;
+    }
+
+    /// <summary>
+    /// One partition of the store: a hash table (chained through node indexes) over a growable node array, with the
+    /// pending list, the recently-removed list and a free list threaded through the same nodes.
+    /// </summary>
+    /// <remarks>
+    /// Every method takes the segment's lock, except the counter readers, which read single words that the lock
+    /// holder writes with <see cref="Volatile"/>. Invariants: pending ≤ capacity, removed ≤ capacity, so the nodes in
+    /// use never exceed twice the capacity, the array's largest size.
+    /// </remarks>
+    private sealed class Segment
+    {
+        private const int Nil = -1;
+        private const int InitialNodes = 16;
+
+        // Note: System.Threading.Lock (net9+) is cheaper than a monitor on an object; both work with `lock`.
+#if NET9_0_OR_GREATER
+        private readonly Lock _gate = new();
+#else
+        private readonly object _gate = new();
+#endif
+        private readonly int _capacity;
+        private readonly int _maxNodes;
+        private readonly long[] _counts = new long[(int)Counter.LateLabel + 1];
+        private Node[] _nodes;
+        private int[] _buckets;
+        private int _used;
+        private int _free = Nil;
+        private NodeList _pending = new() { Oldest = Nil, Newest = Nil };
+        private NodeList _removed = new() { Oldest = Nil, Newest = Nil };
+
+        public Segment(int capacity)
+        {
+            _capacity = capacity;
+            _maxNodes = 2 * capacity;
+            _nodes = new Node[Math.Min(InitialNodes, _maxNodes)];
+            _buckets = NewBuckets(_nodes.Length);
+        }
+
+        public int Capacity => _capacity;
+
+        public int Count => Volatile.Read(ref _pending.Count);
+
+        public long Read(Counter counter) => Volatile.Read(ref _counts[(int)counter]);
+
+        public void Add(PredictionId id, int hash, in PendingPrediction prediction, long now, long timeToLive)
+        {
+            lock (_gate)
+            {
+                ExpireOldest(now, timeToLive);
+                int index = Find(id, hash);
+                if (index == Nil)
+                {
+                    if (_pending.Count == _capacity)
+                    {
+                        Retire(_pending.Oldest, NodeState.Evicted);
+                    }
+
+                    // Note: taken after the eviction, which may have freed the node this reuses; there is always one,
+                    // as pending < capacity and removed <= capacity now.
+                    index = TakeNode();
+                    ref Node created = ref _nodes[index];
+                    created.Id = id;
+                    created.Hash = hash;
+                    ref int bucket = ref _buckets[hash & (_buckets.Length - 1)];
+                    created.NextInBucket = bucket;
+                    bucket = index;
+                }
+                else if (_nodes[index].State == NodeState.Pending)
+                {
+                    // The newer prediction wins and starts a new time to live; the store keeps one entry per id.
+                    Unlink(ref _pending, index);
+                    Increment(Counter.Replaced);
+                }
+                else
+                {
+                    // A removed id predicted again: its node becomes pending again (it forgets the removal).
+                    Unlink(ref _removed, index);
+                    if (_pending.Count == _capacity)
+                    {
+                        Retire(_pending.Oldest, NodeState.Evicted);
+                    }
+                }
+
+                ref Node node = ref _nodes[index];
+                node.State = NodeState.Pending;
+                node.PredictedClass = prediction.PredictedClass;
+                node.PredictedValue = prediction.PredictedValue;
+                node.Probabilities = prediction.Probabilities;
+                node.Timestamp = prediction.Timestamp;
+                Append(ref _pending, index);
+            }
+        }
+
+        public JoinResult TryJoin(PredictionId id, int hash, long now, long timeToLive, out PendingPrediction prediction)
+        {
+            lock (_gate)
+            {
+                // Expire first: a label that arrives after the time to live is late even if no sweep has run yet.
+                ExpireOldest(now, timeToLive);
+                int index = Find(id, hash);
+                if (index == Nil)
+                {
+                    Increment(Counter.UnknownId);
+                    prediction = default;
+                    return JoinResult.UnknownId;
+                }
+
+                ref Node node = ref _nodes[index];
+                switch (node.State)
+                {
+                    case NodeState.Pending:
+                        prediction = new PendingPrediction(node.PredictedClass, node.PredictedValue, node.Probabilities, node.Timestamp);
+                        Retire(index, NodeState.Joined);
+                        Increment(Counter.Joined);
+                        return JoinResult.Joined;
+                    case NodeState.Joined:
+                        Increment(Counter.DuplicateLabel);
+                        prediction = default;
+                        return JoinResult.DuplicateLabel;
+                    default:
+                        Increment(Counter.LateLabel);
+                        prediction = default;
+                        return JoinResult.LateLabel;
+                }
+            }
+        }
+
+        public int ExpireOld(long now, long timeToLive)
+        {
+            lock (_gate)
+            {
+                return ExpireOldest(now, timeToLive);
+            }
+        }
+
+        private static int[] NewBuckets(int nodes)
+        {
+            // At least one bucket per node: chains stay about one node long.
+            int[] buckets = new int[BitOperations.RoundUpToPowerOf2((uint)nodes)];
+            Array.Fill(buckets, Nil);
+            return buckets;
+        }
+
+        private int ExpireOldest(long now, long timeToLive)
+        {
+            int expired = 0;
+
+            // Note: unchecked difference, so that a timestamp after `now` (a caller's clock ahead of ours, or a thread
+            // that read `now` before waiting for the lock) reads as negative age: not expired.
+            while (_pending.Count > 0 && unchecked(now - _nodes[_pending.Oldest].Timestamp) > timeToLive)
+            {
+                Retire(_pending.Oldest, NodeState.Expired);
+                expired++;
+            }
+
+            if (expired > 0)
+            {
+                Add(Counter.Expired, expired);
+            }
+
+            return expired;
+        }
+
+        private int Find(PredictionId id, int hash)
+        {
+            Node[] nodes = _nodes;
+            for (int i = _buckets[hash & (_buckets.Length - 1)]; i != Nil; i = nodes[i].NextInBucket)
+            {
+                // The hash first: a string compare only for a probable match.
+                if (nodes[i].Hash == hash && nodes[i].Id.Equals(id))
+                {
+                    return i;
+                }
+            }
+
+            return Nil;
+        }
+
+        /// <summary>Moves a pending node to the removed list, forgetting the oldest removal when it is full.</summary>
+        private void Retire(int index, NodeState reason)
+        {
+            Unlink(ref _pending, index);
+            ref Node node = ref _nodes[index];
+            node.State = reason;
+
+            // Note: the caller's probabilities are released now; a removed id keeps only what tells labels apart.
+            node.Probabilities = null;
+            Append(ref _removed, index);
+            if (reason == NodeState.Evicted)
+            {
+                Increment(Counter.Evicted);
+            }
+
+            if (_removed.Count > _capacity)
+            {
+                Free(_removed.Oldest);
+            }
+        }
+
+        private void Free(int index)
+        {
+            Unlink(ref _removed, index);
+            ref Node node = ref _nodes[index];
+            ref int link = ref _buckets[node.Hash & (_buckets.Length - 1)];
+            while (link != index)
+            {
+                link = ref _nodes[link].NextInBucket;
+            }
+
+            link = node.NextInBucket;
+
+            // Clearing the id releases a string id; the free list is threaded through Newer.
+            node = default;
+            node.Newer = _free;
+            _free = index;
+        }
+
+        private int TakeNode()
+        {
+            if (_free != Nil)
+            {
+                int index = _free;
+                _free = _nodes[index].Newer;
+                return index;
+            }
+
+            if (_used == _nodes.Length)
+            {
+                Grow();
+            }
+
+            return _used++;
+        }
+
+        // Note: out of line, it runs only while the segment's arrays grow towards twice its capacity.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Grow()
+        {
+            Debug.Assert(_nodes.Length < _maxNodes, "A node is always free or below the largest size.");
+            Array.Resize(ref _nodes, (int)Math.Min(_maxNodes, 2L * _nodes.Length));
+            if (_buckets.Length >= _nodes.Length)
+            {
+                return;
+            }
+
+            _buckets = NewBuckets(_nodes.Length);
+            int mask = _buckets.Length - 1;
+            for (int i = 0; i < _used; i++)
+            {
+                ref Node node = ref _nodes[i];
+                if (node.State != NodeState.Free)
+                {
+                    ref int bucket = ref _buckets[node.Hash & mask];
+                    node.NextInBucket = bucket;
+                    bucket = i;
+                }
+            }
+        }
+
+        private void Append(ref NodeList list, int index)
+        {
+            ref Node node = ref _nodes[index];
+            node.Older = list.Newest;
+            node.Newer = Nil;
+            if (list.Newest == Nil)
+            {
+                list.Oldest = index;
+            }
+            else
+            {
+                _nodes[list.Newest].Newer = index;
+            }
+
+            list.Newest = index;
+
+            // Note: Count of the pending list is read without the lock (Segment.Count); int writes are atomic.
+            Volatile.Write(ref list.Count, list.Count + 1);
+        }
+
+        private void Unlink(ref NodeList list, int index)
+        {
+            ref Node node = ref _nodes[index];
+            if (node.Older == Nil)
+            {
+                list.Oldest = node.Newer;
+            }
+            else
+            {
+                _nodes[node.Older].Newer = node.Newer;
+            }
+
+            if (node.Newer == Nil)
+            {
+                list.Newest = node.Older;
+            }
+            else
+            {
+                _nodes[node.Newer].Older = node.Older;
+            }
+
+            Volatile.Write(ref list.Count, list.Count - 1);
+        }
+
+        private void Increment(Counter counter) => Add(counter, 1);
+
+        // Note: only the lock holder writes a counter, so read-add-write loses nothing; the volatile write keeps a
+        // lock-free reader from seeing a torn long on a 32-bit platform.
+        private void Add(Counter counter, int amount) =>
+            Volatile.Write(ref _counts[(int)counter], _counts[(int)counter] + amount);
+    }
+}
