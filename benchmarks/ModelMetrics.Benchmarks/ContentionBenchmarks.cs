@@ -9,12 +9,14 @@ using System.Threading;
 using BenchmarkDotNet.Attributes;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using Prometheus;
 
 namespace ModelMetrics.Benchmarks;
 
 /// <summary>
 /// Many threads recording into one shared monitor (one model served by a whole service) against the
-/// OpenTelemetry-instrument decorator in the same setup. Each invocation makes <see cref="TotalCalls"/>
+/// OpenTelemetry-instrument decorator, prometheus-net's bound children and HdrHistogram.NET's
+/// <c>LongConcurrentHistogram</c> in the same setup (the decorators of <see cref="PeerBenchmarks"/>). Each invocation makes <see cref="TotalCalls"/>
 /// calls split evenly over <see cref="Threads"/> threads that start together, so the reported time per
 /// operation is the inverse of the throughput of all threads together: perfect scaling halves it
 /// from 1 to 2 threads.
@@ -31,11 +33,15 @@ public class ContentionBenchmarks
     private ModelMonitor _monitor = null!;
     private IPredictor<int, int> _modelMetrics = null!;
     private IPredictor<int, int> _openTelemetry = null!;
+    private IPredictor<int, int> _prometheus = null!;
+    private IPredictor<int, int> _hdrHistogram = null!;
     private Thread[] _workers = null!;
     private Barrier _barrier = null!;
     private Action<int> _startEndCalls = null!;
     private Action<int> _decoratedCalls = null!;
     private Action<int> _openTelemetryCalls = null!;
+    private Action<int> _prometheusCalls = null!;
+    private Action<int> _hdrHistogramCalls = null!;
     private Action<int> _timestampsOnly = null!;
     private volatile Action<int>? _work;
     private long _sink;
@@ -56,9 +62,17 @@ public class ContentionBenchmarks
         _openTelemetry = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
             .Use(inner => new OpenTelemetryInstrumentPredictor<int, int>(inner, _meter, "bench-contention", "1"))
             .Build();
+        _prometheus = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new PrometheusPredictor<int, int>(inner, Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()), "bench-contention", "1", bindLabelsOnce: true))
+            .Build();
+        _hdrHistogram = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new HdrHistogramPredictor<int, int>(inner, HdrHistogramPeer.NewConcurrentHistogram()))
+            .Build();
         _startEndCalls = StartEndCalls;
         _decoratedCalls = DecoratedCalls;
         _openTelemetryCalls = OpenTelemetryCalls;
+        _prometheusCalls = PrometheusCalls;
+        _hdrHistogramCalls = HdrHistogramCalls;
         _timestampsOnly = TimestampsOnly;
 
         // Threads live across invocations, so an invocation measures calls, not thread start-up. The barrier
@@ -99,6 +113,12 @@ public class ContentionBenchmarks
 
     [Benchmark(OperationsPerInvoke = TotalCalls, Description = "OTel instruments, explicit buckets")]
     public void OpenTelemetry_Decorator() => RunAll(_openTelemetryCalls);
+
+    [Benchmark(OperationsPerInvoke = TotalCalls, Description = "prometheus-net, bound children")]
+    public void Prometheus_BoundChildren() => RunAll(_prometheusCalls);
+
+    [Benchmark(OperationsPerInvoke = TotalCalls, Description = "HdrHistogram LongConcurrentHistogram")]
+    public void HdrHistogram_LongConcurrentHistogram() => RunAll(_hdrHistogramCalls);
 
     /// <summary>
     /// The control: two timestamps per call and no shared state. It shows how far this machine itself lets
@@ -163,6 +183,24 @@ public class ContentionBenchmarks
     private void OpenTelemetryCalls(int calls)
     {
         IPredictor<int, int> predictor = _openTelemetry;
+        for (int i = 0; i < calls; i++)
+        {
+            predictor.Predict(i);
+        }
+    }
+
+    private void PrometheusCalls(int calls)
+    {
+        IPredictor<int, int> predictor = _prometheus;
+        for (int i = 0; i < calls; i++)
+        {
+            predictor.Predict(i);
+        }
+    }
+
+    private void HdrHistogramCalls(int calls)
+    {
+        IPredictor<int, int> predictor = _hdrHistogram;
         for (int i = 0; i < calls; i++)
         {
             predictor.Predict(i);

@@ -4,17 +4,28 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
+using HdrHistogram;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using Prometheus;
 
 namespace ModelMetrics.Benchmarks;
 
 /// <summary>
-/// ModelMetrics side by side with the usual alternative, a decorator that records into a
-/// <see cref="Histogram{T}"/> and a <see cref="Counter{T}"/> which the OpenTelemetry SDK aggregates, with
-/// the SDK's default explicit-bucket histogram and with a base-2 exponential one. Every meter here has an
-/// OpenTelemetry <see cref="MeterProvider"/> listening (exporting to memory once a minute, the SDK's
-/// default period), so every instrument is enabled and does its full work.
+/// ModelMetrics side by side with the usual alternatives, each a decorator configured as its users
+/// configure it, all in one run so that the ratios come from one table:
+/// <list type="bullet">
+/// <item>a decorator that records into a <see cref="Histogram{T}"/> and a <see cref="Counter{T}"/> which the
+/// OpenTelemetry SDK aggregates, with the SDK's default explicit-bucket histogram and with a base-2
+/// exponential one. Every meter here has an OpenTelemetry <see cref="MeterProvider"/> listening (exporting
+/// to memory once a minute, the SDK's default period), so every instrument is enabled and does its full work;</item>
+/// <item>prometheus-net: a histogram and an outcome counter in a registry of their own, with the children
+/// bound once and with the labels looked up on every call (<see cref="PrometheusPredictor{TInput, TOutput}"/>);</item>
+/// <item>HdrHistogram.NET: one <c>RecordValue</c> per call into a <see cref="LongConcurrentHistogram"/> and into
+/// a <see cref="Recorder"/> (<see cref="HdrHistogramPredictor{TInput, TOutput}"/>).</item>
+/// </list>
+/// Every decorator reads the clock twice and calls the model once, so a row minus the timestamp row (and the
+/// raw call) is what its recording costs.
 /// </summary>
 [MemoryDiagnoser]
 public class PeerBenchmarks
@@ -34,6 +45,10 @@ public class PeerBenchmarks
     private IPredictor<int, int> _modelMetricsNative = null!;
     private IPredictor<int, int> _explicitBuckets = null!;
     private IPredictor<int, int> _exponentialBuckets = null!;
+    private IPredictor<int, int> _prometheusBound = null!;
+    private IPredictor<int, int> _prometheusPerCallLabels = null!;
+    private IPredictor<int, int> _hdrConcurrentHistogram = null!;
+    private IPredictor<int, int> _hdrRecorder = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -68,6 +83,21 @@ public class PeerBenchmarks
         _exponentialBuckets = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
             .Use(inner => new OpenTelemetryInstrumentPredictor<int, int>(inner, _exponentialMeter, "bench-peer", "1"))
             .Build();
+
+        // A registry each, as an application with its own /metrics endpoint would have; nothing collects them here.
+        _prometheusBound = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new PrometheusPredictor<int, int>(inner, Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()), "bench-peer", "1", bindLabelsOnce: true))
+            .Build();
+        _prometheusPerCallLabels = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new PrometheusPredictor<int, int>(inner, Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()), "bench-peer", "1", bindLabelsOnce: false))
+            .Build();
+
+        _hdrConcurrentHistogram = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new HdrHistogramPredictor<int, int>(inner, HdrHistogramPeer.NewConcurrentHistogram()))
+            .Build();
+        _hdrRecorder = Predictor.Create<int, int>(TrivialModel.Predict).AsBuilder()
+            .Use(inner => new HdrHistogramPredictor<int, int>(inner, HdrHistogramPeer.NewRecorder()))
+            .Build();
     }
 
     [GlobalCleanup]
@@ -100,4 +130,16 @@ public class PeerBenchmarks
 
     [Benchmark(Description = "OTel instruments, exponential")]
     public int OpenTelemetry_ExponentialBuckets() => _exponentialBuckets.Predict(_input);
+
+    [Benchmark(Description = "prometheus-net, bound children")]
+    public int Prometheus_BoundChildren() => _prometheusBound.Predict(_input);
+
+    [Benchmark(Description = "prometheus-net, WithLabels per call")]
+    public int Prometheus_WithLabelsPerCall() => _prometheusPerCallLabels.Predict(_input);
+
+    [Benchmark(Description = "HdrHistogram LongConcurrentHistogram")]
+    public int HdrHistogram_LongConcurrentHistogram() => _hdrConcurrentHistogram.Predict(_input);
+
+    [Benchmark(Description = "HdrHistogram Recorder")]
+    public int HdrHistogram_Recorder() => _hdrRecorder.Predict(_input);
 }

@@ -82,7 +82,10 @@ public sealed class ModelMonitorOptions
     public int LatencyPrecision { get; set; } = 2;
 
     /// <summary>
-    /// Gets or sets the length of the recent window over which quantile gauges and quality gauges are computed.
+    /// Gets or sets the length of the recent window over which quantile gauges and quality gauges are
+    /// computed. A window covers at least this length and at most this length plus a quarter of it (or plus
+    /// the interval between readings, when readings are further apart); until one window has passed since
+    /// the monitor started, it covers everything.
     /// </summary>
     /// <value>From 1 second to 1 day. The default value is 1 minute.</value>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);

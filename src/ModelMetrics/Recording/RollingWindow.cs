@@ -16,16 +16,18 @@ namespace ModelMetrics.Recording;
 /// </typeparam>
 /// <remarks>
 /// <para>
-/// The window keeps checkpoints: copies of the cumulative array taken at most every
+/// The window keeps checkpoints: copies of the cumulative array taken at readings, at most every
 /// window / <see cref="Checkpoints"/>. The counts of the window are the current cumulative counts minus
-/// the oldest checkpoint that is not older than the window, so the window covers between
-/// (1 - 1/<see cref="Checkpoints"/>) and 1 times its length. The creation of the window is an implicit
-/// all-zero checkpoint, so right after start-up the window holds everything recorded.
+/// the newest checkpoint that is at least a window old, so the window covers at least its length and at
+/// most its length plus the spacing of checkpoints (window / <see cref="Checkpoints"/>, or the interval
+/// between readings when that is longer). The creation of the window is an implicit all-zero checkpoint,
+/// so until a window has passed since start-up it holds everything recorded.
 /// </para>
 /// <para>
-/// When readings are further apart than the window (an exporter that collects every 5 minutes with a
-/// 1-minute window) no checkpoint is young enough and the window falls back to "since the previous
-/// reading", which is the most recent information there is.
+/// Covering at least the window, rather than at most, keeps what a reader sees stable when readings are
+/// about a window apart: a 2-second window read every second covers 2 to 3 seconds, never alternately 1
+/// and 2. When readings are further apart than the window (an exporter that collects every 5 minutes
+/// with a 1-minute window) the window is "since the previous reading", the most recent information there is.
 /// </para>
 /// <para>
 /// A window cell is never negative: cells only grow, so a difference below zero can only come from a
@@ -58,8 +60,9 @@ internal class RollingWindow<T>
     /// </summary>
     public void Update(long nowTicks, T[] cumulative, T[] window)
     {
-        // Drop checkpoints that are too old, but always keep the newest one as a fallback base.
-        while (_checkpoints.Count > 1 && _checkpoints.First!.Value.Ticks < nowTicks - _windowTicks)
+        // The base is the newest checkpoint at least a window old: drop the oldest while the next one
+        // also qualifies. The first checkpoint always stays, as the base when none is that old yet.
+        while (_checkpoints.Count > 1 && _checkpoints.First!.Next!.Value.Ticks <= nowTicks - _windowTicks)
         {
             _free.Push(_checkpoints.First.Value.Counts);
             _checkpoints.RemoveFirst();

@@ -50,10 +50,10 @@ public class RecentWindowTests
     }
 
     [Test]
-    public void GetSnapshot_RegularReadings_UseTheOldestCheckpointInsideTheWindow()
+    public void GetSnapshot_RegularReadings_UseTheNewestCheckpointAtLeastAWindowOld()
     {
         var clock = new FakeTimeProvider();
-        using ModelMonitor monitor = Create(nameof(GetSnapshot_RegularReadings_UseTheOldestCheckpointInsideTheWindow), clock);
+        using ModelMonitor monitor = Create(nameof(GetSnapshot_RegularReadings_UseTheNewestCheckpointAtLeastAWindowOld), clock);
 
         // (advance to, calls recorded = pairs recorded, expected recent, why; cumulative in brackets)
         (int At, int Recorded, int Recent, string Why)[] steps =
@@ -61,10 +61,10 @@ public class RecentWindowTests
             (0, 1, 1, "[1] base creation; no checkpoint (0 s since it)"),
             (20, 2, 3, "[3] base creation; checkpoint 20:3"),
             (40, 4, 7, "[7] base creation; checkpoint 40:7"),
-            (70, 8, 12, "[15] creation is 70 s old: dropped; base 20:3 -> 15 - 3; checkpoint 70:15"),
-            (100, 16, 24, "[31] 20:3 dropped (80 s old); 40:7 exactly 60 s old is kept -> 31 - 7; checkpoint 100:31"),
-            (250, 0, 0, "[31] 40, 70 dropped; 100:31 is too old but the newest: fallback -> 0; checkpoint 250:31"),
-            (250, 32, 32, "[63] 100:31 dropped; base 250:31 -> 32"),
+            (70, 8, 15, "[15] 20:3 is only 50 s old: the creation stays the base (window covers 70 s); checkpoint 70:15"),
+            (100, 16, 24, "[31] creation and 20:3 dropped; 40:7, exactly 60 s old, is the base -> 31 - 7; checkpoint 100:31"),
+            (250, 0, 0, "[31] every checkpoint is older than 60 s; the newest of them, 100:31, is the base -> 0; checkpoint 250:31"),
+            (250, 32, 32, "[63] 250:31 is 0 s old: base stays 100:31 -> 32"),
         ];
 
         int now = 0;
@@ -128,13 +128,13 @@ public class RecentWindowTests
 
         clock.Advance(TimeSpan.FromSeconds(15));
         monitor.GetSnapshot(); // checkpoint 15 s
-        clock.Advance(TimeSpan.FromSeconds(50));
+        clock.Advance(TimeSpan.FromSeconds(61));
         for (int i = 0; i < 4; i++)
         {
             monitor.RecordGroundTruth(0, 0);
         }
 
-        // 65 s: creation dropped, base 15 s: only the 4 right predictions.
+        // 76 s: the 15 s checkpoint is at least a window old, so it is the base: only the 4 right predictions.
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.RecentClassification!.Total, Is.EqualTo(4));
         Assert.That(snapshot.RecentClassification.Accuracy, Is.EqualTo(1.0));

@@ -28,13 +28,13 @@ public class RollingWindowTests
             (20, 7, 7, "base 0:0; 20 >= 15 so checkpoint [0:0, 20:7]"),
             (30, 15, 15, "base 0:0; 30 - 20 < 15 [0:0, 20:7]"),
             (40, 31, 31, "base 0:0; checkpoint [0:0, 20:7, 40:31]"),
-            (60, 63, 63, "0:0 is exactly 60 s old: not older than the window, kept; checkpoint [0:0, 20:7, 40:31, 60:63]"),
-            (61, 64, 57, "0:0 is now older than 60 s: dropped, base 20:7 -> 64 - 7; 61 - 60 < 15"),
-            (80, 100, 93, "20:7 exactly 60 s old, kept -> 100 - 7; checkpoint [20:7, 40:31, 60:63, 80:100]"),
-            (95, 120, 89, "20:7 dropped, base 40:31 -> 120 - 31; 95 - 80 = 15 s exactly: checkpoint 95:120"),
-            (300, 130, 10, "every checkpoint older than 60 s; the newest (95:120) is kept as the fallback base -> 10; checkpoint 300:130"),
-            (301, 135, 5, "95:120 dropped (a younger one exists), base 300:130 -> 5"),
-            (302, 140, 10, "base 300:130; recycled checkpoint arrays hold no stale values"),
+            (60, 63, 63, "0:0 is exactly 60 s old: the newest at least a window old; checkpoint [0:0, 20:7, 40:31, 60:63]"),
+            (61, 64, 64, "20:7 is only 41 s old, so 0:0 stays the base (the window covers 61 s); 61 - 60 < 15"),
+            (80, 100, 93, "20:7 is exactly 60 s old: 0:0 dropped, base 20:7 -> 100 - 7; checkpoint [20:7, 40:31, 60:63, 80:100]"),
+            (95, 120, 113, "40:31 is 55 s old: base stays 20:7 -> 120 - 7; 95 - 80 = 15 s exactly: checkpoint 95:120"),
+            (300, 130, 10, "every checkpoint is older than 60 s; the newest of them (95:120) is the base -> 10; checkpoint 300:130"),
+            (301, 135, 15, "300:130 is 1 s old: base stays 95:120 -> 15 (since the previous reading a window ago)"),
+            (361, 140, 10, "300:130 is 61 s old: 95:120 dropped, base 300:130 -> 10; recycled arrays hold no stale values"),
         ];
 
         var result = new long[2];
@@ -99,13 +99,17 @@ public class RollingWindowTests
             Assert.That(result[0], Is.EqualTo(second), $"at {second} s the creation checkpoint is the base");
         }
 
-        // At 61 s the creation is older than the window: the base is the 15 s checkpoint (not one at 1 s).
+        // At 61 s the 15 s checkpoint is only 46 s old: the creation is still the newest at least a window old.
         window.Update(Ticks(61), [100], result);
-        Assert.That(result[0], Is.EqualTo(100 - 15));
+        Assert.That(result[0], Is.EqualTo(100));
 
-        // At 76 s the 15 s checkpoint is too old as well: the base is the 30 s one.
+        // At 76 s the 15 s checkpoint is 61 s old: it becomes the base (not a reading at 16 s: none was kept).
         window.Update(Ticks(76), [110], result);
-        Assert.That(result[0], Is.EqualTo(110 - 30));
+        Assert.That(result[0], Is.EqualTo(110 - 15));
+
+        // At 91 s the 30 s checkpoint is 61 s old.
+        window.Update(Ticks(91), [120], result);
+        Assert.That(result[0], Is.EqualTo(120 - 30));
     }
 
     private static long Ticks(double seconds) => (long)Math.Round(seconds * TimeSpan.TicksPerSecond);
