@@ -6,6 +6,7 @@ using System.Collections.Frozen;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -82,7 +83,9 @@ public sealed partial class ModelMonitor : IDisposable
         }
 
         InitializeQuality(options);
-        _reader = new SnapshotReader(this, options.TimeProvider, options.Window);
+        QualityWindows = [.. options.QualityWindows.Order()];
+        MaxPublishedClasses = options.MaxPublishedClasses;
+        _reader = new SnapshotReader(this, options.TimeProvider, options.Window, QualityWindows);
         _publisher = MeterPublisher.For(options.MeterName, options.MeterFactory);
         if (options.EnableNativeHistogram)
         {
@@ -103,6 +106,11 @@ public sealed partial class ModelMonitor : IDisposable
     public IReadOnlyList<string> ClassLabels => _labels;
 
     internal double[] BucketBoundaries { get; }
+
+    internal int MaxPublishedClasses { get; }
+
+    /// <summary>Gets the quality windows, shortest first.</summary>
+    internal TimeSpan[] QualityWindows { get; }
 
     internal ShardedHistogram Succeeded => _succeeded;
 
@@ -474,6 +482,18 @@ public sealed partial class ModelMonitor : IDisposable
         if (options.ZeroDivision is not (0 or 1))
         {
             throw new ArgumentException("ZeroDivision must be 0 or 1.", nameof(options.ZeroDivision));
+        }
+
+        IReadOnlyList<TimeSpan>? windows = options.QualityWindows;
+        if (windows is null || windows.Count is 0 or > 8 || windows.Distinct().Count() != windows.Count
+            || windows.Any(w => w < TimeSpan.FromSeconds(1) || w > TimeSpan.FromDays(7)))
+        {
+            throw new ArgumentException("QualityWindows must hold 1 to 8 distinct lengths from 1 second to 7 days.", nameof(options.QualityWindows));
+        }
+
+        if (options.MaxPublishedClasses is < 2 or > 1024)
+        {
+            throw new ArgumentException("MaxPublishedClasses must be from 2 to 1024.", nameof(options.MaxPublishedClasses));
         }
 
         if (options.MaxMatrixClasses is < 2 or > 256)

@@ -91,6 +91,14 @@ public sealed class ModelMonitorOptions
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Gets or sets the rolling windows over which quality (classification, regression, drift) is computed
+    /// and published as gauges with the attribute <c>window</c> (in seconds). Cumulative quality is always
+    /// kept as well, and published as counters.
+    /// </summary>
+    /// <value>1 to 8 distinct lengths from 1 second to 7 days. The default value is 1 minute, 5 minutes and 1 hour.</value>
+    public IReadOnlyList<TimeSpan> QualityWindows { get; set; } = DefaultQualityWindows;
+
+    /// <summary>
     /// Gets or sets the upper bounds, in seconds, of the cumulative bucket counters published with the
     /// attribute <c>le</c> (a <c>+Inf</c> bucket is always added). Backends merge them across replicas.
     /// </summary>
@@ -99,6 +107,10 @@ public sealed class ModelMonitorOptions
     /// 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 and 60.
     /// </value>
     public IReadOnlyList<double> BucketBoundaries { get; set; } = DefaultBucketBoundaries;
+
+    /// <summary>Gets the default <see cref="QualityWindows"/>: 1 minute, 5 minutes and 1 hour.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultQualityWindows { get; } =
+        Array.AsReadOnly(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1) });
 
     /// <summary>Gets the default <see cref="BucketBoundaries"/>, in seconds: 100 µs to 60 s, about 2.5× apart.</summary>
     public static IReadOnlyList<double> DefaultBucketBoundaries { get; } =
@@ -110,6 +122,14 @@ public sealed class ModelMonitorOptions
     /// </summary>
     /// <value>From 2 to 256. The default value is 32.</value>
     public int MaxMatrixClasses { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets the largest number of <c>model.class</c> values published per instrument. With more
+    /// declared classes, the first ones keep their own series and the rest are published summed as one
+    /// <c>_OTHER</c> class (and reported once through the EventSource); snapshots always hold every class.
+    /// </summary>
+    /// <value>From 2 to 1024. The default value is 64.</value>
+    public int MaxPublishedClasses { get; set; } = 64;
 
     /// <summary>
     /// Gets or sets a value indicating whether calls are also recorded into a native

@@ -21,17 +21,14 @@ public sealed class ModelMonitorSnapshot
         LatencySnapshot timeToFirstChunk,
         LatencySnapshot recentTimeToFirstChunk,
         ClassificationSnapshot? classification,
-        ClassificationSnapshot? recentClassification,
-        DriftSnapshot? drift,
         RegressionSnapshot? regression,
-        RegressionSnapshot? recentRegression,
+        IReadOnlyList<QualityWindowSnapshot> qualityWindows,
         LabelSnapshot labels,
         IEnumerable<KeyValuePair<string, long>> rejected)
     {
         Labels = labels;
-        Drift = drift;
         Regression = regression;
-        RecentRegression = recentRegression;
+        QualityWindows = qualityWindows;
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
         Timestamp = timestamp;
@@ -54,7 +51,6 @@ public sealed class ModelMonitorSnapshot
         TimeToFirstChunk = timeToFirstChunk;
         RecentTimeToFirstChunk = recentTimeToFirstChunk;
         Classification = classification;
-        RecentClassification = recentClassification;
         var rejectedTable = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach ((string reason, long count) in rejected)
         {
@@ -115,8 +111,14 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets quality over all recorded ground truth, or <see langword="null"/> when no class labels are declared.</summary>
     public ClassificationSnapshot? Classification { get; }
 
-    /// <summary>Gets quality over the ground truth recorded in the recent window, or <see langword="null"/> when no class labels are declared.</summary>
-    public ClassificationSnapshot? RecentClassification { get; }
+    /// <summary>
+    /// Gets quality over the ground truth recorded in the shortest of <see cref="ModelMonitorOptions.QualityWindows"/>,
+    /// or <see langword="null"/> when no class labels are declared.
+    /// </summary>
+    public ClassificationSnapshot? RecentClassification => QualityWindows[0].Classification;
+
+    /// <summary>Gets quality over each of <see cref="ModelMonitorOptions.QualityWindows"/>, shortest first.</summary>
+    public IReadOnlyList<QualityWindowSnapshot> QualityWindows { get; }
 
     /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
     public LabelSnapshot Labels { get; }
@@ -124,14 +126,14 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets regression quality over all recorded pairs, or <see langword="null"/> when none was recorded.</summary>
     public RegressionSnapshot? Regression { get; }
 
-    /// <summary>Gets regression quality over the pairs recorded in the recent window, or <see langword="null"/> when none was ever recorded.</summary>
-    public RegressionSnapshot? RecentRegression { get; }
+    /// <summary>Gets regression quality over the pairs recorded in the shortest quality window, or <see langword="null"/> when none was ever recorded.</summary>
+    public RegressionSnapshot? RecentRegression => QualityWindows[0].Regression;
 
     /// <summary>
-    /// Gets output drift over the recent window against the drift reference, or <see langword="null"/> when no
+    /// Gets output drift over the shortest quality window against the drift reference, or <see langword="null"/> when no
     /// reference is set (<see cref="ModelMonitor.CaptureDriftReference"/>) or no prediction was counted in the window.
     /// </summary>
-    public DriftSnapshot? Drift { get; }
+    public DriftSnapshot? Drift => QualityWindows[0].Drift;
 
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
     public IReadOnlyDictionary<string, long> Rejected { get; }

@@ -28,35 +28,24 @@ internal sealed class SnapshotReader
     private readonly long _createdTimestamp;
     private readonly RollingWindow _latencyWindow;
     private readonly RollingWindow _firstChunkWindow;
-    private readonly RollingWindow? _confusionWindow;
-    private readonly RollingWindow? _probabilityWindow;
-    private readonly RollingWindow? _predictedWindow;
-    private readonly RollingWindow? _scoreWindow;
-    private readonly RollingWindow<double> _regressionWindow;
+    private readonly QualityWindow[] _qualityWindows;
     private readonly RollingWindow _delayWindow;
     private readonly object _gate = new();
     private readonly LatencySnapshot _emptyFirstChunk;
     private ModelMonitorSnapshot? _last;
     private TimeSpan _lastAt;
 
-    public SnapshotReader(ModelMonitor monitor, TimeProvider time, TimeSpan window)
+    public SnapshotReader(ModelMonitor monitor, TimeProvider time, TimeSpan window, TimeSpan[] qualityWindows)
     {
         _monitor = monitor;
         _time = time;
         _createdTimestamp = time.GetTimestamp();
         int buckets = monitor.Succeeded.Layout.BucketCount;
         _emptyFirstChunk = new LatencySnapshot(monitor.Succeeded.Layout, new long[buckets]);
-        _regressionWindow = new RollingWindow<double>(RegressionCounts.CellCount, window, 0);
+        _qualityWindows = Array.ConvertAll(qualityWindows, length => new QualityWindow(monitor, length));
         _delayWindow = new RollingWindow(monitor.LabelDelay.Layout.BucketCount, window, 0);
         _latencyWindow = new RollingWindow(buckets, window, 0);
         _firstChunkWindow = new RollingWindow(buckets, window, 0);
-        if (monitor.Confusion is { } confusion)
-        {
-            _confusionWindow = new RollingWindow(confusion.CellCount, window, 0);
-            _probabilityWindow = new RollingWindow(monitor.Probabilities!.Length, window, 0);
-            _predictedWindow = new RollingWindow(monitor.PredictedClasses!.Length, window, 0);
-            _scoreWindow = new RollingWindow(ModelMonitor.ScoreBins, window, 0);
-        }
     }
 
     public ModelMonitorSnapshot Read(bool forceRefresh)
@@ -121,30 +110,23 @@ internal sealed class SnapshotReader
             recentFirstChunk = new LatencySnapshot(layout, recentFirstChunkCounts);
         }
 
-        ClassificationSnapshot? classification = null, recentClassification = null;
-        DriftSnapshot? drift = null;
+        // Quality: read each cumulative array once; every window subtracts its own checkpoint from it.
+        ClassificationSnapshot? classification = null;
+        long[]? cells = null, scored = null, predicted = null, scores = null;
         if (_monitor.Confusion is { } confusion)
         {
-            long[] cells = new long[confusion.CellCount];
-            confusion.AddTo(cells);
-            long[] recentCells = new long[confusion.CellCount];
-            _confusionWindow!.Update(now.Ticks, cells, recentCells);
-            long[] scored = Read(_monitor.Probabilities!, _probabilityWindow!, now, out long[] recentScored);
+            cells = Read(confusion.CellCount, confusion.AddTo);
+            scored = Read(_monitor.Probabilities!);
+            predicted = Read(_monitor.PredictedClasses!);
+            scores = Read(_monitor.ScoreBinCells!);
             classification = new ClassificationSnapshot(_monitor.ClassLabels, cells, confusion.IsFullMatrix, _monitor.ZeroDivision, scored);
-            recentClassification = new ClassificationSnapshot(_monitor.ClassLabels, recentCells, confusion.IsFullMatrix, _monitor.ZeroDivision, recentScored);
-            drift = ReadDrift(now);
         }
 
-        RegressionSnapshot? regression = null, recentRegression = null;
         double[] regressionCells = new double[RegressionCounts.CellCount];
         _monitor.Regression.AddTo(regressionCells);
-        double[] recentRegressionCells = new double[RegressionCounts.CellCount];
-        _regressionWindow.Update(now.Ticks, regressionCells, recentRegressionCells);
-        if (regressionCells[RegressionCounts.PairCountCell] > 0)
-        {
-            regression = RegressionCounts.CreateSnapshot(regressionCells);
-            recentRegression = RegressionCounts.CreateWindowSnapshot(recentRegressionCells, regressionCells);
-        }
+        RegressionSnapshot? regression = regressionCells[RegressionCounts.PairCountCell] > 0 ? RegressionCounts.CreateSnapshot(regressionCells) : null;
+        var reading = new QualityReading(cells, scored, predicted, scores, regressionCells);
+        var qualityWindows = Array.ConvertAll(_qualityWindows, w => w.Read(now.Ticks, reading));
 
         long completed = succeeded + failed;
         LabelSnapshot labels = ReadLabels(now);
@@ -161,20 +143,23 @@ internal sealed class SnapshotReader
             firstChunk,
             recentFirstChunk,
             classification,
-            recentClassification,
-            drift,
             regression,
-            recentRegression,
+            qualityWindows,
             labels,
             _monitor.Rejections.NonZero());
     }
 
-    private static long[] Read(StripedCells cells, RollingWindow window, TimeSpan now, out long[] recent)
+    private static long[] Read(int length, Action<long[]> addTo)
+    {
+        long[] cumulative = new long[length];
+        addTo(cumulative);
+        return cumulative;
+    }
+
+    private static long[] Read(StripedCells cells)
     {
         long[] cumulative = new long[cells.Length];
         cells.AddTo(cumulative);
-        recent = new long[cells.Length];
-        window.Update(now.Ticks, cumulative, recent);
         return cumulative;
     }
 
@@ -200,24 +185,5 @@ internal sealed class SnapshotReader
             pending.InvalidId,
             new LatencySnapshot(layout, delays),
             new LatencySnapshot(layout, recentDelays));
-    }
-
-    private DriftSnapshot? ReadDrift(TimeSpan now)
-    {
-        // The windows advance on every read, whether or not a reference is set yet.
-        Read(_monitor.PredictedClasses!, _predictedWindow!, now, out long[] recentClasses);
-        Read(_monitor.ScoreBinCells!, _scoreWindow!, now, out long[] recentScores);
-        if (_monitor.CurrentDriftReference is not { } reference || DriftReference.ToShares(recentClasses) is not { } shares)
-        {
-            return null;
-        }
-
-        long predictions = 0;
-        foreach (long count in recentClasses)
-        {
-            predictions += count;
-        }
-
-        return new DriftSnapshot(predictions, shares, reference, DriftReference.ToShares(recentScores));
     }
 }

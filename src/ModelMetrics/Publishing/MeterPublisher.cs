@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using ModelMetrics.Diagnostics;
 using ModelMetrics.Recording;
 
 namespace ModelMetrics;
@@ -147,6 +148,46 @@ internal sealed class MeterPublisher
         {
             list.Add(new(value, tags));
         }
+    }
+
+    /// <summary>
+    /// Yields each class's metrics with the index of its attribute set; when the model has more classes than
+    /// attribute sets (<see cref="ModelMonitorOptions.MaxPublishedClasses"/>), the last set is <c>_OTHER</c>
+    /// and carries the summed counts of every class past the cap, so counters still add up.
+    /// </summary>
+    private static IEnumerable<(int Tag, ClassMetrics Metrics)> PublishedClasses(ClassificationSnapshot quality, int tagCount)
+    {
+        int k = quality.Classes.Count;
+        int individual = k <= tagCount ? k : tagCount - 1;
+        for (int i = 0; i < individual; i++)
+        {
+            yield return (i, quality.Classes[i]);
+        }
+
+        if (individual < k)
+        {
+            long tp = 0, fp = 0, fn = 0;
+            for (int i = individual; i < k; i++)
+            {
+                tp += quality.Classes[i].TruePositives;
+                fp += quality.Classes[i].FalsePositives;
+                fn += quality.Classes[i].FalseNegatives;
+            }
+
+            yield return (individual, new ClassMetrics(MetricNames.OverflowClass, tp, fp, fn) { ZeroDivision = quality.ZeroDivision });
+        }
+    }
+
+    private static KeyValuePair<string, object?>[][] ClassTags(KeyValuePair<string, object?>[] model, IReadOnlyList<string> labels, int cap)
+    {
+        int count = Math.Min(labels.Count, cap);
+        var tags = new KeyValuePair<string, object?>[count][];
+        for (int i = 0; i < count; i++)
+        {
+            tags[i] = With(model, MetricNames.Class, labels.Count > cap && i == count - 1 ? MetricNames.OverflowClass : labels[i]);
+        }
+
+        return tags;
     }
 
     private static KeyValuePair<string, object?>[] With(KeyValuePair<string, object?>[] model, string key, object? value)
@@ -317,53 +358,64 @@ internal sealed class MeterPublisher
             return;
         }
 
-        for (int i = 0; i < quality.Classes.Count; i++)
+        foreach ((int tag, ClassMetrics c) in PublishedClasses(quality, t.Classes!.Length))
         {
-            list.Add(new(select(quality.Classes[i]), t.Classes![i]));
+            list.Add(new(select(c), t.Classes[tag]));
         }
     });
 
     private List<Measurement<double>> ObserveQuality(Func<ClassificationSnapshot, double> select) => Observe<double>((s, t, list) =>
     {
-        // Note: an empty window has no accuracy; reporting 0 would look like a broken model.
-        if (s.RecentClassification is { Total: > 0 } quality)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            list.Add(new(select(quality), t.Model));
+            // Note: an empty window has no accuracy; reporting 0 would look like a broken model.
+            if (s.QualityWindows[w].Classification is { Total: > 0 } quality)
+            {
+                list.Add(new(select(quality), t.Windows[w].Model));
+            }
         }
     });
 
     private List<Measurement<double>> ObserveClassQuality(Func<ClassMetrics, double> select) => Observe<double>((s, t, list) =>
     {
-        if (s.RecentClassification is not { Total: > 0 } quality)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            return;
-        }
-
-        for (int i = 0; i < quality.Classes.Count; i++)
-        {
-            ClassMetrics c = quality.Classes[i];
-            if (c.Support > 0 || c.FalsePositives > 0)
+            if (s.QualityWindows[w].Classification is not { Total: > 0 } quality)
             {
-                list.Add(new(select(c), t.Classes![i]));
+                continue;
+            }
+
+            foreach ((int tag, ClassMetrics c) in PublishedClasses(quality, t.Windows[w].Classes!.Length))
+            {
+                if (c.Support > 0 || c.FalsePositives > 0)
+                {
+                    list.Add(new(select(c), t.Windows[w].Classes![tag]));
+                }
             }
         }
     });
 
     private List<Measurement<double>> ObserveLogLoss() => Observe<double>(static (s, t, list) =>
     {
-        if (s.RecentClassification is { ScoredCount: > 0 } quality)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            list.Add(new(quality.LogLoss, t.Model));
+            if (s.QualityWindows[w].Classification is { ScoredCount: > 0 } quality)
+            {
+                list.Add(new(quality.LogLoss, t.Windows[w].Model));
+            }
         }
     });
 
     private List<Measurement<double>> ObserveTopKAccuracy() => Observe<double>(static (s, t, list) =>
     {
-        if (s.RecentClassification is { ScoredCount: > 0 } quality)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            for (int i = 0; i < t.TopK.Length; i++)
+            if (s.QualityWindows[w].Classification is { ScoredCount: > 0 } quality)
             {
-                list.Add(new(quality.GetTopKAccuracy(MetricNames.PublishedTopK[i]), t.TopK[i]));
+                for (int i = 0; i < t.Windows[w].TopK.Length; i++)
+                {
+                    list.Add(new(quality.GetTopKAccuracy(MetricNames.PublishedTopK[i]), t.Windows[w].TopK[i]));
+                }
             }
         }
     });
@@ -389,20 +441,26 @@ internal sealed class MeterPublisher
 
     private List<Measurement<double>> ObserveRecentRegression(Func<RegressionSnapshot, double> select) => Observe<double>((s, t, list) =>
     {
-        if (s.RecentRegression is { Count: > 0 } regression)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            list.Add(new(select(regression), t.Model));
+            if (s.QualityWindows[w].Regression is { Count: > 0 } regression)
+            {
+                list.Add(new(select(regression), t.Windows[w].Model));
+            }
         }
     });
 
     private List<Measurement<double>> ObservePsi() => Observe<double>(static (s, t, list) =>
     {
-        if (s.Drift is { } drift)
+        for (int w = 0; w < s.QualityWindows.Count; w++)
         {
-            list.Add(new(drift.ClassPsi, With(t.Model, MetricNames.DriftSignal, "predicted_class")));
-            if (drift.ScorePsi is { } scorePsi)
+            if (s.QualityWindows[w].Drift is { } drift)
             {
-                list.Add(new(scorePsi, With(t.Model, MetricNames.DriftSignal, "score")));
+                list.Add(new(drift.ClassPsi, t.Windows[w].ClassDrift));
+                if (drift.ScorePsi is { } scorePsi)
+                {
+                    list.Add(new(scorePsi, t.Windows[w].ScoreDrift));
+                }
             }
         }
     });
@@ -430,6 +488,38 @@ internal sealed class MeterPublisher
         public KeyValuePair<string, object?>[][] Buckets { get; }
     }
 
+    /// <summary>The attribute sets of the gauges of one quality window: the model's plus <c>window</c> (seconds).</summary>
+    private sealed class WindowTags
+    {
+        public WindowTags(KeyValuePair<string, object?>[] model, TimeSpan window, IReadOnlyList<string> labels, int maxClasses)
+        {
+            Model = With(model, MetricNames.Window, window.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+            ClassDrift = With(Model, MetricNames.DriftSignal, "predicted_class");
+            ScoreDrift = With(Model, MetricNames.DriftSignal, "score");
+            int topK = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(labels.Count, ProbabilityCells.MaxRanks)).Length;
+            TopK = new KeyValuePair<string, object?>[topK][];
+            for (int i = 0; i < topK; i++)
+            {
+                TopK[i] = With(Model, MetricNames.K, MetricNames.PublishedTopK[i].ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (labels.Count > 0)
+            {
+                Classes = ClassTags(Model, labels, maxClasses);
+            }
+        }
+
+        public KeyValuePair<string, object?>[] Model { get; }
+
+        public KeyValuePair<string, object?>[] ClassDrift { get; }
+
+        public KeyValuePair<string, object?>[] ScoreDrift { get; }
+
+        public KeyValuePair<string, object?>[][] TopK { get; }
+
+        public KeyValuePair<string, object?>[][]? Classes { get; }
+    }
+
     /// <summary>A monitor's attribute sets, built once so that collection does not rebuild them.</summary>
     private sealed class MonitorTags
     {
@@ -443,6 +533,7 @@ internal sealed class MeterPublisher
             Quantiles = Array.ConvertAll(MetricNames.PublishedQuantiles, q => With(Model, MetricNames.Quantile, q.ToString(CultureInfo.InvariantCulture)));
 
             Duration = new HistogramTags(Model, monitor.Succeeded.Layout, monitor.BucketBoundaries);
+            Windows = Array.ConvertAll(monitor.QualityWindows, window => new WindowTags(Model, window, monitor.ClassLabels, monitor.MaxPublishedClasses));
             Delay = new HistogramTags(Model, monitor.LabelDelay.Layout, MetricNames.LabelDelayBoundaries);
 
             IReadOnlyList<string> labels = monitor.ClassLabels;
@@ -455,10 +546,10 @@ internal sealed class MeterPublisher
 
             if (labels.Count > 0)
             {
-                Classes = new KeyValuePair<string, object?>[labels.Count][];
-                for (int i = 0; i < labels.Count; i++)
+                Classes = ClassTags(Model, labels, monitor.MaxPublishedClasses);
+                if (labels.Count > monitor.MaxPublishedClasses)
                 {
-                    Classes[i] = With(Model, MetricNames.Class, labels[i]);
+                    ModelMetricsEventSource.Log.Overflowed(monitor.ModelName, MetricNames.Class);
                 }
 
                 if (monitor.Confusion is { IsFullMatrix: true })
@@ -480,6 +571,9 @@ internal sealed class MeterPublisher
         public KeyValuePair<string, object?>[][] Quantiles { get; }
 
         public HistogramTags Duration { get; }
+
+        /// <summary>Gets the attribute sets of each quality window, in the order of the snapshot's windows.</summary>
+        public WindowTags[] Windows { get; }
 
         public HistogramTags Delay { get; }
 

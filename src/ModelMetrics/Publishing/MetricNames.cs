@@ -20,6 +20,10 @@ internal static class MetricNames
     public const string PredictedClass = "model.class.predicted";
     public const string Reason = "reason";
     public const string K = "k";
+    public const string Window = "window";
+
+    /// <summary>The <c>model.class</c> value that carries the classes past <see cref="ModelMonitorOptions.MaxPublishedClasses"/>.</summary>
+    public const string OverflowClass = "_OTHER";
 
     // Calls.
     public const string Calls = "model.inference.calls";

@@ -32,7 +32,7 @@ public class QualityIntegrationTests
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         RegressionSnapshot r = snapshot.Regression!;
         List<Observed> published = collector.Collect("regressor");
-        double Published(string name) => published.Single(o => o.Instrument == name).Value;
+        double Published(string name) => published.Single(o => o.Instrument == name && o.Tag("window") is null or "60").Value;
 
         Assert.Multiple(() =>
         {
@@ -107,7 +107,7 @@ public class QualityIntegrationTests
             Assert.That(shifted.ClassPsi, Is.EqualTo(expected).Within(1e-12));
             Assert.That(shifted.ClassPsi, Is.EqualTo(0.2407946).Within(1e-6));
             Assert.That(shifted.ScorePsi, Is.Null, "no probabilities were recorded");
-            Assert.That(collector.Collect("drifting").Single(o => o.Instrument == "model.drift.psi").Value, Is.EqualTo(expected).Within(1e-12));
+            Assert.That(collector.Collect("drifting").Single(o => o.Instrument == "model.drift.psi" && o.Tag("window") == "60").Value, Is.EqualTo(expected).Within(1e-12));
         });
     }
 
@@ -145,6 +145,110 @@ public class QualityIntegrationTests
         Assert.That(drift.ScoreShares![9], Is.EqualTo(1.0));
         Assert.That(drift.ScorePsi, Is.EqualTo(0).Within(1e-12));
         Assert.That(drift.ClassShares, Is.EqualTo(new[] { 1.0, 0.0 }));
+    }
+
+    [Test]
+    public void QualityWindows_EachWindowDropsOnlyWhatIsOlderThanIt()
+    {
+        var clock = new FakeTimeProvider();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "windows-" + Guid.NewGuid(),
+            ClassLabels = ["neg", "pos"],
+            QualityWindows = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)],
+            TimeProvider = clock,
+        });
+
+        // 10 wrong at 0 s; a reading every 30 s; 4 right at 150 s; read at 150 s.
+        for (int i = 0; i < 10; i++)
+        {
+            monitor.RecordGroundTruth(1, 0);
+        }
+
+        for (int t = 30; t <= 150; t += 30)
+        {
+            clock.Advance(TimeSpan.FromSeconds(30));
+            if (t == 150)
+            {
+                for (int i = 0; i < 4; i++)
+                {
+                    monitor.RecordGroundTruth(1, 1);
+                }
+            }
+
+            monitor.GetSnapshot();
+        }
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+
+        // The 1-minute window's base is the 90 s checkpoint (the newest at least 60 s old): the 4 right ones.
+        // The 5-minute window has no checkpoint that old: it still holds everything.
+        Assert.Multiple(() =>
+        {
+            Assert.That(snapshot.QualityWindows.Select(w => w.Window), Is.EqualTo(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5) }), "shortest first");
+            Assert.That(snapshot.QualityWindows[0].Classification!.Total, Is.EqualTo(4));
+            Assert.That(snapshot.QualityWindows[0].Classification!.Accuracy, Is.EqualTo(1.0));
+            Assert.That(snapshot.QualityWindows[1].Classification!.Total, Is.EqualTo(14));
+            Assert.That(snapshot.QualityWindows[1].Classification!.Accuracy, Is.EqualTo(4.0 / 14).Within(1e-12));
+            Assert.That(snapshot.RecentClassification, Is.SameAs(snapshot.QualityWindows[0].Classification));
+            Assert.That(snapshot.Classification!.Total, Is.EqualTo(14));
+        });
+    }
+
+    [TestCase(0)]
+    [TestCase(9)]
+    public void QualityWindows_WrongCount_Throws(int count)
+    {
+        TimeSpan[] windows = Enumerable.Range(1, count).Select(i => TimeSpan.FromMinutes(i)).ToArray();
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = windows }));
+        Assert.That(error!.ParamName, Is.EqualTo("QualityWindows"));
+    }
+
+    [Test]
+    public void QualityWindows_DuplicateOrOutOfRange_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)] }));
+        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromMilliseconds(10)] }));
+        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromDays(8)] }));
+    }
+
+    [Test]
+    public void MaxPublishedClasses_ClassesPastTheCapPublishedSummedAsOther()
+    {
+        string meter = "ModelMetrics.Tests.Overflow." + Guid.NewGuid();
+        using var collector = new MeasurementCollector(meter);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "many-classes",
+            MeterName = meter,
+            ClassLabels = ["a", "b", "c", "d", "e"],
+            MaxPublishedClasses = 3,
+            QualityWindows = [TimeSpan.FromMinutes(1)],
+        });
+
+        // (predicted, actual): a→a, c→c ×2, d→e, e→b. Past the cap: c, d, e.
+        monitor.RecordGroundTruth(0, 0);
+        monitor.RecordGroundTruth(2, 2);
+        monitor.RecordGroundTruth(2, 2);
+        monitor.RecordGroundTruth(3, 4);
+        monitor.RecordGroundTruth(4, 1);
+
+        List<Observed> all = collector.Collect("many-classes");
+        Dictionary<string, double> truePositives = all.Where(o => o.Instrument == "model.classification.true_positives").ToDictionary(o => o.Tag("model.class")!, o => o.Value);
+        Dictionary<string, double> falsePositives = all.Where(o => o.Instrument == "model.classification.false_positives").ToDictionary(o => o.Tag("model.class")!, o => o.Value);
+        Dictionary<string, double> falseNegatives = all.Where(o => o.Instrument == "model.classification.false_negatives").ToDictionary(o => o.Tag("model.class")!, o => o.Value);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(truePositives.Keys, Is.EquivalentTo(new[] { "a", "b", "_OTHER" }));
+            Assert.That(truePositives["_OTHER"], Is.EqualTo(2), "c→c twice");
+            Assert.That(falsePositives["_OTHER"], Is.EqualTo(2), "d predicted for e, e predicted for b");
+            Assert.That(falseNegatives["_OTHER"], Is.EqualTo(1), "e missed");
+            Assert.That(falseNegatives["b"], Is.EqualTo(1));
+            Assert.That(truePositives.Values.Sum() + falseNegatives.Values.Sum(), Is.EqualTo(5), "counters still add up to every labelled pair");
+            Assert.That(all.Where(o => o.Instrument == "model.classification.f1").Select(o => o.Tag("model.class")), Is.SubsetOf(new[] { "a", "b", "_OTHER" }));
+            Assert.That(monitor.GetSnapshot().Classification!.Classes, Has.Count.EqualTo(5), "snapshots keep every class");
+        });
     }
 
     private static void Predict(ModelMonitor monitor, params int[] perClass)
