@@ -54,7 +54,8 @@ public class AddModelMetricsTests
 
             MetricSnapshot accuracy = byName["model.classification.accuracy"];
             Assert.That(accuracy.MetricType, Is.EqualTo(MetricType.DoubleGauge));
-            Assert.That(Points(accuracy, "otel-model").Single().GetGaugeLastValueDouble(), Is.EqualTo(0.75));
+            Assert.That(Points(accuracy, "otel-model").Select(p => Tag(p, "window")), Is.EquivalentTo(new[] { "60", "300", "3600" }), "one series per quality window");
+            Assert.That(Points(accuracy, "otel-model").Select(p => p.GetGaugeLastValueDouble()), Is.All.EqualTo(0.75));
 
             MetricSnapshot truePositives = byName["model.classification.true_positives"];
             Assert.That(Points(truePositives, "otel-model").Single(p => Tag(p, "model.class") is "fraud").GetSumLong(), Is.EqualTo(3));

@@ -128,8 +128,9 @@ public class MeterPublishingTests
 
         List<Observed> all = collector.Collect("quality");
         double Cell(string actual, string predicted) => all.Single(o => o.Instrument == "model.classification.confusion" && o.Tag("model.class.actual") == actual && o.Tag("model.class.predicted") == predicted).Value;
-        double PerClass(string name, string label) => all.Single(o => o.Instrument == name && o.Tag("model.class") == label).Value;
-        double Single(string name) => all.Single(o => o.Instrument == name).Value;
+        // Gauges come once per quality window (60, 300, 3600 s); all windows hold the same pairs here.
+        double PerClass(string name, string label) => all.Single(o => o.Instrument == name && o.Tag("model.class") == label && o.Tag("window") is null or "60").Value;
+        double Single(string name) => all.Single(o => o.Instrument == name && o.Tag("window") == "60").Value;
 
         // Hand-computed: 10 pairs, 6 right → accuracy 0.6.
         // cat: TP 3, FP 1 (cat→dog), FN 1 (dog for cat) → P 3/4, R 3/4, F1 0.75.
@@ -152,7 +153,9 @@ public class MeterPublishingTests
             Assert.That(Single("model.classification.macro_precision"), Is.EqualTo((0.75 + 0.4 + 1) / 3).Within(1e-12));
             Assert.That(Single("model.classification.macro_recall"), Is.EqualTo((0.75 + (2.0 / 3) + (1.0 / 3)) / 3).Within(1e-12));
             Assert.That(Single("model.classification.macro_f1"), Is.EqualTo((0.75 + 0.5 + 0.5) / 3).Within(1e-12));
-            Assert.That(all.Single(o => o.Instrument == "model.classification.accuracy").Unit, Is.EqualTo("1"));
+            Assert.That(all.Where(o => o.Instrument == "model.classification.accuracy").Select(o => o.Tag("window")), Is.EquivalentTo(new[] { "60", "300", "3600" }));
+            Assert.That(all.Where(o => o.Instrument == "model.classification.accuracy").Select(o => o.Value), Is.All.EqualTo(0.6).Within(1e-12));
+            Assert.That(all.First(o => o.Instrument == "model.classification.accuracy").Unit, Is.EqualTo("1"));
             Assert.That(all.First(o => o.Instrument == "model.classification.confusion").Unit, Is.EqualTo("{prediction}"));
         });
     }
