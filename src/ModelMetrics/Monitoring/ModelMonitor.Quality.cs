@@ -18,6 +18,9 @@ public sealed partial class ModelMonitor
     /// <summary>The smallest probability a log-loss takes, as ML.NET: a certain wrong answer costs 34.5 nats, not infinity.</summary>
     private const double MinProbability = 1e-15;
 
+    /// <summary>The largest accepted probability: 1, plus rounding slack for outputs normalized in single precision.</summary>
+    private const float MaxProbability = 1.0001f;
+
     /// <summary>Label delays: from 1 ms, where a click arrives, to 30 days, where a chargeback does.</summary>
     private static readonly TimeSpan LowestDelay = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan HighestDelay = TimeSpan.FromDays(30);
@@ -51,23 +54,11 @@ public sealed partial class ModelMonitor
     /// Records ground truth for a prediction given as class probabilities: the predicted class is the most
     /// probable one (the first on ties), and the probabilities feed log-loss and top-k accuracy.
     /// </summary>
-    /// <param name="probabilities">One probability per declared class, in label order (not renormalized).</param>
+    /// <param name="probabilities">One probability per declared class, in label order, each from 0 to 1 (not renormalized).</param>
     /// <param name="actual">The true class index.</param>
     public void RecordGroundTruth(ReadOnlySpan<float> probabilities, int actual)
     {
-        if (_confusion is null)
-        {
-            Reject(RejectionReason.NoLabelsDeclared);
-            return;
-        }
-
-        if ((uint)actual >= (uint)_labels.Length)
-        {
-            Reject(RejectionReason.LabelOutOfRange);
-            return;
-        }
-
-        if (!TryReadProbabilities(probabilities, out int predicted))
+        if (!IsClassIndex(actual) || !TryReadProbabilities(probabilities, out int predicted))
         {
             return;
         }
@@ -101,20 +92,11 @@ public sealed partial class ModelMonitor
     /// <param name="predictedClass">The predicted class index.</param>
     public void RecordPrediction(int predictedClass)
     {
-        if (_predictedClasses is null)
+        if (IsClassIndex(predictedClass))
         {
-            Reject(RejectionReason.NoLabelsDeclared);
-            return;
+            _predictedClasses!.Increment(predictedClass);
+            MarkChanged();
         }
-
-        if ((uint)predictedClass >= (uint)_labels.Length)
-        {
-            Reject(RejectionReason.LabelOutOfRange);
-            return;
-        }
-
-        _predictedClasses.Increment(predictedClass);
-        MarkChanged();
     }
 
     /// <summary>
@@ -132,9 +114,7 @@ public sealed partial class ModelMonitor
 
         if (TryReadProbabilities(probabilities, out int predicted))
         {
-            _scoreBins!.Increment(Math.Min(ScoreBins - 1, (int)(probabilities[predicted] * ScoreBins)));
-            _predictedClasses.Increment(predicted);
-            MarkChanged();
+            CountPrediction(probabilities, predicted);
         }
     }
 
@@ -203,13 +183,12 @@ public sealed partial class ModelMonitor
     /// <param name="predictedClass">The predicted class index.</param>
     public void RecordPrediction(PredictionId id, int predictedClass)
     {
-        if (_predictedClasses is null || (uint)predictedClass >= (uint)_labels.Length)
+        if (!IsClassIndex(predictedClass))
         {
-            Reject(_predictedClasses is null ? RejectionReason.NoLabelsDeclared : RejectionReason.LabelOutOfRange);
             return;
         }
 
-        _predictedClasses.Increment(predictedClass);
+        _predictedClasses!.Increment(predictedClass);
         _pending.Add(id, new PendingPrediction(predictedClass, 0, null, _time.GetTimestamp()));
         MarkChanged();
     }
@@ -230,10 +209,8 @@ public sealed partial class ModelMonitor
 
         if (TryReadProbabilities(probabilities, out int predicted))
         {
-            _scoreBins!.Increment(Math.Min(ScoreBins - 1, (int)(probabilities[predicted] * ScoreBins)));
-            _predictedClasses.Increment(predicted);
             _pending.Add(id, new PendingPrediction(predicted, 0, probabilities.ToArray(), _time.GetTimestamp()));
-            MarkChanged();
+            CountPrediction(probabilities, predicted);
         }
     }
 
@@ -262,13 +239,7 @@ public sealed partial class ModelMonitor
     /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
     public bool RecordLabel(PredictionId id, int actualClass)
     {
-        if (_confusion is null || (uint)actualClass >= (uint)_labels.Length)
-        {
-            Reject(_confusion is null ? RejectionReason.NoLabelsDeclared : RejectionReason.LabelOutOfRange);
-            return false;
-        }
-
-        if (!Join(id, out PendingPrediction prediction))
+        if (!IsClassIndex(actualClass) || !Join(id, out PendingPrediction prediction))
         {
             return false;
         }
@@ -364,6 +335,32 @@ public sealed partial class ModelMonitor
         }
     }
 
+    /// <summary>Returns whether <paramref name="index"/> is a declared class; if not, counts why.</summary>
+    private bool IsClassIndex(int index)
+    {
+        if (_labels.Length == 0)
+        {
+            Reject(RejectionReason.NoLabelsDeclared);
+            return false;
+        }
+
+        if ((uint)index >= (uint)_labels.Length)
+        {
+            Reject(RejectionReason.LabelOutOfRange);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Counts a probabilistic prediction for drift: its class, and its top probability in one of ten bins.</summary>
+    private void CountPrediction(ReadOnlySpan<float> probabilities, int predicted)
+    {
+        _scoreBins!.Increment(Math.Min(ScoreBins - 1, (int)(probabilities[predicted] * ScoreBins)));
+        _predictedClasses!.Increment(predicted);
+        MarkChanged();
+    }
+
     private bool TryReadProbabilities(ReadOnlySpan<float> probabilities, out int predicted)
     {
         predicted = 0;
@@ -375,8 +372,9 @@ public sealed partial class ModelMonitor
 
         for (int i = 0; i < probabilities.Length; i++)
         {
+            // Note: a little above 1 is allowed for rounding in normalized outputs; more is not a probability.
             float p = probabilities[i];
-            if (!(p >= 0) || float.IsPositiveInfinity(p))
+            if (!(p >= 0 && p <= MaxProbability))
             {
                 Reject(RejectionReason.InvalidProbabilities);
                 return false;
@@ -404,7 +402,7 @@ public sealed partial class ModelMonitor
         }
 
         // Summed in micro-nats: an exact integer counter, 5e-7 nats of rounding per pair at most.
-        long lossMicroNats = (long)Math.Round(-Math.Log(Math.Max(pActual, MinProbability)) * 1e6);
+        long lossMicroNats = (long)Math.Round(-Math.Log(Math.Clamp(pActual, MinProbability, 1)) * 1e6);
         StripedCells cells = _probabilities!;
         cells.Add(ProbabilityCells.LossMicroNats, lossMicroNats);
         if (rank < ProbabilityCells.MaxRanks)

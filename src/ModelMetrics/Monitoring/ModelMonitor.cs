@@ -137,6 +137,7 @@ public sealed partial class ModelMonitor : IDisposable
     public long StartCall()
     {
         _calls.Increment(InFlightCell);
+        MarkChanged();
         return Stopwatch.GetTimestamp();
     }
 
@@ -563,7 +564,11 @@ public sealed partial class ModelMonitor : IDisposable
     }
 
     // The call was started (counted in flight) but is not recorded: it still ends.
-    private void EndCallNotCounted() => _calls.Add(InFlightCell, -1);
+    private void EndCallNotCounted()
+    {
+        _calls.Add(InFlightCell, -1);
+        MarkChanged();
+    }
 
     private void RecordFailure(long duration, int outcome)
     {
@@ -607,7 +612,11 @@ public sealed partial class ModelMonitor : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Reject(RejectionReason reason) => _rejections.Count(reason);
+    private void Reject(RejectionReason reason)
+    {
+        _rejections.Count(reason);
+        MarkChanged();
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private EnumLabelMap CreateEnumMap<TLabel>()

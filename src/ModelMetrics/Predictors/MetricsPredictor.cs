@@ -224,6 +224,11 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
             {
                 await enumerator.DisposeAsync().ConfigureAwait(false);
             }
+            catch (Exception exception) when ((failure ??= exception) is null)
+            {
+                // Never entered: the filter only notes a fault of the model's DisposeAsync (unless the
+                // enumeration already failed) and lets it propagate to the caller unchanged.
+            }
             finally
             {
                 Monitor.EndStreamingCall(start, firstChunk, chunks, failure, cancellationToken);

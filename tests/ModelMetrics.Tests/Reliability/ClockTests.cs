@@ -1,0 +1,202 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using ModelMetrics.Tests.Publishing;
+using NUnit.Framework;
+
+namespace ModelMetrics.Tests.Reliability;
+
+/// <summary>
+/// Clocks that go the wrong way: a start timestamp from the future, and a monitor clock (TimeProvider) that
+/// jumps backwards, even to before the monitor was created. Nothing throws and no count goes negative.
+/// </summary>
+[NonParallelizable]
+public class ClockTests
+{
+    private static readonly string[] Labels = ["neg", "pos"];
+
+    [Test]
+    public void EndCall_StartTimestampInTheFuture_RecordsZeroAndCountsNegativeDuration()
+    {
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = ReliabilityHelpers.ModelName(), MeterName = ReliabilityHelpers.MeterName() });
+        var failure = new InvalidOperationException();
+
+        // As if StartCall's timestamp came from a clock ahead of this one by 10 s (or by the whole range of a long).
+        for (int i = 0; i < 1_000; i++)
+        {
+            long start = monitor.StartCall();
+            long future = i % 3 == 2 ? long.MaxValue : start + (10 * Stopwatch.Frequency);
+            if (i % 2 == 0)
+            {
+                monitor.EndCall(future);
+            }
+            else
+            {
+                monitor.EndCall(future, failure);
+            }
+        }
+
+        ModelMonitorSnapshot s = monitor.GetSnapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.Rejected, Is.EqualTo(new Dictionary<string, long> { ["negative_duration"] = 1_000 }));
+            Assert.That(s.Succeeded, Is.EqualTo(500));
+            Assert.That(s.Failed, Is.EqualTo(500));
+            Assert.That(s.Latency.Count, Is.EqualTo(1_000));
+            Assert.That(s.InFlight, Is.Zero);
+
+            // Recorded as zero: the first bucket, whose midpoint is below the 1 µs lowest.
+            Assert.That(s.Latency.Max, Is.LessThan(1e-6));
+            Assert.That(s.Latency.Sum, Is.LessThan(1e-3).And.GreaterThanOrEqualTo(0));
+        });
+    }
+
+    [Test]
+    public void RecentWindows_ClockJumpsBackwards_NeverThrowNorGoNegativeAndRecoverOnceTheClockMovesOn()
+    {
+        var clock = new SettableClock();
+        string meter = ReliabilityHelpers.MeterName();
+        string model = ReliabilityHelpers.ModelName();
+        using var collector = new MeasurementCollector(meter);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = model,
+            MeterName = meter,
+            ClassLabels = Labels,
+            TimeProvider = clock,
+            Window = TimeSpan.FromSeconds(60),
+            QualityWindows = [TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300)],
+        });
+        long calls = 0, pairs = 0, regressions = 0;
+        var problems = new List<string>();
+        var counters = new Dictionary<string, double>();
+
+        void Record(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                monitor.RecordCall(0.01);
+                monitor.RecordGroundTruth(i % 2, (i / 2) % 2);
+                monitor.RecordRegression(i, i + 1);
+                monitor.RecordPrediction(i % 2);
+            }
+
+            calls += n;
+            pairs += n;
+            regressions += n;
+        }
+
+        void Check(string when)
+        {
+            ModelMonitorSnapshot s = monitor.GetSnapshot();
+            string where = $"{when}: recent latency {s.RecentLatency.Count}, recent pairs {s.RecentClassification!.Total}";
+            if (s.Calls != calls || s.Latency.Count != calls || s.Classification!.Total != pairs || s.Regression!.Count != regressions)
+            {
+                problems.Add($"{where}: cumulative calls {s.Calls}, pairs {s.Classification!.Total}, expected {calls}, {pairs}");
+            }
+
+            if (s.RecentLatency.Count is < 0 || s.RecentLatency.Count > s.Latency.Count)
+            {
+                problems.Add(where);
+            }
+
+            foreach (QualityWindowSnapshot w in s.QualityWindows)
+            {
+                ClassificationSnapshot c = w.Classification!;
+                bool cellsValid = Enumerable.Range(0, 2).All(a => Enumerable.Range(0, 2).All(p => c.GetCount(a, p) >= 0));
+                if (c.Total < 0 || c.Total > pairs || !cellsValid || c.Classes.Any(k => k.Support < 0 || k.FalsePositives < 0)
+                    || (w.Regression is { } r && (r.Count < 0 || r.Count > regressions || !double.IsFinite(r.MeanAbsoluteError) || r.MeanAbsoluteError < 0)))
+                {
+                    problems.Add($"{where}: window {w.Window}: pairs {c.Total}, regression pairs {w.Regression?.Count}");
+                }
+            }
+
+            // Published: every counter non-decreasing, every value finite, no negative count anywhere.
+            foreach (Observed o in collector.Collect(model))
+            {
+                string series = o.Instrument + string.Join(",", o.Tags.OrderBy(t => t.Key).Select(t => t.Key + "=" + t.Value));
+                // MCC and R² are the only published values that may be negative.
+                if (!double.IsFinite(o.Value) || (o.Instrument is not ("model.classification.mcc" or "model.regression.r2") && o.Value < 0))
+                {
+                    problems.Add($"{when}: {series} = {o.Value}");
+                }
+
+                if (o.InstrumentType.Name.StartsWith("ObservableCounter", StringComparison.Ordinal))
+                {
+                    if (counters.TryGetValue(series, out double last) && o.Value < last)
+                    {
+                        problems.Add($"{when}: {series} fell from {last} to {o.Value}");
+                    }
+
+                    counters[series] = o.Value;
+                }
+            }
+        }
+
+        Record(5);
+        Check("at 0 s");
+        clock.Move(TimeSpan.FromSeconds(40));
+        Record(7);
+        Check("at 40 s");
+        clock.Move(TimeSpan.FromSeconds(-30));
+        Record(3);
+        Check("back to 10 s");
+        clock.Move(TimeSpan.FromDays(-2));
+        Record(4);
+        Check("2 days before the monitor was created");
+        clock.Move(TimeSpan.FromSeconds(-1));
+        Check("a second earlier still");
+        clock.Move(TimeSpan.FromDays(2) + TimeSpan.FromSeconds(31));
+        Record(2);
+        Check("forward again, to 40 s");
+
+        // Once the clock has moved on by more than the longest window plus its checkpoint spacing with nothing
+        // recorded, every window is empty again; then each holds exactly what is recorded next.
+        clock.Move(TimeSpan.FromSeconds(300));
+        Check("at 340 s");
+        clock.Move(TimeSpan.FromSeconds(400));
+        Check("at 740 s");
+        ModelMonitorSnapshot quiet = monitor.GetSnapshot();
+        Record(6);
+        ModelMonitorSnapshot recovered = monitor.GetSnapshot();
+        Check("at 740 s, after 6 more");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(problems, Is.Empty);
+            Assert.That(quiet.RecentLatency.Count, Is.Zero);
+            Assert.That(quiet.QualityWindows.Select(w => w.Classification!.Total), Is.All.Zero);
+            Assert.That(recovered.RecentLatency.Count, Is.EqualTo(6));
+            Assert.That(recovered.QualityWindows.Select(w => w.Classification!.Total), Is.All.EqualTo(6));
+            Assert.That(recovered.QualityWindows.Select(w => w.Regression!.Count), Is.All.EqualTo(6));
+            Assert.That(recovered.Calls, Is.EqualTo(27));
+            Assert.That(recovered.Rejected, Is.Empty, "a clock going backwards is not a rejected value");
+        });
+    }
+
+    [Test]
+    public void DelayedLabel_ClockJumpsBackwardsBeforeTheLabel_JoinedWithZeroDelayCountedAsNegative()
+    {
+        var clock = new SettableClock();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = ReliabilityHelpers.ModelName(), MeterName = ReliabilityHelpers.MeterName(), ClassLabels = Labels, TimeProvider = clock });
+
+        monitor.RecordPrediction("early", 1);
+        clock.Move(TimeSpan.FromMinutes(-5));
+        bool joined = monitor.RecordLabel("early", 1);
+        ModelMonitorSnapshot s = monitor.GetSnapshot();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(joined, Is.True);
+            Assert.That(s.Labels.Joined, Is.EqualTo(1));
+            Assert.That(s.Labels.Pending, Is.Zero);
+            Assert.That(s.Classification!.GetCount(1, 1), Is.EqualTo(1));
+            Assert.That(s.Labels.Delay.Count, Is.EqualTo(1));
+            Assert.That(s.Labels.Delay.Max, Is.LessThan(0.002), "recorded as zero: the first bucket of a 1 ms-lowest histogram");
+            Assert.That(s.Rejected, Is.EqualTo(new Dictionary<string, long> { ["negative_duration"] = 1 }));
+        });
+    }
+}
