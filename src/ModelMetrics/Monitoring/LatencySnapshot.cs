@@ -83,18 +83,6 @@ public sealed class LatencySnapshot
         return GetQuantileTicks(quantile) / Stopwatch.Frequency;
     }
 
-    /// <summary>Returns the count of durations whose bucket lies at or below the given bucket index.</summary>
-    internal long CountThrough(int lastIndex)
-    {
-        long total = 0;
-        for (int i = 0; i <= lastIndex && i < _counts.Length; i++)
-        {
-            total += _counts[i];
-        }
-
-        return total;
-    }
-
     internal ReadOnlySpan<long> Counts => _counts;
 
     internal double GetQuantileTicks(double quantile)

@@ -115,7 +115,8 @@ internal sealed class SnapshotReader
         long[]? cells = null, scored = null, predicted = null, scores = null;
         if (_monitor.Confusion is { } confusion)
         {
-            cells = Read(confusion.CellCount, confusion.AddTo);
+            cells = new long[confusion.CellCount];
+            confusion.AddTo(cells);
             scored = Read(_monitor.Probabilities!);
             predicted = Read(_monitor.PredictedClasses!);
             scores = Read(_monitor.ScoreBinCells!);
@@ -147,13 +148,6 @@ internal sealed class SnapshotReader
             qualityWindows,
             labels,
             _monitor.Rejections.NonZero());
-    }
-
-    private static long[] Read(int length, Action<long[]> addTo)
-    {
-        long[] cumulative = new long[length];
-        addTo(cumulative);
-        return cumulative;
     }
 
     private static long[] Read(StripedCells cells)
