@@ -298,7 +298,8 @@ public class RegressionTests
                 {
                     Thread.SpinWait(100);
                 }
-            }) { IsBackground = true });
+            })
+            { IsBackground = true });
         }
 
         threads.Add(new Thread(() =>
@@ -307,7 +308,8 @@ public class RegressionTests
             {
                 counts.Record(5, 4);
             }
-        }) { IsBackground = true });
+        })
+        { IsBackground = true });
 
         string? violation = null;
         int readings = 0;

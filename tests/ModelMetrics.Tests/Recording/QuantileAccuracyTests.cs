@@ -1,8 +1,8 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Diagnostics;
 using System.Collections.Generic;
+using System.Diagnostics;
 using ModelMetrics.Recording;
 using NUnit.Framework;
 
