@@ -178,6 +178,19 @@ internal sealed class MeterPublisher
         }
     }
 
+    /// <summary>One attribute set per published k that the class count allows (k up to min(K, 10)).</summary>
+    private static KeyValuePair<string, object?>[][] TopKTags(KeyValuePair<string, object?>[] model, int classCount)
+    {
+        int count = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(classCount, ProbabilityCells.MaxRanks)).Length;
+        var tags = new KeyValuePair<string, object?>[count][];
+        for (int i = 0; i < count; i++)
+        {
+            tags[i] = With(model, MetricNames.K, MetricNames.PublishedTopK[i].ToString(CultureInfo.InvariantCulture));
+        }
+
+        return tags;
+    }
+
     private static KeyValuePair<string, object?>[][] ClassTags(KeyValuePair<string, object?>[] model, IReadOnlyList<string> labels, int cap)
     {
         int count = Math.Min(labels.Count, cap);
@@ -496,12 +509,7 @@ internal sealed class MeterPublisher
             Model = With(model, MetricNames.Window, window.TotalSeconds.ToString(CultureInfo.InvariantCulture));
             ClassDrift = With(Model, MetricNames.DriftSignal, "predicted_class");
             ScoreDrift = With(Model, MetricNames.DriftSignal, "score");
-            int topK = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(labels.Count, ProbabilityCells.MaxRanks)).Length;
-            TopK = new KeyValuePair<string, object?>[topK][];
-            for (int i = 0; i < topK; i++)
-            {
-                TopK[i] = With(Model, MetricNames.K, MetricNames.PublishedTopK[i].ToString(CultureInfo.InvariantCulture));
-            }
+            TopK = TopKTags(Model, labels.Count);
 
             if (labels.Count > 0)
             {
@@ -537,12 +545,7 @@ internal sealed class MeterPublisher
             Delay = new HistogramTags(Model, monitor.LabelDelay.Layout, MetricNames.LabelDelayBoundaries);
 
             IReadOnlyList<string> labels = monitor.ClassLabels;
-            int topK = Array.FindAll(MetricNames.PublishedTopK, k => k <= Math.Min(labels.Count, ProbabilityCells.MaxRanks)).Length;
-            TopK = new KeyValuePair<string, object?>[topK][];
-            for (int i = 0; i < topK; i++)
-            {
-                TopK[i] = With(Model, MetricNames.K, MetricNames.PublishedTopK[i].ToString(CultureInfo.InvariantCulture));
-            }
+            TopK = TopKTags(Model, labels.Count);
 
             if (labels.Count > 0)
             {
