@@ -1,0 +1,108 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+// A service monitored by ModelMetrics, wired as the README tells users to wire it:
+//   services.AddOpenTelemetry().WithMetrics(m => m.AddModelMetrics().AddPrometheusExporter().AddOtlpExporter())
+// It records the fixed traffic of one fleet member (Scenarios), then serves a "live" model with steady
+// traffic until its standard input closes or --seconds pass, whichever is first.
+//
+//   --scenario a|b        the fleet member (default a)
+//   --seconds N           longest lifetime (default 300): the host never outlives a crashed test run for long
+//   --otlp                also export OTLP, configured only by the OTEL_EXPORTER_OTLP_* and OTEL_METRIC_EXPORT_* variables
+//
+// It prints "ready <url>" once the fixed traffic is recorded; <url> serves the Prometheus text format at /metrics.
+
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelMetrics;
+using ModelMetrics.TestHost;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+string scenario = Argument("--scenario") ?? "a";
+int seconds = int.Parse(Argument("--seconds") ?? "300", System.Globalization.CultureInfo.InvariantCulture);
+bool otlp = args.Contains("--otlp");
+FleetMember member = Scenarios.Get(scenario);
+
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseUrls("http://127.0.0.1:0");
+builder.Services.AddOpenTelemetry()
+    .ConfigureResource(r => r.AddService("modelmetrics-testhost", serviceInstanceId: scenario))
+    .WithMetrics(metrics =>
+    {
+        metrics.AddModelMetrics().AddPrometheusExporter();
+        if (otlp)
+        {
+            metrics.AddOtlpExporter();
+        }
+    });
+
+await using WebApplication app = builder.Build();
+app.MapPrometheusScrapingEndpoint();
+
+using var fleet = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.FleetModel, ModelVersion = Scenarios.FleetVersion, ClassLabels = Scenarios.Classes });
+using var live = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.LiveModel, ModelVersion = Scenarios.LiveVersion, ClassLabels = Scenarios.Classes });
+member.Record(fleet);
+
+await app.StartAsync();
+Console.WriteLine($"ready {app.Urls.First()}");
+
+using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+_ = Task.Run(() =>
+{
+    // The parent test keeps our standard input open; end of input means it is done (or gone).
+    while (Console.In.ReadLine() is not null)
+    {
+    }
+
+    stop.Cancel();
+});
+
+// Live traffic: a call every 5 ms with 1–20 ms latency, 2% timeouts, 1% invalid operations; every call
+// labelled at once (80% right), and one in four with an id whose label arrives a little later.
+var random = new Random(scenario.GetHashCode(StringComparison.Ordinal));
+long sequence = 0;
+while (!stop.IsCancellationRequested)
+{
+    double roll = random.NextDouble();
+    Exception? failure = roll < 0.02 ? new TimeoutException() : roll < 0.03 ? new InvalidOperationException() : null;
+    live.RecordCall(0.001 + (random.NextDouble() * 0.019), failure);
+
+    int actual = random.Next(Scenarios.Classes.Count);
+    int predicted = random.NextDouble() < 0.8 ? actual : (actual + 1 + random.Next(Scenarios.Classes.Count - 1)) % Scenarios.Classes.Count;
+    live.RecordGroundTruth(predicted, actual);
+    if (sequence % 4 == 0)
+    {
+        live.RecordPrediction(PredictionId.FromInt64(sequence), predicted);
+    }
+    else if (sequence % 4 == 1)
+    {
+        live.RecordLabel(PredictionId.FromInt64(sequence - 1), actual);
+    }
+
+    sequence++;
+    try
+    {
+        await Task.Delay(5, stop.Token);
+    }
+    catch (OperationCanceledException)
+    {
+    }
+}
+
+await app.StopAsync(CancellationToken.None);
+Console.WriteLine($"stopped after {sequence} live calls");
+return 0;
+
+string? Argument(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
