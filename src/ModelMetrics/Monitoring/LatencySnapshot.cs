@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using ModelMetrics.Recording;
 
@@ -17,6 +18,8 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class LatencySnapshot
 {
+    private static readonly ConcurrentDictionary<int, long[]> ZeroCounts = new();
+
     private readonly HistogramLayout _layout;
     private readonly long[] _counts;
 
@@ -84,6 +87,13 @@ public sealed class LatencySnapshot
     }
 
     internal ReadOnlySpan<long> Counts => _counts;
+
+    /// <summary>
+    /// An empty histogram of <paramref name="layout"/>: every empty snapshot of one bucket count shares one
+    /// all-zero array (snapshots never write their counts), so idle histograms cost no memory per monitor.
+    /// </summary>
+    internal static LatencySnapshot Empty(HistogramLayout layout) =>
+        new(layout, ZeroCounts.GetOrAdd(layout.BucketCount, static length => new long[length]));
 
     internal double GetQuantileTicks(double quantile)
     {

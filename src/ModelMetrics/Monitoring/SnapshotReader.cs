@@ -31,7 +31,6 @@ internal sealed class SnapshotReader
     private readonly QualityWindow[] _qualityWindows;
     private readonly RollingWindow _delayWindow;
     private readonly object _gate = new();
-    private readonly LatencySnapshot _emptyFirstChunk;
     private ModelMonitorSnapshot? _last;
     private TimeSpan _lastAt;
 
@@ -41,7 +40,6 @@ internal sealed class SnapshotReader
         _time = time;
         _createdTimestamp = time.GetTimestamp();
         int buckets = monitor.Succeeded.Layout.BucketCount;
-        _emptyFirstChunk = new LatencySnapshot(monitor.Succeeded.Layout, new long[buckets]);
         _qualityWindows = Array.ConvertAll(qualityWindows, length => new QualityWindow(monitor, length));
         _delayWindow = new RollingWindow(monitor.LabelDelay.Layout.BucketCount, window, 0);
         _latencyWindow = new RollingWindow(buckets, window, 0);
@@ -98,8 +96,8 @@ internal sealed class SnapshotReader
         _latencyWindow.Update(now.Ticks, allCounts, recentCounts);
         var recentLatency = new LatencySnapshot(layout, recentCounts);
 
-        // A model that never streamed shares one empty histogram instead of allocating two more.
-        LatencySnapshot firstChunk = _emptyFirstChunk, recentFirstChunk = _emptyFirstChunk;
+        // A model that never streamed shares the empty histogram instead of allocating two more.
+        LatencySnapshot firstChunk = LatencySnapshot.Empty(layout), recentFirstChunk = firstChunk;
         if (!_monitor.TimeToFirstChunk.IsEmpty)
         {
             long[] firstChunkCounts = new long[layout.BucketCount];
@@ -162,11 +160,19 @@ internal sealed class SnapshotReader
         // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
         PendingPredictions pending = _monitor.Pending;
         pending.ExpireOld();
+        // As for the first chunk: a model without delayed labels shares the empty histogram.
         HistogramLayout layout = _monitor.LabelDelay.Layout;
-        long[] delays = new long[layout.BucketCount];
-        _monitor.LabelDelay.AddTo(delays);
-        long[] recentDelays = new long[layout.BucketCount];
-        _delayWindow.Update(now.Ticks, delays, recentDelays);
+        LatencySnapshot delay = LatencySnapshot.Empty(layout), recentDelay = delay;
+        if (!_monitor.LabelDelay.IsEmpty)
+        {
+            long[] delays = new long[layout.BucketCount];
+            _monitor.LabelDelay.AddTo(delays);
+            long[] recentDelays = new long[layout.BucketCount];
+            _delayWindow.Update(now.Ticks, delays, recentDelays);
+            delay = new LatencySnapshot(layout, delays);
+            recentDelay = new LatencySnapshot(layout, recentDelays);
+        }
+
         return new LabelSnapshot(
             pending.Count,
             pending.Joined,
@@ -177,7 +183,7 @@ internal sealed class SnapshotReader
             pending.DuplicateLabel,
             pending.LateLabel,
             pending.InvalidId,
-            new LatencySnapshot(layout, delays),
-            new LatencySnapshot(layout, recentDelays));
+            delay,
+            recentDelay);
     }
 }

@@ -318,6 +318,7 @@ internal sealed class PendingPredictions
     {
         private const int Nil = -1;
         private const int InitialNodes = 16;
+        private static readonly int[] NoBuckets = [Nil];
 
         // Note: System.Threading.Lock (net9+) is cheaper than a monitor on an object; both work with `lock`.
 #if NET9_0_OR_GREATER
@@ -339,8 +340,10 @@ internal sealed class PendingPredictions
         {
             _capacity = capacity;
             _maxNodes = 2 * capacity;
-            _nodes = new Node[Math.Min(InitialNodes, _maxNodes)];
-            _buckets = NewBuckets(_nodes.Length);
+            // No nodes until the first add (most monitors never use ids); until then every lookup
+            // reads the shared one-bucket table, which the first growth replaces before any write.
+            _nodes = [];
+            _buckets = NoBuckets;
         }
 
         public int Capacity => _capacity;
@@ -544,7 +547,7 @@ internal sealed class PendingPredictions
         private void Grow()
         {
             Debug.Assert(_nodes.Length < _maxNodes, "A node is always free or below the largest size.");
-            Array.Resize(ref _nodes, (int)Math.Min(_maxNodes, 2L * _nodes.Length));
+            Array.Resize(ref _nodes, (int)Math.Min(_maxNodes, Math.Max(InitialNodes, 2L * _nodes.Length)));
             if (_buckets.Length >= _nodes.Length)
             {
                 return;

@@ -51,7 +51,8 @@ internal class RollingWindow<T>
         _length = length;
         _windowTicks = window.Ticks;
         _minSpacingTicks = window.Ticks / Checkpoints;
-        _checkpoints.AddLast(new Checkpoint(nowTicks, new T[length]));
+        // The creation checkpoint is all zeros; null stands for it, so that a window never read holds no array.
+        _checkpoints.AddLast(new Checkpoint(nowTicks, null));
     }
 
     /// <summary>
@@ -64,18 +65,23 @@ internal class RollingWindow<T>
         // also qualifies. The first checkpoint always stays, as the base when none is that old yet.
         while (_checkpoints.Count > 1 && _checkpoints.First!.Next!.Value.Ticks <= nowTicks - _windowTicks)
         {
-            _free.Push(_checkpoints.First.Value.Counts);
+            if (_checkpoints.First.Value.Counts is { } dropped)
+            {
+                _free.Push(dropped);
+            }
+
             _checkpoints.RemoveFirst();
         }
 
-        T[] baseCounts = _checkpoints.First!.Value.Counts;
+        T[]? baseCounts = _checkpoints.First!.Value.Counts;
         for (int i = 0; i < _length; i++)
         {
             // Note: counts only grow, but a checkpoint copied while writers ran can hold a value that a
             // later, slower reader of another stripe did not yet see; never report a negative count.
             // MaxNumber, not Max: for double a NaN difference (impossible while cells stay finite) would
             // read as 0 rather than poison every metric derived from the window.
-            window[i] = T.MaxNumber(T.Zero, cumulative[i] - baseCounts[i]);
+            T previous = baseCounts is null ? T.Zero : baseCounts[i];
+            window[i] = T.MaxNumber(T.Zero, cumulative[i] - previous);
         }
 
         if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
@@ -86,7 +92,7 @@ internal class RollingWindow<T>
         }
     }
 
-    private readonly record struct Checkpoint(long Ticks, T[] Counts);
+    private readonly record struct Checkpoint(long Ticks, T[]? Counts);
 }
 
 /// <summary>The window over <see cref="long"/> counters (histogram buckets, confusion cells).</summary>

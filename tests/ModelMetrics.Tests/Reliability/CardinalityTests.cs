@@ -24,14 +24,12 @@ public class CardinalityTests
     /// <summary>
     /// The bound on the memory of one idle monitor (default options, 3 classes, never recorded into), from
     /// <see cref="GC.GetTotalMemory(bool)"/> around creating <see cref="LiveMonitors"/> of them. Measured on Linux
-    /// x64 (Stopwatch ticks of 1 ns, so 2176 latency buckets): 107.5 KiB each (101 KiB without class labels).
-    /// About 68 KiB of it is four all-zero arrays of 2176 longs that every monitor allocates up front (the first
-    /// checkpoint of the recent-latency, time-to-first-chunk and label-delay windows, and the shared empty
-    /// time-to-first-chunk snapshot), and about 23 KiB the pending-label store's initial node arrays (16
-    /// segments of 16 nodes), used or not. So 64 KiB does not hold; 128 KiB leaves room for another clock
-    /// frequency or runtime.
+    /// x64: 18.5 KiB each. Nothing proportional to the histogram size (2176 buckets of 8 bytes per array) is
+    /// allocated before the first recording: window checkpoints start as an implicit all-zero array, empty
+    /// histograms share one zero array, and the pending-label store allocates nodes on the first id. The bound
+    /// fails if one eager histogram-sized array (17 KiB) comes back.
     /// </summary>
-    private const long IdleMonitorBoundBytes = 128 * 1024;
+    private const long IdleMonitorBoundBytes = 32 * 1024;
 
     /// <summary>What a created, used and disposed monitor may leave behind: nothing but noise.</summary>
     private const long DisposedMonitorBoundBytes = 256;
