@@ -1,0 +1,108 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace ModelMetrics.IntegrationTests.Otlp;
+
+/// <summary>
+/// The main job, the quick start, exports over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set: what its last
+/// export carries equals the totals it prints when it is done (the provider's final export follows the summary).
+/// </summary>
+[TestFixture]
+public partial class QuickStartOtlpTests
+{
+    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(120);
+
+    [Test]
+    public async Task QuickStart_WithOtlpEndpoint_LastExportEqualsPrintedTotals()
+    {
+        await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
+        string output = await RunQuickStartAsync(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.GrpcBaseUrl.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+        });
+
+        Match done = DoneLine().Match(output);
+        Match quality = QualityLine().Match(output);
+        Assert.That(done.Success && quality.Success, Is.True, $"the quick start's summary is missing:{Environment.NewLine}{output}");
+        long calls = Number(done.Groups["calls"].Value);
+        long failed = Number(done.Groups["failed"].Value);
+        long labelled = Number(quality.Groups["labelled"].Value);
+
+        await receiver.WaitForAsync(e => e.ForModel("iris-softmax").All.Count > 0, "the quick start's model");
+        ModelPoints last = receiver.Received.Last(e => e.ForModel("iris-softmax").All.Count > 0).ForModel("iris-softmax");
+        Assert.Multiple(() =>
+        {
+            Assert.That(calls, Is.GreaterThan(1000), "the quick start served traffic");
+            Assert.That(last.Named("model.inference.calls").Sum(p => p.Value), Is.EqualTo(calls));
+            Assert.That(last.Named("model.inference.calls").Where(p => p.Attribute("error.type") is not null).Sum(p => p.Value), Is.EqualTo(failed));
+            Assert.That(last.Named("model.inference.calls").Select(p => p.Attribute("error.type")), Is.SupersetOf(new[] { "timeout", "System.InvalidOperationException" }));
+            Assert.That(last.Value("model.inference.duration.count"), Is.EqualTo(calls));
+            Assert.That(last.Named("model.classification.confusion").Sum(p => p.Value), Is.EqualTo(labelled));
+            Assert.That(last.Value("model.inference.active_calls"), Is.Zero);
+        });
+    }
+
+    private static async Task<string> RunQuickStartAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(QuickStartAssembly());
+        info.ArgumentList.Add("--seconds");
+        info.ArgumentList.Add("2");
+
+        // Invariant culture, so that the printed numbers parse the same everywhere.
+        info.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "true";
+        foreach ((string key, string value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(RunLimit);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        string output = await stdout + await stderr;
+        Assert.That(process.ExitCode, Is.Zero, output);
+        return output;
+    }
+
+    private static string QuickStartAssembly()
+    {
+        string path = typeof(QuickStartOtlpTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "QuickStartAssembly").Value!;
+        Assert.That(path, Does.Exist, "the quick start is built before the tests (project reference)");
+        return path;
+    }
+
+    private static long Number(string printed) => long.Parse(printed, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"Done after [\d.]+ s: (?<calls>[\d,]+) calls .*?, (?<failed>[\d,]+) failed")]
+    private static partial Regex DoneLine();
+
+    [GeneratedRegex(@"quality of all (?<labelled>[\d,]+) labelled predictions")]
+    private static partial Regex QualityLine();
+}
