@@ -42,7 +42,7 @@ internal sealed class MeterPublisher
     private MeterPublisher(Meter meter)
     {
         _meter = meter;
-        _nativeDuration = new(() => meter.CreateHistogram<double>(MetricNames.Duration, MetricNames.Seconds, "Duration of model inference calls."));
+        _nativeDuration = new(() => CreateNativeDuration(meter));
 
         meter.CreateObservableCounter(MetricNames.Calls, ObserveCalls, MetricNames.CallUnit, "Completed inference calls; failed ones carry error.type.");
         meter.CreateObservableCounter(MetricNames.Items, () => Observe<long>(static (s, t, list) => list.Add(new(s.Items, t.Model))), MetricNames.ItemUnit, "Items predicted: one per call, n per batch call.");
@@ -94,6 +94,18 @@ internal sealed class MeterPublisher
 
     /// <summary>Gets the native duration histogram, created on first use.</summary>
     public Histogram<double> NativeDurationHistogram => _nativeDuration.Value;
+
+    private static Histogram<double> CreateNativeDuration(Meter meter)
+    {
+        const string Description = "Duration of model inference calls.";
+#if NET9_0_OR_GREATER
+        // Advice gives the histogram the default le boundaries in every SDK that honours it, not only through the
+        // view of AddModelMetrics (the SDK's own defaults, 0 to 10,000, suit milliseconds, not seconds).
+        return meter.CreateHistogram<double>(MetricNames.Duration, MetricNames.Seconds, Description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = ModelMonitorOptions.DefaultBucketBoundaries });
+#else
+        return meter.CreateHistogram<double>(MetricNames.Duration, MetricNames.Seconds, Description);
+#endif
+    }
 
     /// <summary>Returns the publisher of the meter with this name, from the factory or process-wide.</summary>
     public static MeterPublisher For(string meterName, IMeterFactory? factory)

@@ -102,6 +102,37 @@ public class AddModelMetricsTests
     }
 
     [Test]
+    public void NativeHistogram_PlainAddMeterWithoutTheView_GetsDefaultBoundariesFromAdvice()
+    {
+        // Without AddModelMetrics (no view) the SDK's own defaults (0, 5, 10, ... 10,000) would put every call of
+        // a model into the first bucket; the instrument's advice carries the seconds-scale boundaries instead.
+        var exported = new List<MetricSnapshot>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder()
+            .AddMeter("Advice.ModelMetrics")
+            .AddInMemoryExporter(exported)
+            .Build();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "advice", MeterName = "Advice.ModelMetrics", EnableNativeHistogram = true });
+        monitor.RecordCall(0.003);
+        monitor.RecordCall(0.2);
+
+        provider.ForceFlush();
+
+        MetricPoint point = Points(exported.Last(m => m.Name == "model.inference.duration"), "advice").Single();
+        var buckets = new List<(double Bound, long Count)>();
+        foreach (HistogramBucket b in point.GetHistogramBuckets())
+        {
+            buckets.Add((b.ExplicitBound, b.BucketCount));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(buckets.Select(b => b.Bound).SkipLast(1), Is.EqualTo(ModelMonitorOptions.DefaultBucketBoundaries));
+            Assert.That(buckets.Single(b => b.Bound == 0.005).Count, Is.EqualTo(1), "3 ms falls in (0.0025, 0.005]");
+            Assert.That(buckets.Single(b => b.Bound == 0.25).Count, Is.EqualTo(1), "200 ms falls in (0.1, 0.25]");
+        });
+    }
+
+    [Test]
     public void AddModelMetrics_NullBuilder_Throws() =>
         Assert.Throws<ArgumentNullException>(() => ModelMetricsMeterProviderBuilderExtensions.AddModelMetrics(null!));
 
