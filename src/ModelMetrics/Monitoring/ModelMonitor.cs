@@ -316,7 +316,7 @@ public sealed partial class ModelMonitor : IDisposable
     /// block writers; a snapshot is internally consistent (its latency count equals the sum of its buckets).
     /// </summary>
     /// <returns>An immutable snapshot.</returns>
-    public ModelMonitorSnapshot GetSnapshot() => _reader.Read(forceRefresh: true);
+    public ModelMonitorSnapshot GetSnapshot() => _reader.Read();
 
     /// <summary>Stops publishing this monitor. Recording after disposal is harmless and still counted in snapshots.</summary>
     public void Dispose()
@@ -328,7 +328,7 @@ public sealed partial class ModelMonitor : IDisposable
     }
 
     /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>
-    internal ModelMonitorSnapshot ReadForPublishing() => _reader.Read(forceRefresh: false);
+    internal ModelMonitorSnapshot ReadForPublishing(int instrument) => _reader.ReadForPublishing(instrument);
 
     /// <summary>Returns and clears the flag that says something was recorded since the last read.</summary>
     internal bool TakeChanged() => Interlocked.Exchange(ref _changed, 0) != 0;

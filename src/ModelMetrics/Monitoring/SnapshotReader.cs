@@ -18,10 +18,12 @@ namespace ModelMetrics;
 internal sealed class SnapshotReader
 {
     /// <summary>
-    /// A publishing pass reads each instrument separately; within this age an unchanged monitor's last
-    /// snapshot is reused instead of merging the stripes again.
+    /// A publishing pass calls every instrument's callback in turn, and each reads the monitor. They share one
+    /// snapshot, taken when the pass's first instrument asks; an instrument asking again starts the next pass.
+    /// A snapshot older than this is never shared, so a pass that takes longer reads again, and a second listener
+    /// collecting other instruments at the same time sees data at most this old.
     /// </summary>
-    private static readonly TimeSpan ReuseWithin = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan ShareWithin = TimeSpan.FromSeconds(1);
 
     private readonly ModelMonitor _monitor;
     private readonly TimeProvider _time;
@@ -33,6 +35,9 @@ internal sealed class SnapshotReader
     private readonly object _gate = new();
     private ModelMonitorSnapshot? _last;
     private TimeSpan _lastAt;
+
+    // The instruments (by number, modulo 64) that have read _last: one bit each.
+    private ulong _readBy;
 
     public SnapshotReader(ModelMonitor monitor, TimeProvider time, TimeSpan window, TimeSpan[] qualityWindows)
     {
@@ -46,21 +51,58 @@ internal sealed class SnapshotReader
         _firstChunkWindow = new RollingWindow(buckets, window, 0);
     }
 
-    public ModelMonitorSnapshot Read(bool forceRefresh)
+    /// <summary>Reads a new snapshot (what <see cref="ModelMonitor.GetSnapshot"/> returns).</summary>
+    public ModelMonitorSnapshot Read()
     {
         lock (_gate)
         {
+            _monitor.TakeChanged();
+            return Refresh(_time.GetElapsedTime(_createdTimestamp));
+        }
+    }
+
+    /// <summary>
+    /// Returns the snapshot of the current publishing pass for <paramref name="instrument"/>: the one already taken
+    /// in this pass, or a new one when the instrument read the last one already (a new pass has begun).
+    /// </summary>
+    /// <remarks>
+    /// So a pass reports what was recorded before it began, in one consistent snapshot, and costs one read of the
+    /// monitor however many instruments it has; under traffic, reading per instrument would cost ~45 reads a pass.
+    /// A monitor unchanged since the last snapshot (and read within <see cref="ShareWithin"/>) is not read again.
+    /// Instruments are told apart modulo 64: two sharing a bit only make a pass read once more than needed.
+    /// </remarks>
+    public ModelMonitorSnapshot ReadForPublishing(int instrument)
+    {
+        ulong bit = 1UL << (instrument & 63);
+        lock (_gate)
+        {
             TimeSpan now = _time.GetElapsedTime(_createdTimestamp);
-            bool changed = _monitor.TakeChanged();
-            if (!forceRefresh && !changed && _last is not null && now - _lastAt < ReuseWithin)
+            bool recent = _last is not null && now - _lastAt < ShareWithin;
+            if (recent && (_readBy & bit) == 0)
             {
-                return _last;
+                _readBy |= bit;
+                return _last!;
             }
 
-            _last = ReadCore(now);
-            _lastAt = now;
-            return _last;
+            // A new pass: read again, unless nothing was recorded since the last snapshot.
+            if (!_monitor.TakeChanged() && recent)
+            {
+                _readBy = bit;
+                return _last!;
+            }
+
+            ModelMonitorSnapshot snapshot = Refresh(now);
+            _readBy = bit;
+            return snapshot;
         }
+    }
+
+    private ModelMonitorSnapshot Refresh(TimeSpan now)
+    {
+        _last = ReadCore(now);
+        _lastAt = now;
+        _readBy = 0;
+        return _last;
     }
 
     private ModelMonitorSnapshot ReadCore(TimeSpan now)

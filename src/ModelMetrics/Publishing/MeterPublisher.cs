@@ -38,58 +38,63 @@ internal sealed class MeterPublisher
     private readonly Lazy<Histogram<double>> _nativeDuration;
     private readonly ConditionalWeakTable<ModelMonitor, MonitorTags> _tags = [];
     private ModelMonitor[] _monitors = [];
+    private int _instrumentCount;
+
+    /// <summary>The number of the instrument whose callback runs on this thread (set just before it observes).</summary>
+    [ThreadStatic]
+    private static int t_instrument;
 
     private MeterPublisher(Meter meter)
     {
         _meter = meter;
         _nativeDuration = new(() => CreateNativeDuration(meter));
 
-        meter.CreateObservableCounter(MetricNames.Calls, ObserveCalls, MetricNames.CallUnit, "Completed inference calls; failed ones carry error.type.");
-        meter.CreateObservableCounter(MetricNames.Items, () => Observe<long>(static (s, t, list) => list.Add(new(s.Items, t.Model))), MetricNames.ItemUnit, "Items predicted: one per call, n per batch call.");
-        meter.CreateObservableUpDownCounter(MetricNames.ActiveCalls, () => Observe<long>(static (s, t, list) => list.Add(new(s.InFlight, t.Model))), MetricNames.CallUnit, "Inference calls in flight.");
-        meter.CreateObservableCounter(MetricNames.Chunks, () => Observe<long>(static (s, t, list) => AddIf(list, s.Chunks, s.Chunks > 0, t.Model)), MetricNames.ChunkUnit, "Chunks produced by streamed calls.");
+        Counter(MetricNames.Calls, ObserveCalls, MetricNames.CallUnit, "Completed inference calls; failed ones carry error.type.");
+        Counter(MetricNames.Items, () => Observe<long>(static (s, t, list) => list.Add(new(s.Items, t.Model))), MetricNames.ItemUnit, "Items predicted: one per call, n per batch call.");
+        UpDownCounter(MetricNames.ActiveCalls, () => Observe<long>(static (s, t, list) => list.Add(new(s.InFlight, t.Model))), MetricNames.CallUnit, "Inference calls in flight.");
+        Counter(MetricNames.Chunks, () => Observe<long>(static (s, t, list) => AddIf(list, s.Chunks, s.Chunks > 0, t.Model)), MetricNames.ChunkUnit, "Chunks produced by streamed calls.");
 
         CreateLatencyInstruments(MetricNames.Duration, static s => s.Latency, static s => s.RecentLatency, "inference call", static t => t.Duration, MetricNames.CallUnit);
         CreateLatencyInstruments(MetricNames.TimeToFirstChunk, static s => s.TimeToFirstChunk, static s => s.RecentTimeToFirstChunk, "time to the first chunk of a streamed call", static t => t.Duration, MetricNames.CallUnit);
         CreateLatencyInstruments(MetricNames.LabelDelay, static s => s.Labels.Delay, static s => s.Labels.RecentDelay, "delay from prediction to label", static t => t.Delay, MetricNames.LabelUnit);
 
-        meter.CreateObservableCounter(MetricNames.Labels, ObserveLabels, MetricNames.LabelUnit, "Labels recorded for predictions with an id, by model.label.result.");
-        meter.CreateObservableUpDownCounter(MetricNames.PendingPredictions, () => Observe<long>(static (s, t, list) => list.Add(new(s.Labels.Pending, t.Model))), MetricNames.PredictionUnit, "Predictions with an id waiting for their label.");
-        meter.CreateObservableCounter(MetricNames.DroppedPredictions, ObserveDropped, MetricNames.PredictionUnit, "Predictions with an id dropped before their label arrived, by reason: expired, evicted, replaced.");
+        Counter(MetricNames.Labels, ObserveLabels, MetricNames.LabelUnit, "Labels recorded for predictions with an id, by model.label.result.");
+        UpDownCounter(MetricNames.PendingPredictions, () => Observe<long>(static (s, t, list) => list.Add(new(s.Labels.Pending, t.Model))), MetricNames.PredictionUnit, "Predictions with an id waiting for their label.");
+        Counter(MetricNames.DroppedPredictions, ObserveDropped, MetricNames.PredictionUnit, "Predictions with an id dropped before their label arrived, by reason: expired, evicted, replaced.");
 
-        meter.CreateObservableCounter(MetricNames.Confusion, ObserveConfusion, MetricNames.PredictionUnit, "Labelled predictions by actual and predicted class (while the class count is at most MaxMatrixClasses).");
-        meter.CreateObservableCounter(MetricNames.TruePositives, () => ObserveClasses(static c => c.TruePositives), MetricNames.PredictionUnit, "Labelled predictions of this class that were right.");
-        meter.CreateObservableCounter(MetricNames.FalsePositives, () => ObserveClasses(static c => c.FalsePositives), MetricNames.PredictionUnit, "Labelled predictions of this class whose true class was another.");
-        meter.CreateObservableCounter(MetricNames.FalseNegatives, () => ObserveClasses(static c => c.FalseNegatives), MetricNames.PredictionUnit, "Labelled predictions of another class whose true class was this one.");
+        Counter(MetricNames.Confusion, ObserveConfusion, MetricNames.PredictionUnit, "Labelled predictions by actual and predicted class (while the class count is at most MaxMatrixClasses).");
+        Counter(MetricNames.TruePositives, () => ObserveClasses(static c => c.TruePositives), MetricNames.PredictionUnit, "Labelled predictions of this class that were right.");
+        Counter(MetricNames.FalsePositives, () => ObserveClasses(static c => c.FalsePositives), MetricNames.PredictionUnit, "Labelled predictions of this class whose true class was another.");
+        Counter(MetricNames.FalseNegatives, () => ObserveClasses(static c => c.FalseNegatives), MetricNames.PredictionUnit, "Labelled predictions of another class whose true class was this one.");
 
-        meter.CreateObservableGauge(MetricNames.Accuracy, () => ObserveQuality(static c => c.Accuracy), MetricNames.Ratio, "Accuracy over the recent window.");
-        meter.CreateObservableGauge(MetricNames.MacroPrecision, () => ObserveQuality(static c => c.MacroPrecision), MetricNames.Ratio, "Macro-averaged precision over the recent window.");
-        meter.CreateObservableGauge(MetricNames.MacroRecall, () => ObserveQuality(static c => c.MacroRecall), MetricNames.Ratio, "Macro-averaged recall over the recent window.");
-        meter.CreateObservableGauge(MetricNames.MacroF1, () => ObserveQuality(static c => c.MacroF1), MetricNames.Ratio, "Macro-averaged F1 over the recent window.");
-        meter.CreateObservableGauge(MetricNames.Precision, () => ObserveClassQuality(static c => c.Precision), MetricNames.Ratio, "Precision of each class over the recent window.");
-        meter.CreateObservableGauge(MetricNames.Recall, () => ObserveClassQuality(static c => c.Recall), MetricNames.Ratio, "Recall of each class over the recent window.");
-        meter.CreateObservableGauge(MetricNames.F1, () => ObserveClassQuality(static c => c.F1), MetricNames.Ratio, "F1 of each class over the recent window.");
+        Gauge(MetricNames.Accuracy, () => ObserveQuality(static c => c.Accuracy), MetricNames.Ratio, "Accuracy over the recent window.");
+        Gauge(MetricNames.MacroPrecision, () => ObserveQuality(static c => c.MacroPrecision), MetricNames.Ratio, "Macro-averaged precision over the recent window.");
+        Gauge(MetricNames.MacroRecall, () => ObserveQuality(static c => c.MacroRecall), MetricNames.Ratio, "Macro-averaged recall over the recent window.");
+        Gauge(MetricNames.MacroF1, () => ObserveQuality(static c => c.MacroF1), MetricNames.Ratio, "Macro-averaged F1 over the recent window.");
+        Gauge(MetricNames.Precision, () => ObserveClassQuality(static c => c.Precision), MetricNames.Ratio, "Precision of each class over the recent window.");
+        Gauge(MetricNames.Recall, () => ObserveClassQuality(static c => c.Recall), MetricNames.Ratio, "Recall of each class over the recent window.");
+        Gauge(MetricNames.F1, () => ObserveClassQuality(static c => c.F1), MetricNames.Ratio, "F1 of each class over the recent window.");
 
-        meter.CreateObservableGauge(MetricNames.WeightedF1, () => ObserveQuality(static c => c.WeightedF1), MetricNames.Ratio, "Support-weighted F1 over the recent window.");
-        meter.CreateObservableGauge(MetricNames.BalancedAccuracy, () => ObserveQuality(static c => c.BalancedAccuracy), MetricNames.Ratio, "Balanced accuracy (mean recall) over the recent window.");
-        meter.CreateObservableGauge(MetricNames.MatthewsCorrelation, () => ObserveQuality(static c => c.MatthewsCorrelation), MetricNames.Ratio, "Matthews correlation coefficient over the recent window.");
-        meter.CreateObservableGauge(MetricNames.LogLoss, ObserveLogLoss, MetricNames.Ratio, "Mean log-loss (nats) of predictions with probabilities over the recent window.");
-        meter.CreateObservableGauge(MetricNames.TopKAccuracy, ObserveTopKAccuracy, MetricNames.Ratio, "Top-k accuracy of predictions with probabilities over the recent window.");
-        meter.CreateObservableCounter(MetricNames.Scored, () => Observe<long>(static (s, t, list) => AddIf(list, s.Classification?.ScoredCount ?? 0, s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.PredictionUnit, "Labelled predictions that came with class probabilities.");
-        meter.CreateObservableCounter(MetricNames.LogLossSum, () => Observe<double>(static (s, t, list) => AddIf(list, (s.Classification?.LogLoss ?? 0) * (s.Classification?.ScoredCount ?? 0), s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.Ratio, "Sum of log-loss (nats) of labelled predictions with probabilities.");
-        meter.CreateObservableCounter(MetricNames.TopKHits, ObserveTopKHits, MetricNames.PredictionUnit, "Labelled predictions with probabilities whose true class was among the k most probable.");
+        Gauge(MetricNames.WeightedF1, () => ObserveQuality(static c => c.WeightedF1), MetricNames.Ratio, "Support-weighted F1 over the recent window.");
+        Gauge(MetricNames.BalancedAccuracy, () => ObserveQuality(static c => c.BalancedAccuracy), MetricNames.Ratio, "Balanced accuracy (mean recall) over the recent window.");
+        Gauge(MetricNames.MatthewsCorrelation, () => ObserveQuality(static c => c.MatthewsCorrelation), MetricNames.Ratio, "Matthews correlation coefficient over the recent window.");
+        Gauge(MetricNames.LogLoss, ObserveLogLoss, MetricNames.Ratio, "Mean log-loss (nats) of predictions with probabilities over the recent window.");
+        Gauge(MetricNames.TopKAccuracy, ObserveTopKAccuracy, MetricNames.Ratio, "Top-k accuracy of predictions with probabilities over the recent window.");
+        Counter(MetricNames.Scored, () => Observe<long>(static (s, t, list) => AddIf(list, s.Classification?.ScoredCount ?? 0, s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.PredictionUnit, "Labelled predictions that came with class probabilities.");
+        Counter(MetricNames.LogLossSum, () => Observe<double>(static (s, t, list) => AddIf(list, (s.Classification?.LogLoss ?? 0) * (s.Classification?.ScoredCount ?? 0), s.Classification is { ScoredCount: > 0 }, t.Model)), MetricNames.Ratio, "Sum of log-loss (nats) of labelled predictions with probabilities.");
+        Counter(MetricNames.TopKHits, ObserveTopKHits, MetricNames.PredictionUnit, "Labelled predictions with probabilities whose true class was among the k most probable.");
 
-        meter.CreateObservableCounter(MetricNames.RegressionPairs, () => ObserveRegression(static r => r.Count), MetricNames.PairUnit, "Regression (predicted, actual) pairs recorded.");
-        meter.CreateObservableCounter(MetricNames.AbsoluteErrorSum, () => ObserveRegression(static r => r.MeanAbsoluteError * r.Count), null, "Sum of absolute errors of regression pairs, in the target's unit.");
-        meter.CreateObservableCounter(MetricNames.SquaredErrorSum, () => ObserveRegression(static r => r.MeanSquaredError * r.Count), null, "Sum of squared errors of regression pairs, in the target's unit squared.");
-        meter.CreateObservableGauge(MetricNames.MeanAbsoluteError, () => ObserveRecentRegression(static r => r.MeanAbsoluteError), null, "Mean absolute error over the recent window, in the target's unit.");
-        meter.CreateObservableGauge(MetricNames.RootMeanSquaredError, () => ObserveRecentRegression(static r => r.RootMeanSquaredError), null, "Root mean squared error over the recent window, in the target's unit.");
-        meter.CreateObservableGauge(MetricNames.RSquared, () => ObserveRecentRegression(static r => r.RSquared), MetricNames.Ratio, "Coefficient of determination over the recent window.");
-        meter.CreateObservableGauge(MetricNames.MeanAbsolutePercentageError, () => ObserveRecentRegression(static r => r.MeanAbsolutePercentageError), MetricNames.Ratio, "Mean absolute percentage error (a fraction) over the recent window, zero actuals excluded.");
+        Counter(MetricNames.RegressionPairs, () => ObserveRegression(static r => r.Count), MetricNames.PairUnit, "Regression (predicted, actual) pairs recorded.");
+        Counter(MetricNames.AbsoluteErrorSum, () => ObserveRegression(static r => r.MeanAbsoluteError * r.Count), null, "Sum of absolute errors of regression pairs, in the target's unit.");
+        Counter(MetricNames.SquaredErrorSum, () => ObserveRegression(static r => r.MeanSquaredError * r.Count), null, "Sum of squared errors of regression pairs, in the target's unit squared.");
+        Gauge(MetricNames.MeanAbsoluteError, () => ObserveRecentRegression(static r => r.MeanAbsoluteError), null, "Mean absolute error over the recent window, in the target's unit.");
+        Gauge(MetricNames.RootMeanSquaredError, () => ObserveRecentRegression(static r => r.RootMeanSquaredError), null, "Root mean squared error over the recent window, in the target's unit.");
+        Gauge(MetricNames.RSquared, () => ObserveRecentRegression(static r => r.RSquared), MetricNames.Ratio, "Coefficient of determination over the recent window.");
+        Gauge(MetricNames.MeanAbsolutePercentageError, () => ObserveRecentRegression(static r => r.MeanAbsolutePercentageError), MetricNames.Ratio, "Mean absolute percentage error (a fraction) over the recent window, zero actuals excluded.");
 
-        meter.CreateObservableGauge(MetricNames.Psi, ObservePsi, MetricNames.Ratio, "Population stability index of predicted classes (and top-class probability bins) over the recent window against the drift reference.");
+        Gauge(MetricNames.Psi, ObservePsi, MetricNames.Ratio, "Population stability index of predicted classes (and top-class probability bins) over the recent window against the drift reference.");
 
-        meter.CreateObservableCounter(MetricNames.Rejected, ObserveRejected, MetricNames.ValueUnit, "Values ModelMetrics rejected or corrected, by reason.");
+        Counter(MetricNames.Rejected, ObserveRejected, MetricNames.ValueUnit, "Values ModelMetrics rejected or corrected, by reason.");
     }
 
     /// <summary>Gets the native duration histogram, created on first use.</summary>
@@ -235,7 +240,7 @@ internal sealed class MeterPublisher
     private void CreateLatencyInstruments(string name, Func<ModelMonitorSnapshot, LatencySnapshot> cumulative, Func<ModelMonitorSnapshot, LatencySnapshot> recent, string what, Func<MonitorTags, HistogramTags> tagsOf, string countUnit)
     {
         // Instruments of a histogram nobody fed (a model never streamed) report nothing rather than zeros.
-        _meter.CreateObservableGauge(
+        Gauge(
             name + MetricNames.QuantileSuffix,
             () => Observe<double>((s, t, list) =>
             {
@@ -253,23 +258,47 @@ internal sealed class MeterPublisher
             MetricNames.Seconds,
             $"Quantiles of the {what} duration over the recent window (quantile 1 is the maximum).");
 
-        _meter.CreateObservableCounter(
+        Counter(
             name + MetricNames.BucketSuffix,
             () => ObserveBuckets(cumulative, tagsOf),
             countUnit,
             $"Cumulative count of {what} durations at or below le seconds (within the histogram precision).");
 
-        _meter.CreateObservableCounter(
+        Counter(
             name + MetricNames.SumSuffix,
             () => Observe<double>((s, t, list) => AddIf(list, cumulative(s).Sum, cumulative(s).Count > 0, t.Model)),
             MetricNames.Seconds,
             $"Sum of {what} durations.");
 
-        _meter.CreateObservableCounter(
+        Counter(
             name + MetricNames.CountSuffix,
             () => Observe<long>((s, t, list) => AddIf(list, cumulative(s).Count, cumulative(s).Count > 0, t.Model)),
             countUnit,
             $"Count of {what} durations.");
+    }
+
+    private void Counter<T>(string name, Func<List<Measurement<T>>> observe, string? unit, string description)
+        where T : struct => _meter.CreateObservableCounter(name, Numbered(observe), unit, description);
+
+    private void UpDownCounter<T>(string name, Func<List<Measurement<T>>> observe, string? unit, string description)
+        where T : struct => _meter.CreateObservableUpDownCounter(name, Numbered(observe), unit, description);
+
+    private void Gauge<T>(string name, Func<List<Measurement<T>>> observe, string? unit, string description)
+        where T : struct => _meter.CreateObservableGauge(name, Numbered(observe), unit, description);
+
+    /// <summary>
+    /// Gives the callback of one instrument its number, which <see cref="Observe{T}"/> passes to the monitors:
+    /// a monitor reads one snapshot per collection pass and tells a new pass by an instrument asking again.
+    /// </summary>
+    private Func<IEnumerable<Measurement<T>>> Numbered<T>(Func<List<Measurement<T>>> observe)
+        where T : struct
+    {
+        int instrument = _instrumentCount++;
+        return () =>
+        {
+            t_instrument = instrument;
+            return observe();
+        };
     }
 
     private List<Measurement<T>> Observe<T>(Action<ModelMonitorSnapshot, MonitorTags, List<Measurement<T>>> observe)
@@ -280,7 +309,7 @@ internal sealed class MeterPublisher
         {
             if (_tags.TryGetValue(monitor, out MonitorTags? tags))
             {
-                observe(monitor.ReadForPublishing(), tags, list);
+                observe(monitor.ReadForPublishing(t_instrument), tags, list);
             }
         }
 

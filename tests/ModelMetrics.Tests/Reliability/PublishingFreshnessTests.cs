@@ -2,14 +2,16 @@
 
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using ModelMetrics.Tests.Publishing;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Reliability;
 
 /// <summary>
-/// A collection reports what was recorded before it started. (A publishing pass reuses a monitor's snapshot
-/// for 100 ms unless the monitor was marked changed; every recording must mark it.)
+/// A collection reports what was recorded before it started, from one snapshot per pass: the instruments of a
+/// pass share the snapshot taken when the first of them asked, and an instrument asking again starts a new pass.
 /// </summary>
 [NonParallelizable]
 public class PublishingFreshnessTests
@@ -37,6 +39,61 @@ public class PublishingFreshnessTests
         {
             Assert.That(published.Where(o => o.Instrument == "model.metrics.rejected").Select(o => o.Value), Is.EqualTo(new[] { 5.0 }));
             Assert.That(published.Single(o => o.Instrument == "model.inference.active_calls").Value, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Collect_WhileAnotherThreadRecords_EveryInstrumentOfAPassReportsTheSameSnapshot()
+    {
+        string meter = ReliabilityHelpers.MeterName();
+        string model = ReliabilityHelpers.ModelName();
+        using var collector = new MeasurementCollector(meter);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = model, MeterName = meter });
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            // Bounded by count as well as by the stop signal.
+            for (int i = 0; i < 100_000_000 && !stop.IsCancellationRequested; i++)
+            {
+                monitor.RecordCall(0.001);
+            }
+        });
+
+        var passes = new List<(double Calls, double Count, double Infinity, double Items)>();
+        try
+        {
+            // Every instrument asked for has something to report once the writer has recorded a call.
+            for (int wait = 0; wait < 10_000 && monitor.GetSnapshot().Calls == 0; wait++)
+            {
+                Thread.Sleep(1);
+            }
+
+            // At least 20 passes, more (bounded) until the writer has visibly recorded between two of them.
+            for (int pass = 0; pass < 20 || (pass < 10_000 && passes[^1].Calls == passes[0].Calls); pass++)
+            {
+                List<Observed> published = collector.Collect(model);
+                passes.Add((
+                    published.Where(o => o.Instrument == "model.inference.calls").Sum(o => o.Value),
+                    published.Single(o => o.Instrument == "model.inference.duration.count").Value,
+                    published.Single(o => o.Instrument == "model.inference.duration.bucket" && o.Tag("le") == "+Inf").Value,
+                    published.Single(o => o.Instrument == "model.inference.items").Value));
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            writer.Wait();
+        }
+
+        // Read per instrument, these would differ by the calls recorded between two callbacks (thousands, here).
+        Assert.Multiple(() =>
+        {
+            foreach (var p in passes)
+            {
+                Assert.That(new[] { p.Count, p.Infinity, p.Items }, Is.All.EqualTo(p.Calls), $"one pass: {p}");
+            }
+
+            Assert.That(passes[^1].Calls, Is.GreaterThan(passes[0].Calls), "the writer ran during the passes");
         });
     }
 }
