@@ -67,7 +67,8 @@ _ = Task.Run(() =>
 
 // Live traffic: a call every 5 ms with 1–20 ms latency, 2% timeouts, 1% invalid operations; every call
 // labelled at once (80% right), and one in four with an id whose label arrives a little later.
-var random = new Random(scenario.GetHashCode(StringComparison.Ordinal));
+// A fixed seed per member (string hash codes differ per process), so a run's live traffic can be reproduced.
+var random = new Random(scenario == "a" ? 1 : 2);
 long sequence = 0;
 int pendingActual = 0;
 while (!stop.IsCancellationRequested)
