@@ -2,12 +2,10 @@
 
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
 
@@ -55,39 +53,10 @@ public partial class QuickStartOtlpTests
 
     private static async Task<string> RunQuickStartAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(QuickStartAssembly());
-        info.ArgumentList.Add("--seconds");
-        info.ArgumentList.Add("2");
-
         // Invariant culture, so that the printed numbers parse the same everywhere.
-        info.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "true";
-        foreach ((string key, string value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(RunLimit);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        string output = await stdout + await stderr;
-        Assert.That(process.ExitCode, Is.Zero, output);
+        var variables = new Dictionary<string, string>(environment) { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "true" };
+        (int exitCode, string output) = await ChildProcess.RunAsync("dotnet", [QuickStartAssembly(), "--seconds", "2"], RunLimit, variables);
+        Assert.That(exitCode, Is.Zero, output);
         return output;
     }
 

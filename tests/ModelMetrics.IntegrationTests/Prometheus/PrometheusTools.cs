@@ -2,9 +2,7 @@
 
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
-using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
 
@@ -45,36 +43,8 @@ internal static class PrometheusTools
     }
 
     /// <summary>Runs promtool with <paramref name="arguments"/> in <see cref="ShippedPrometheus"/>; kills it after <paramref name="timeout"/>.</summary>
-    public static async Task<(int ExitCode, string Output)> RunPromtoolAsync(IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(Require("promtool"))
-        {
-            WorkingDirectory = ShippedPrometheus,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"promtool {string.Join(' ', info.ArgumentList)} did not finish within {timeout}.");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    public static Task<(int ExitCode, string Output)> RunPromtoolAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
+        ChildProcess.RunAsync(Require("promtool"), arguments, timeout, workingDirectory: ShippedPrometheus);
 
     private static string? Find(string tool)
     {
