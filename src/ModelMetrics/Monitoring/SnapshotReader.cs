@@ -109,7 +109,28 @@ internal sealed class SnapshotReader
     {
         HistogramLayout layout = _monitor.Succeeded.Layout;
 
-        // 1. Completed calls (histograms), then failures by type. Successes are the successful histogram's
+        // 1. Quality first: ground truth is recorded after its call, so reading it before the calls keeps labelled
+        // predictions from running ahead of calls in one snapshot (reads go in the reverse of write order).
+        // Each cumulative array is read once; every window subtracts its own checkpoint from it.
+        ClassificationSnapshot? classification = null;
+        long[]? cells = null, scored = null, predicted = null, scores = null;
+        if (_monitor.Confusion is { } confusion)
+        {
+            cells = new long[confusion.CellCount];
+            confusion.AddTo(cells);
+            scored = Read(_monitor.Probabilities!);
+            predicted = Read(_monitor.PredictedClasses!);
+            scores = Read(_monitor.ScoreBinCells!);
+            classification = new ClassificationSnapshot(_monitor.ClassLabels, cells, confusion.IsFullMatrix, _monitor.ZeroDivision, scored);
+        }
+
+        double[] regressionCells = new double[RegressionCounts.CellCount];
+        _monitor.Regression.AddTo(regressionCells);
+        RegressionSnapshot? regression = regressionCells[RegressionCounts.PairCountCell] > 0 ? RegressionCounts.CreateSnapshot(regressionCells) : null;
+        var reading = new QualityReading(cells, scored, predicted, scores, regressionCells);
+        var qualityWindows = Array.ConvertAll(_qualityWindows, w => w.Read(now.Ticks, reading));
+
+        // 2. Completed calls (histograms), then failures by type. Successes are the successful histogram's
         // own count, never "all minus failures", which could run backwards while a failure is half recorded.
         long[] allCounts = new long[layout.BucketCount];
         _monitor.Succeeded.AddTo(allCounts);
@@ -127,7 +148,7 @@ internal sealed class SnapshotReader
             failed += pair.Value;
         }
 
-        // 2. Items and chunks after calls. In flight is its own counter (+1 at start, -1 at end), read in
+        // 3. Items and chunks after calls. In flight is its own counter (+1 at start, -1 at end), read in
         // one short pass, so a slow merge above cannot inflate it.
         long extraItems = ModelMonitor.ReadExtraItems(_monitor.CallCells);
         long chunks = ModelMonitor.ReadChunks(_monitor.CallCells);
@@ -149,25 +170,6 @@ internal sealed class SnapshotReader
             _firstChunkWindow.Update(now.Ticks, firstChunkCounts, recentFirstChunkCounts);
             recentFirstChunk = new LatencySnapshot(layout, recentFirstChunkCounts);
         }
-
-        // Quality: read each cumulative array once; every window subtracts its own checkpoint from it.
-        ClassificationSnapshot? classification = null;
-        long[]? cells = null, scored = null, predicted = null, scores = null;
-        if (_monitor.Confusion is { } confusion)
-        {
-            cells = new long[confusion.CellCount];
-            confusion.AddTo(cells);
-            scored = Read(_monitor.Probabilities!);
-            predicted = Read(_monitor.PredictedClasses!);
-            scores = Read(_monitor.ScoreBinCells!);
-            classification = new ClassificationSnapshot(_monitor.ClassLabels, cells, confusion.IsFullMatrix, _monitor.ZeroDivision, scored);
-        }
-
-        double[] regressionCells = new double[RegressionCounts.CellCount];
-        _monitor.Regression.AddTo(regressionCells);
-        RegressionSnapshot? regression = regressionCells[RegressionCounts.PairCountCell] > 0 ? RegressionCounts.CreateSnapshot(regressionCells) : null;
-        var reading = new QualityReading(cells, scored, predicted, scores, regressionCells);
-        var qualityWindows = Array.ConvertAll(_qualityWindows, w => w.Read(now.Ticks, reading));
 
         long completed = succeeded + failed;
         LabelSnapshot labels = ReadLabels(now);

@@ -48,7 +48,7 @@ public class PublishingFreshnessTests
         string meter = ReliabilityHelpers.MeterName();
         string model = ReliabilityHelpers.ModelName();
         using var collector = new MeasurementCollector(meter);
-        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = model, MeterName = meter });
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = model, MeterName = meter, ClassLabels = ["neg", "pos"] });
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() =>
         {
@@ -56,14 +56,15 @@ public class PublishingFreshnessTests
             for (int i = 0; i < 100_000_000 && !stop.IsCancellationRequested; i++)
             {
                 monitor.RecordCall(0.001);
+                monitor.RecordGroundTruth(i % 2, 0); // the truth of a call is recorded after the call
             }
         });
 
-        var passes = new List<(double Calls, double Count, double Infinity, double Items)>();
+        var passes = new List<(double Calls, double Count, double Infinity, double Items, double Labelled)>();
         try
         {
-            // Every instrument asked for has something to report once the writer has recorded a call.
-            for (int wait = 0; wait < 10_000 && monitor.GetSnapshot().Calls == 0; wait++)
+            // Every instrument asked for has something to report once the writer has labelled a call.
+            for (int wait = 0; wait < 10_000 && monitor.GetSnapshot().Classification is not { Total: > 0 }; wait++)
             {
                 Thread.Sleep(1);
             }
@@ -76,7 +77,8 @@ public class PublishingFreshnessTests
                     published.Where(o => o.Instrument == "model.inference.calls").Sum(o => o.Value),
                     published.Single(o => o.Instrument == "model.inference.duration.count").Value,
                     published.Single(o => o.Instrument == "model.inference.duration.bucket" && o.Tag("le") == "+Inf").Value,
-                    published.Single(o => o.Instrument == "model.inference.items").Value));
+                    published.Single(o => o.Instrument == "model.inference.items").Value,
+                    published.Where(o => o.Instrument is "model.classification.true_positives" or "model.classification.false_negatives").Sum(o => o.Value)));
             }
         }
         finally
@@ -85,12 +87,16 @@ public class PublishingFreshnessTests
             writer.Wait();
         }
 
-        // Read per instrument, these would differ by the calls recorded between two callbacks (thousands, here).
+        // Read per instrument, the first four would differ by the calls recorded between two callbacks (thousands).
         Assert.Multiple(() =>
         {
             foreach (var p in passes)
             {
                 Assert.That(new[] { p.Count, p.Infinity, p.Items }, Is.All.EqualTo(p.Calls), $"one pass: {p}");
+
+                // Every labelled prediction is a true positive or a false negative of its true class. Quality is read
+                // before calls, so labels recorded after their calls never run ahead of them.
+                Assert.That(p.Labelled, Is.LessThanOrEqualTo(p.Calls).And.GreaterThan(0), $"one pass: {p}");
             }
 
             Assert.That(passes[^1].Calls, Is.GreaterThan(passes[0].Calls), "the writer ran during the passes");
