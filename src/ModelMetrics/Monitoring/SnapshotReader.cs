@@ -154,22 +154,8 @@ internal sealed class SnapshotReader
         long chunks = ModelMonitor.ReadChunks(_monitor.CallCells);
         long inFlight = ModelMonitor.ReadInFlight(_monitor.CallCells);
 
-        var latency = new LatencySnapshot(layout, allCounts);
-        long[] recentCounts = new long[layout.BucketCount];
-        _latencyWindow.Update(now.Ticks, allCounts, recentCounts);
-        var recentLatency = new LatencySnapshot(layout, recentCounts);
-
-        // A model that never streamed shares the empty histogram instead of allocating two more.
-        LatencySnapshot firstChunk = LatencySnapshot.Empty(layout), recentFirstChunk = firstChunk;
-        if (!_monitor.TimeToFirstChunk.IsEmpty)
-        {
-            long[] firstChunkCounts = new long[layout.BucketCount];
-            _monitor.TimeToFirstChunk.AddTo(firstChunkCounts);
-            firstChunk = new LatencySnapshot(layout, firstChunkCounts);
-            long[] recentFirstChunkCounts = new long[layout.BucketCount];
-            _firstChunkWindow.Update(now.Ticks, firstChunkCounts, recentFirstChunkCounts);
-            recentFirstChunk = new LatencySnapshot(layout, recentFirstChunkCounts);
-        }
+        (LatencySnapshot latency, LatencySnapshot recentLatency) = WithWindow(layout, allCounts, _latencyWindow, now);
+        (LatencySnapshot firstChunk, LatencySnapshot recentFirstChunk) = Read(_monitor.TimeToFirstChunk, _firstChunkWindow, now);
 
         long completed = succeeded + failed;
         LabelSnapshot labels = ReadLabels(now);
@@ -192,6 +178,29 @@ internal sealed class SnapshotReader
             _monitor.Rejections.NonZero());
     }
 
+    /// <summary>The cumulative and recent-window snapshots of one histogram, read from its stripes.</summary>
+    /// <remarks>A histogram nobody fed (a model that never streams or never uses ids) allocates nothing.</remarks>
+    private static (LatencySnapshot Cumulative, LatencySnapshot Recent) Read(ShardedHistogram histogram, RollingWindow window, TimeSpan now)
+    {
+        HistogramLayout layout = histogram.Layout;
+        if (histogram.IsEmpty)
+        {
+            LatencySnapshot empty = LatencySnapshot.Empty(layout);
+            return (empty, empty);
+        }
+
+        long[] counts = new long[layout.BucketCount];
+        histogram.AddTo(counts);
+        return WithWindow(layout, counts, window, now);
+    }
+
+    private static (LatencySnapshot Cumulative, LatencySnapshot Recent) WithWindow(HistogramLayout layout, long[] counts, RollingWindow window, TimeSpan now)
+    {
+        long[] recent = new long[layout.BucketCount];
+        window.Update(now.Ticks, counts, recent);
+        return (new LatencySnapshot(layout, counts), new LatencySnapshot(layout, recent));
+    }
+
     private static long[] Read(StripedCells cells)
     {
         long[] cumulative = new long[cells.Length];
@@ -204,18 +213,7 @@ internal sealed class SnapshotReader
         // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
         PendingPredictions pending = _monitor.Pending;
         pending.ExpireOld();
-        // As for the first chunk: a model without delayed labels shares the empty histogram.
-        HistogramLayout layout = _monitor.LabelDelay.Layout;
-        LatencySnapshot delay = LatencySnapshot.Empty(layout), recentDelay = delay;
-        if (!_monitor.LabelDelay.IsEmpty)
-        {
-            long[] delays = new long[layout.BucketCount];
-            _monitor.LabelDelay.AddTo(delays);
-            long[] recentDelays = new long[layout.BucketCount];
-            _delayWindow.Update(now.Ticks, delays, recentDelays);
-            delay = new LatencySnapshot(layout, delays);
-            recentDelay = new LatencySnapshot(layout, recentDelays);
-        }
+        (LatencySnapshot delay, LatencySnapshot recentDelay) = Read(_monitor.LabelDelay, _delayWindow, now);
 
         return new LabelSnapshot(
             pending.Count,
