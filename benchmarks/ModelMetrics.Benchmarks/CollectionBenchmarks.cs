@@ -55,19 +55,7 @@ public class CollectionBenchmarks
             _monitors[m] = monitor;
         }
 
-        _listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == _meterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => _sink += value);
-        _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _sink += value);
-        _listener.Start();
+        _listener = StartListener(_meterName, value => _sink += value);
     }
 
     [GlobalCleanup]
@@ -99,5 +87,27 @@ public class CollectionBenchmarks
 
         _listener.RecordObservableInstruments();
         return _sink;
+    }
+
+    /// <summary>
+    /// Starts a listener on every instrument of <paramref name="meterName"/>, as an OpenTelemetry reader or
+    /// dotnet-counters does, handing each measurement to <paramref name="onMeasurement"/>.
+    /// </summary>
+    internal static MeterListener StartListener(string meterName, Action<double> onMeasurement)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, self) =>
+            {
+                if (instrument.Meter.Name == meterName)
+                {
+                    self.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => onMeasurement(value));
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => onMeasurement(value));
+        listener.Start();
+        return listener;
     }
 }

@@ -28,19 +28,7 @@ public class CollectionUnderTrafficBenchmarks
     {
         string meterName = $"ModelMetrics.Benchmarks.CollectionUnderTraffic.{Interlocked.Increment(ref s_setups)}";
         _monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "busy", ModelVersion = "1", ClassLabels = ["setosa", "versicolor", "virginica"], MeterName = meterName });
-        _listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == meterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => _sink += value);
-        _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _sink += value);
-        _listener.Start();
+        _listener = CollectionBenchmarks.StartListener(meterName, value => _sink += value);
 
         _stop = false;
         _writer = new Thread(() =>

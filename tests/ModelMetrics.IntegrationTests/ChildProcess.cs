@@ -42,17 +42,31 @@ internal static class ChildProcess
         using Process process = Process.Start(info)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
+        if (!await WaitOrKillAsync(process, timeout))
         {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{fileName} {string.Join(' ', info.ArgumentList)} did not finish within {timeout}.");
         }
 
         return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for <paramref name="process"/> to exit, then kills it and its children.
+    /// </summary>
+    /// <returns>Whether it exited by itself.</returns>
+    public static async Task<bool> WaitOrKillAsync(Process process, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return false;
+        }
     }
 }

@@ -5,7 +5,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
 
 namespace ModelMetrics.IntegrationTests;
@@ -116,16 +115,7 @@ internal sealed class TestHostProcess : IAsyncDisposable
             if (!_process.HasExited)
             {
                 _process.StandardInput.Close();
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(wait.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync(CancellationToken.None);
-                }
+                await ChildProcess.WaitOrKillAsync(_process, TimeSpan.FromSeconds(10));
             }
         }
         catch (InvalidOperationException)

@@ -10,7 +10,6 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Threading;
 using System.Threading.Tasks;
 
 namespace ModelMetrics.IntegrationTests.Prometheus;
@@ -176,16 +175,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                     // Not listening (yet): the kill below ends it.
                 }
 
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(wait.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync(CancellationToken.None);
-                }
+                await ChildProcess.WaitOrKillAsync(_process, TimeSpan.FromSeconds(10));
             }
         }
         finally
