@@ -104,18 +104,7 @@ public class CallbackFaultTests
             .UseMetrics(monitor)
             .Build();
 
-        int thrown = 0, returned = 0;
-        for (int i = 0; i < Calls; i++)
-        {
-            try
-            {
-                returned += predictor.Predict(i) == i * 10 ? 1 : 0;
-            }
-            catch (DecoratorException)
-            {
-                thrown++;
-            }
-        }
+        (int thrown, int returned) = PredictAll(predictor);
 
         ModelMonitorSnapshot s = monitor.GetSnapshot();
         Assert.Multiple(() =>
@@ -138,18 +127,7 @@ public class CallbackFaultTests
             .UseMetrics(monitor)
             .Build();
 
-        int thrown = 0;
-        for (int i = 0; i < Calls; i++)
-        {
-            try
-            {
-                predictor.Predict(i);
-            }
-            catch (DecoratorException)
-            {
-                thrown++;
-            }
-        }
+        (int thrown, _) = PredictAll(predictor);
 
         ModelMonitorSnapshot s = monitor.GetSnapshot();
         Assert.Multiple(() =>
@@ -205,18 +183,7 @@ public class CallbackFaultTests
             .Use(inner => new FaultyDecorator(inner, FaultyDecorator.Mode.Before))
             .Build();
 
-        int thrown = 0;
-        for (int i = 0; i < Calls; i++)
-        {
-            try
-            {
-                predictor.Predict(i);
-            }
-            catch (DecoratorException)
-            {
-                thrown++;
-            }
-        }
+        (int thrown, _) = PredictAll(predictor);
 
         ModelMonitorSnapshot s = monitor.GetSnapshot();
         Assert.That(thrown, Is.EqualTo(334));
@@ -341,6 +308,25 @@ public class CallbackFaultTests
 
     private static ModelMonitor Create() =>
         new(new ModelMonitorOptions { ModelName = ReliabilityHelpers.ModelName(), MeterName = ReliabilityHelpers.MeterName() });
+
+    /// <summary>Predicts 0 … <see cref="Calls"/> − 1; counts the decorator's exceptions and the right answers.</summary>
+    private static (int Thrown, int Returned) PredictAll(IPredictor<int, int> predictor)
+    {
+        int thrown = 0, returned = 0;
+        for (int i = 0; i < Calls; i++)
+        {
+            try
+            {
+                returned += predictor.Predict(i) == i * 10 ? 1 : 0;
+            }
+            catch (DecoratorException)
+            {
+                thrown++;
+            }
+        }
+
+        return (thrown, returned);
+    }
 
     /// <summary>Thrown by <see cref="FaultyDecorator"/>.</summary>
     public sealed class DecoratorException : Exception
