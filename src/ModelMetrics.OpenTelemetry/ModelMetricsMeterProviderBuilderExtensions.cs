@@ -2,6 +2,7 @@
 
 using System;
 using ModelMetrics;
+using ModelMetrics.Publishing;
 
 namespace OpenTelemetry.Metrics;
 
@@ -11,7 +12,8 @@ public static class ModelMetricsMeterProviderBuilderExtensions
     /// <summary>
     /// Subscribes the meter provider to the ModelMetrics meter, so that every <see cref="ModelMonitor"/>
     /// publishing to it is exported, and gives the optional native <c>model.inference.duration</c>
-    /// histogram the same bucket boundaries as the published <c>le</c> counters.
+    /// histogram the bucket boundaries of the monitors that enabled it (<see cref="ModelMonitorOptions.BucketBoundaries"/>),
+    /// the same as the published <c>le</c> counters.
     /// </summary>
     /// <param name="builder">The meter provider builder.</param>
     /// <param name="meterName">The meter name monitors publish to (<see cref="ModelMonitorOptions.MeterName"/>).</param>
@@ -25,7 +27,7 @@ public static class ModelMetricsMeterProviderBuilderExtensions
             .AddMeter(meterName)
             .AddView(
                 instrument => instrument.Meter.Name == meterName && instrument.Name == "model.inference.duration"
-                    ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. ModelMonitorOptions.DefaultBucketBoundaries] }
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeterPublisher.Of(instrument.Meter)?.NativeBoundaries ?? ModelMonitorOptions.DefaultBucketBoundaries] }
                     : null);
     }
 }

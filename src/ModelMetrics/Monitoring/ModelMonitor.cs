@@ -1,18 +1,14 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
-using ModelMetrics.Diagnostics;
-using ModelMetrics.Quality;
+using ModelMetrics.Publishing;
 using ModelMetrics.Recording;
+using ModelMetrics.Signals;
 
 namespace ModelMetrics;
 
@@ -22,78 +18,82 @@ namespace ModelMetrics;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Usually a <see cref="MetricsPredictor{TInput, TOutput}"/> (added with
-/// <c>PredictorBuilderExtensions.UseMetrics</c>) calls <see cref="StartCall"/> and
-/// <see cref="EndCall(long, int)"/> for you; call them yourself to instrument code that is not a predictor.
+/// A thin facade over signal components (calls, classification, regression, drift, delayed labels; see
+/// <c>Signals/</c>): each records its own state, reads its own part of a <see cref="ModelMonitorSnapshot"/> over
+/// every window, and declares its own instruments. The methods here validate what they must and forward.
+/// </para>
+/// <para>
+/// Usually a <see cref="MetricsPredictor{TInput, TOutput}"/> (added with <c>UseMetrics</c>) calls
+/// <see cref="StartCall"/> and <see cref="EndCall(long)"/> for you; call them yourself (or
+/// <see cref="EndBatchCall"/>, <see cref="EndStreamingCall"/>) to instrument code that is not a predictor.
 /// Record ground truth with <see cref="RecordGroundTruth(int, int)"/> and its overloads when it is known.
+/// Every method that takes a predicted and an actual value takes the predicted one first.
 /// </para>
 /// <para>
 /// Invalid values never throw: they are corrected or dropped and counted by reason
 /// (<see cref="ModelMonitorSnapshot.Rejected"/>, the <c>model.metrics.rejected</c> counter).
 /// </para>
 /// </remarks>
-public sealed partial class ModelMonitor : IDisposable
+public sealed class ModelMonitor : IDisposable
 {
-    private const int InFlightCell = 0; // +1 when a call starts, -1 when it ends (maybe on another stripe)
-    private const int ExtraItemsCell = 1; // items beyond the first of each batch call
-    private const int ChunksCell = 2;
-    private const double HighestSupportedDays = 1;
-    private const int MaxLabels = 4096;
-    private const int MaxNameLength = 255;
-
-    private readonly StripedCells _calls = new(3);
-    private readonly ShardedHistogram _succeeded;
-    private readonly ShardedHistogram _failed;
-    private readonly ShardedHistogram _timeToFirstChunk;
-    private readonly OutcomeTable _outcomes;
-    private readonly Rejections _rejections;
-    private readonly ConfusionCounts? _confusion;
-    private readonly FrozenDictionary<string, int> _labelIndex;
-    private readonly string[] _labels;
+    private readonly SignalContext _context;
+    private readonly CallsSignal _calls;
+    private readonly ClassificationSignal? _classification;
+    private readonly RegressionSignal _regression;
+    private readonly DriftSignal? _drift;
+    private readonly LabelsSignal _labels;
+    private readonly Signal[] _signals;
+    private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
-    private readonly MeterPublisher _publisher;
-    private readonly Histogram<double>? _nativeHistogram;
-    private EnumLabelMap? _enumMap;
-    private ConcurrentDictionary<Type, EnumLabelMap>? _enumMaps;
-    private int _changed;
     private int _disposed;
 
-    /// <summary>Initializes a new monitor and starts publishing it.</summary>
+    /// <summary>Initializes a new monitor, registers it in its registry and starts publishing it.</summary>
     /// <param name="options">The monitor's configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is invalid; the message and parameter name say which.</exception>
     public ModelMonitor(ModelMonitorOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ModelName = ValidateName(options.ModelName, required: true, nameof(options.ModelName))!;
-        ModelVersion = ValidateName(options.ModelVersion, required: false, nameof(options.ModelVersion));
-        _rejections = new Rejections(ModelName);
-        _outcomes = new OutcomeTable(ModelName);
-        _labels = ValidateLabels(options.ClassLabels);
-        _labelIndex = CreateLabelIndex(_labels);
-        ValidateTimings(options);
+        _labelNames = ModelMonitorOptionsValidator.Validate(options);
+        ModelName = options.ModelName;
+        ModelVersion = options.ModelVersion;
+        Windows = [.. System.Linq.Enumerable.Order(options.Windows)];
+        Registry = options.Registry;
+        _context = new SignalContext(ModelName, ModelVersion, Windows, options.TimeProvider);
+        Publisher = MeterPublisher.For(options.MeterName, options.MeterFactory);
 
         var layout = new HistogramLayout(ToTicks(options.LatencyLowest), ToTicks(options.LatencyHighest), options.LatencyPrecision);
-        _succeeded = new ShardedHistogram(layout, _rejections);
-        _failed = new ShardedHistogram(layout, _rejections);
-        _timeToFirstChunk = new ShardedHistogram(layout, _rejections);
-        if (_labels.Length > 0)
+        var native = options.EnableNativeHistogram ? Publisher.NativeDurationHistogram(options.BucketBoundaries) : null;
+        _calls = new CallsSignal(_context, layout, [.. options.BucketBoundaries], native);
+        if (_labelNames.Length > 0)
         {
-            _confusion = new ConfusionCounts(_labels.Length, fullMatrix: _labels.Length <= options.MaxMatrixClasses);
+            _classification = new ClassificationSignal(_context, _labelNames, options.MaxMatrixClasses, options.ZeroDivision, options.MaxPublishedClasses);
+            _drift = new DriftSignal(_context, _labelNames.Length);
         }
 
-        InitializeQuality(options);
-        QualityWindows = [.. options.QualityWindows.Order()];
-        MaxPublishedClasses = options.MaxPublishedClasses;
-        _reader = new SnapshotReader(this, options.TimeProvider, options.Window, QualityWindows);
-        _publisher = MeterPublisher.For(options.MeterName, options.MeterFactory);
-        if (options.EnableNativeHistogram)
+        _regression = new RegressionSignal(_context);
+        _labels = new LabelsSignal(_context, options.PendingCapacity, options.PendingTimeToLive, _classification, _regression);
+
+        // Read order: quality before calls, the reverse of the order one prediction's records are written, so a
+        // snapshot never shows a label ahead of its call; delayed labels last (their joins feed quality).
+        List<Signal> signals = [];
+        if (_classification is not null)
         {
-            _nativeHistogram = _publisher.NativeDurationHistogram;
+            signals.Add(_classification);
         }
 
-        BucketBoundaries = [.. options.BucketBoundaries];
-        _publisher.Add(this);
+        signals.Add(_regression);
+        if (_drift is not null)
+        {
+            signals.Add(_drift);
+        }
+
+        signals.Add(_calls);
+        signals.Add(_labels);
+        _signals = [.. signals];
+
+        _reader = new SnapshotReader(this, options.TimeProvider);
+        Publisher.Join(this);
+        Registry.Add(this);
     }
 
     /// <summary>Gets the model's name (attribute <c>model.name</c>).</summary>
@@ -103,73 +103,39 @@ public sealed partial class ModelMonitor : IDisposable
     public string? ModelVersion { get; }
 
     /// <summary>Gets the declared class labels in index order; empty when the model is not a classifier.</summary>
-    public IReadOnlyList<string> ClassLabels => _labels;
+    public IReadOnlyList<string> ClassLabels => _labelNames;
 
-    internal double[] BucketBoundaries { get; }
+    /// <summary>Gets the windows of every signal, shortest first.</summary>
+    internal TimeSpan[] Windows { get; }
 
-    internal int MaxPublishedClasses { get; }
+    internal ModelMonitorRegistry Registry { get; }
 
-    /// <summary>Gets the quality windows, shortest first.</summary>
-    internal TimeSpan[] QualityWindows { get; }
+    internal MeterPublisher Publisher { get; }
 
-    internal ShardedHistogram Succeeded => _succeeded;
+    internal SignalContext Context => _context;
 
-    internal ShardedHistogram Failed => _failed;
+    /// <summary>Gets the signals, in read order.</summary>
+    internal Signal[] Signals => _signals;
 
-    internal ShardedHistogram TimeToFirstChunk => _timeToFirstChunk;
+    internal CallsSignal Calls => _calls;
 
-    internal ConfusionCounts? Confusion => _confusion;
-
-    internal OutcomeTable Outcomes => _outcomes;
-
-    internal Rejections Rejections => _rejections;
-
-    internal StripedCells CallCells => _calls;
+    internal LabelsSignal Labels => _labels;
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>
     /// Marks the start of a call: counts it as in flight and returns the start timestamp to pass to
-    /// <see cref="EndCall(long, int)"/> or <see cref="EndCall(long, Exception, CancellationToken)"/>.
+    /// <see cref="EndCall(long)"/>, <see cref="EndCall(long, Exception, CancellationToken)"/>,
+    /// <see cref="EndBatchCall"/> or <see cref="EndStreamingCall"/>.
     /// </summary>
     /// <returns>A <see cref="Stopwatch.GetTimestamp"/> value.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long StartCall()
-    {
-        _calls.Increment(InFlightCell);
-        MarkChanged();
-        return Stopwatch.GetTimestamp();
-    }
+    public long StartCall() => _calls.StartCall();
 
     /// <summary>Records a successful call of one item that started at <paramref name="startTimestamp"/>.</summary>
     /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void EndCall(long startTimestamp)
-    {
-        long duration = Stopwatch.GetTimestamp() - startTimestamp;
-        _succeeded.Record(duration);
-        _calls.Add(InFlightCell, -1);
-        MarkChanged();
-        if (_nativeHistogram is not null)
-        {
-            RecordNative(duration, errorType: null);
-        }
-    }
-
-    /// <summary>Records a successful batch call of <paramref name="itemCount"/> items.</summary>
-    /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
-    /// <param name="itemCount">The number of items predicted. An empty batch is not counted as a call.</param>
-    public void EndCall(long startTimestamp, int itemCount)
-    {
-        if (CountItems(itemCount))
-        {
-            EndCall(startTimestamp);
-        }
-        else
-        {
-            EndCallNotCounted();
-        }
-    }
+    public void EndCall(long startTimestamp) => _calls.EndCall(startTimestamp);
 
     /// <summary>
     /// Records a call that threw <paramref name="exception"/>, as <c>cancelled</c>, <c>timeout</c> or an error
@@ -179,7 +145,31 @@ public sealed partial class ModelMonitor : IDisposable
     /// <param name="exception">The exception the call threw. A <see langword="null"/> counts as an error of type <c>_OTHER</c>.</param>
     /// <param name="cancellationToken">The caller's token: cancellation is told from a timeout by whether it was cancelled.</param>
     public void EndCall(long startTimestamp, Exception exception, CancellationToken cancellationToken = default) =>
-        EndFailedCall(startTimestamp, exception, itemCount: 1, cancellationToken);
+        _calls.EndCall(startTimestamp, exception ?? OutcomeTable.UnknownFailure, itemCount: 1, cancellationToken);
+
+    /// <summary>
+    /// Records a batch call of <paramref name="itemCount"/> items: one call, <paramref name="itemCount"/> items
+    /// (<c>model.inference.items</c>). An empty batch is not counted as a call (rejected as <c>empty_batch</c>);
+    /// a negative count is recorded as one item (rejected as <c>invalid_item_count</c>).
+    /// </summary>
+    /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
+    /// <param name="itemCount">The number of items in the batch.</param>
+    /// <param name="exception">The exception the call threw, or <see langword="null"/> for a successful call.</param>
+    /// <param name="cancellationToken">The caller's token (see <see cref="EndCall(long, Exception, CancellationToken)"/>).</param>
+    public void EndBatchCall(long startTimestamp, int itemCount, Exception? exception = null, CancellationToken cancellationToken = default) =>
+        _calls.EndCall(startTimestamp, exception, itemCount, cancellationToken);
+
+    /// <summary>
+    /// Records a streamed call: its duration, the time to its first chunk (when one arrived) and its chunk count,
+    /// for decorators that stream (an <c>IChatClient</c>, a token generator).
+    /// </summary>
+    /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
+    /// <param name="firstChunkTimestamp">The <see cref="Stopwatch.GetTimestamp"/> when the first chunk arrived, or 0 when none did.</param>
+    /// <param name="chunkCount">The number of chunks produced.</param>
+    /// <param name="exception">The exception the stream threw, or <see langword="null"/> when it completed (or the consumer stopped early).</param>
+    /// <param name="cancellationToken">The caller's token (see <see cref="EndCall(long, Exception, CancellationToken)"/>).</param>
+    public void EndStreamingCall(long startTimestamp, long firstChunkTimestamp, long chunkCount, Exception? exception = null, CancellationToken cancellationToken = default) =>
+        _calls.EndStreamingCall(startTimestamp, firstChunkTimestamp, chunkCount, exception, cancellationToken);
 
     /// <summary>
     /// Records a call timed elsewhere (not counted as in flight). NaN is rejected; negative durations
@@ -187,39 +177,12 @@ public sealed partial class ModelMonitor : IDisposable
     /// </summary>
     /// <param name="durationSeconds">The call's duration in seconds.</param>
     /// <param name="exception">The exception the call threw, or <see langword="null"/> for a successful call.</param>
-    public void RecordCall(double durationSeconds, Exception? exception = null)
-    {
-        if (double.IsNaN(durationSeconds))
-        {
-            _rejections.Count(RejectionReason.NanDuration);
-            return;
-        }
-
-        // Note: clamp in double space first, a cast of an out-of-range double to long is undefined.
-        double ticks = durationSeconds * Stopwatch.Frequency;
-        long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)Math.Round(ticks);
-
-        if (exception is null)
-        {
-            _succeeded.Record(duration);
-            if (_nativeHistogram is not null)
-            {
-                RecordNative(duration, errorType: null);
-            }
-        }
-        else
-        {
-            RecordFailure(duration, _outcomes.Classify(exception, default));
-        }
-
-        MarkChanged();
-    }
+    public void RecordCall(double durationSeconds, Exception? exception = null) => _calls.RecordCall(durationSeconds, exception);
 
     /// <summary>Returns the index of a declared class label, or -1 when it is not declared.</summary>
     /// <param name="label">The label.</param>
     /// <returns>Its index in <see cref="ClassLabels"/>, or -1.</returns>
-    public int GetLabelIndex(string label) =>
-        label is not null && _labelIndex.TryGetValue(label, out int index) ? index : -1;
+    public int GetLabelIndex(string label) => _classification?.GetLabelIndex(label) ?? -1;
 
     /// <summary>Records that a prediction of class index <paramref name="predicted"/> had the true class <paramref name="actual"/>.</summary>
     /// <param name="predicted">The predicted class index in <see cref="ClassLabels"/>.</param>
@@ -227,15 +190,13 @@ public sealed partial class ModelMonitor : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void RecordGroundTruth(int predicted, int actual)
     {
-        ConfusionCounts? confusion = _confusion;
-        if (confusion is not null && (uint)predicted < (uint)confusion.ClassCount && (uint)actual < (uint)confusion.ClassCount)
+        if (_classification is { } classification)
         {
-            confusion.Record(actual, predicted);
-            MarkChanged();
+            classification.Record(predicted, actual);
         }
         else
         {
-            Reject(confusion is null ? RejectionReason.NoLabelsDeclared : RejectionReason.LabelOutOfRange);
+            NoLabels();
         }
     }
 
@@ -244,13 +205,13 @@ public sealed partial class ModelMonitor : IDisposable
     /// <param name="actual">The true class.</param>
     public void RecordGroundTruth(bool predicted, bool actual)
     {
-        if (_labels.Length == 2 || _labels.Length == 0)
+        if (_labelNames.Length is 2 or 0)
         {
             RecordGroundTruth(predicted ? 1 : 0, actual ? 1 : 0);
         }
         else
         {
-            Reject(RejectionReason.LabelOutOfRange);
+            _context.Reject(RejectionReason.LabelOutOfRange);
         }
     }
 
@@ -259,15 +220,14 @@ public sealed partial class ModelMonitor : IDisposable
     /// <param name="actual">The true label.</param>
     public void RecordGroundTruth(string predicted, string actual)
     {
-        int p = GetLabelIndex(predicted);
-        int a = GetLabelIndex(actual);
-        if (p < 0 || a < 0)
+        if (_classification is { } classification)
         {
-            Reject(_confusion is null ? RejectionReason.NoLabelsDeclared : RejectionReason.UnknownLabel);
-            return;
+            classification.Record(predicted, actual);
         }
-
-        RecordGroundTruth(p, a);
+        else
+        {
+            NoLabels();
+        }
     }
 
     /// <summary>
@@ -280,17 +240,194 @@ public sealed partial class ModelMonitor : IDisposable
     public void RecordGroundTruth<TLabel>(TLabel predicted, TLabel actual)
         where TLabel : struct, Enum
     {
-        EnumLabelMap map = _enumMap is { } cached && cached.EnumType == typeof(TLabel) ? cached : CreateEnumMap<TLabel>();
-        int p = map.IndexOf(EnumLabelMap.ToInt64(predicted));
-        int a = map.IndexOf(EnumLabelMap.ToInt64(actual));
-        if (p < 0 || a < 0)
+        if (_classification is { } classification)
         {
-            Reject(_confusion is null ? RejectionReason.NoLabelsDeclared : Math.Min(p, a) == EnumLabelMap.Undefined ? RejectionReason.LabelOutOfRange : RejectionReason.UnknownLabel);
-            return;
+            classification.Record(predicted, actual);
+        }
+        else
+        {
+            NoLabels();
+        }
+    }
+
+    /// <summary>
+    /// Records ground truth for a prediction given as class probabilities: the predicted class is the most
+    /// probable one (the first on ties, as numpy's <c>argmax</c>), and the probabilities feed log-loss and top-k accuracy.
+    /// </summary>
+    /// <param name="probabilities">One probability per declared class, in label order, each from 0 to 1 (not renormalized).</param>
+    /// <param name="actual">The true class index.</param>
+    public void RecordGroundTruth(ReadOnlySpan<float> probabilities, int actual) => RecordScored(probabilities, actual);
+
+    /// <summary>Records ground truth for double-precision class probabilities; see <see cref="RecordGroundTruth(ReadOnlySpan{float}, int)"/>.</summary>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    /// <param name="actual">The true class index.</param>
+    public void RecordGroundTruth(ReadOnlySpan<double> probabilities, int actual) => RecordScored(probabilities, actual);
+
+    /// <summary>Records ground truth for class probabilities with the true label as text; see <see cref="RecordGroundTruth(ReadOnlySpan{float}, int)"/>.</summary>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    /// <param name="actual">The true label.</param>
+    public void RecordGroundTruth(ReadOnlySpan<float> probabilities, string actual)
+    {
+        if (LabelIndexOrReject(actual) is int index and >= 0)
+        {
+            RecordScored(probabilities, index);
+        }
+    }
+
+    /// <summary>Records ground truth for double-precision class probabilities with the true label as text.</summary>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    /// <param name="actual">The true label.</param>
+    public void RecordGroundTruth(ReadOnlySpan<double> probabilities, string actual)
+    {
+        if (LabelIndexOrReject(actual) is int index and >= 0)
+        {
+            RecordScored(probabilities, index);
+        }
+    }
+
+    /// <summary>
+    /// Records ground truth for a binary classifier that outputs one score, the probability of the positive class
+    /// (label 1): the prediction is positive when the score is above 0.5; the score feeds log-loss and top-k.
+    /// </summary>
+    /// <param name="positiveProbability">The probability of the positive class, from 0 to 1.</param>
+    /// <param name="actual">The true class (<see langword="true"/> is label 1).</param>
+    public void RecordBinaryGroundTruth(double positiveProbability, bool actual)
+    {
+        if (BinaryProbabilities(positiveProbability, out double negative))
+        {
+            RecordScored([negative, positiveProbability], actual ? 1 : 0);
+        }
+    }
+
+    /// <summary>
+    /// Records ground truth for a regression model: the error of <paramref name="predicted"/> against
+    /// <paramref name="actual"/> feeds MAE, MSE, RMSE, R² and MAPE. Non-finite values are rejected and counted.
+    /// </summary>
+    /// <param name="predicted">The model's prediction.</param>
+    /// <param name="actual">The true value.</param>
+    public void RecordRegression(double predicted, double actual) => _regression.Record(predicted, actual);
+
+    /// <summary>
+    /// Counts a prediction of class <paramref name="predictedClass"/> for drift: the shares of predicted
+    /// classes in each window are compared with the drift reference.
+    /// </summary>
+    /// <param name="predictedClass">The predicted class index.</param>
+    public void RecordPrediction(int predictedClass)
+    {
+        if (IsClassIndex(predictedClass))
+        {
+            _drift!.Count(predictedClass);
+        }
+    }
+
+    /// <summary>
+    /// Counts a prediction given as class probabilities for drift: its most probable class, and the
+    /// probability of that class in one of ten bins (score drift).
+    /// </summary>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    public void RecordPrediction(ReadOnlySpan<float> probabilities) => CountScored(probabilities);
+
+    /// <summary>Counts a prediction given as double-precision class probabilities for drift; see <see cref="RecordPrediction(ReadOnlySpan{float})"/>.</summary>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    public void RecordPrediction(ReadOnlySpan<double> probabilities) => CountScored(probabilities);
+
+    /// <summary>
+    /// Makes the predictions counted so far (<see cref="RecordPrediction(int)"/>) the drift reference: later
+    /// windows are compared with these shares. Call it after a baseline period you trust.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No class labels are declared, or no prediction was counted yet.</exception>
+    public void CaptureDriftReference() =>
+        (_drift ?? throw new InvalidOperationException("Drift needs declared ClassLabels.")).CaptureReference();
+
+    /// <summary>Sets the drift reference to known shares of the predicted classes (for example from training data).</summary>
+    /// <param name="classShares">One non-negative weight per declared class, in label order; normalized to sum to 1.</param>
+    /// <exception cref="ArgumentException">The weights are not one per class, or are negative, not finite, or all zero.</exception>
+    public void SetDriftReference(IReadOnlyList<double> classShares)
+    {
+        ArgumentNullException.ThrowIfNull(classShares);
+        if (_drift is null)
+        {
+            throw new ArgumentException("classShares must hold one weight per declared class (0).", nameof(classShares));
         }
 
-        RecordGroundTruth(p, a);
+        _drift.SetReference(classShares);
     }
+
+    /// <summary>
+    /// Records a classifier's prediction whose label will arrive later with <see cref="RecordLabel(PredictionId, int)"/>.
+    /// It is counted for drift at once and kept in a bounded store until its label arrives or it expires.
+    /// </summary>
+    /// <param name="id">The prediction's id (a string, <see cref="Guid"/> or <see cref="long"/>); never published.</param>
+    /// <param name="predictedClass">The predicted class index.</param>
+    public void RecordPrediction(PredictionId id, int predictedClass)
+    {
+        if (IsClassIndex(predictedClass))
+        {
+            _drift!.Count(predictedClass);
+            _labels.AddClass(id, predictedClass, null);
+        }
+    }
+
+    /// <summary>
+    /// Records a classifier's prediction given as class probabilities, whose label will arrive later; the
+    /// probabilities are copied (one allocation) so that the label can score log-loss and top-k accuracy.
+    /// </summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    public void RecordPrediction(PredictionId id, ReadOnlySpan<float> probabilities) => AddScored(id, probabilities);
+
+    /// <summary>Records a classifier's prediction given as double-precision probabilities, whose label will arrive later (kept in single precision).</summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="probabilities">One probability per declared class, in label order.</param>
+    public void RecordPrediction(PredictionId id, ReadOnlySpan<double> probabilities) => AddScored(id, probabilities);
+
+    /// <summary>Records a binary classifier's prediction given as the probability of the positive class, whose label will arrive later.</summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="positiveProbability">The probability of the positive class (label 1), from 0 to 1.</param>
+    public void RecordBinaryPrediction(PredictionId id, double positiveProbability)
+    {
+        if (BinaryProbabilities(positiveProbability, out double negative))
+        {
+            AddScored(id, [negative, positiveProbability]);
+        }
+    }
+
+    /// <summary>
+    /// Records a regression model's prediction whose actual value will arrive later with
+    /// <see cref="RecordRegressionLabel"/>. (A separate name from the classifier's <c>RecordPrediction</c>, so that
+    /// a value can never be taken for a class index or a class score for a value.)
+    /// </summary>
+    /// <param name="id">The prediction's id; never published.</param>
+    /// <param name="predictedValue">The predicted value.</param>
+    public void RecordRegressionPrediction(PredictionId id, double predictedValue) => _labels.AddValue(id, predictedValue);
+
+    /// <summary>
+    /// Records the true class of the prediction with this id: joined with it, counted in the confusion
+    /// matrix (and log-loss, top-k) and in the label delay. A label for an unknown, expired, evicted or
+    /// already labelled id is counted by kind and otherwise ignored (the first label wins).
+    /// </summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actualClass">The true class index.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, int actualClass) => IsClassIndex(actualClass) && _labels.JoinClass(id, actualClass);
+
+    /// <summary>Records the true class of the prediction with this id by label text; see <see cref="RecordLabel(PredictionId, int)"/>.</summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actualLabel">The true label.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, string actualLabel) => LabelIndexOrReject(actualLabel) is int actual and >= 0 && RecordLabel(id, actual);
+
+    /// <summary>Records the true class of a binary classifier's prediction with this id (<see langword="true"/> is label 1).</summary>
+    /// <param name="id">The id the prediction was recorded with.</param>
+    /// <param name="actual">The true class.</param>
+    /// <returns><see langword="true"/> when the label was joined with its prediction.</returns>
+    public bool RecordLabel(PredictionId id, bool actual) => RecordLabel(id, actual ? 1 : 0);
+
+    /// <summary>Records the actual value of the regression prediction with this id; see <see cref="RecordLabel(PredictionId, int)"/>.</summary>
+    /// <param name="id">The id the prediction was recorded with (<see cref="RecordRegressionPrediction"/>).</param>
+    /// <param name="actualValue">The true value.</param>
+    /// <returns><see langword="true"/> when the value was joined with its prediction.</returns>
+    public bool RecordRegressionLabel(PredictionId id, double actualValue) => _labels.JoinValue(id, actualValue);
 
     /// <summary>
     /// Wraps a synchronous model in one line: the returned delegate calls <paramref name="predict"/> and
@@ -312,319 +449,135 @@ public sealed partial class ModelMonitor : IDisposable
         new MetricsPredictor<TInput, TOutput>(Predictor.CreateAsync(predictAsync), this).PredictAsync;
 
     /// <summary>
-    /// Reads everything recorded so far: counts, cumulative and recent latency, quality. Readers never
-    /// block writers; a snapshot is internally consistent (its latency count equals the sum of its buckets).
+    /// Reads everything recorded so far: cumulative values and each window. Readers never block writers; a
+    /// snapshot is internally consistent (its latency count equals the sum of its buckets).
     /// </summary>
     /// <returns>An immutable snapshot.</returns>
     public ModelMonitorSnapshot GetSnapshot() => _reader.Read();
 
-    /// <summary>Stops publishing this monitor. Recording after disposal is harmless and still counted in snapshots.</summary>
+    /// <summary>Leaves the registry, which stops publishing this monitor. Recording after disposal is harmless and still counted in snapshots.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _publisher.Remove(this);
+            Registry.Remove(this);
         }
+    }
+
+    /// <summary>Returns the monitor's signal of type <typeparamref name="TSignal"/>, or <see langword="null"/> when it has none.</summary>
+    internal TSignal? GetSignal<TSignal>()
+        where TSignal : Signal
+    {
+        foreach (Signal signal in _signals)
+        {
+            if (signal is TSignal match)
+            {
+                return match;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>
     internal ModelMonitorSnapshot ReadForPublishing(int instrument) => _reader.ReadForPublishing(instrument);
 
-    /// <summary>Returns and clears the flag that says something was recorded since the last read.</summary>
-    internal bool TakeChanged() => Interlocked.Exchange(ref _changed, 0) != 0;
-
-    internal void EndFailedCall(long startTimestamp, Exception? exception, int itemCount, CancellationToken cancellationToken)
-    {
-        long duration = Stopwatch.GetTimestamp() - startTimestamp;
-        if (!CountItems(itemCount))
-        {
-            EndCallNotCounted();
-            return;
-        }
-
-        RecordFailure(duration, exception is null ? OutcomeTable.Other : _outcomes.Classify(exception, cancellationToken));
-        _calls.Add(InFlightCell, -1);
-        MarkChanged();
-    }
-
-    /// <summary>Records a streamed call: total duration, time to first chunk (when one arrived) and chunk count.</summary>
-    internal void EndStreamingCall(long startTimestamp, long firstChunkTimestamp, long chunkCount, Exception? exception, CancellationToken cancellationToken)
-    {
-        if (firstChunkTimestamp != 0)
-        {
-            _timeToFirstChunk.Record(firstChunkTimestamp - startTimestamp);
-        }
-
-        if (chunkCount > 0)
-        {
-            _calls.Add(ChunksCell, chunkCount);
-        }
-
-        if (exception is null)
-        {
-            EndCall(startTimestamp);
-        }
-        else
-        {
-            EndFailedCall(startTimestamp, exception, itemCount: 1, cancellationToken);
-        }
-    }
-
-    internal static long ReadInFlight(StripedCells cells) => cells.Sum(InFlightCell);
-
-    internal static long ReadExtraItems(StripedCells cells) => cells.Sum(ExtraItemsCell);
-
-    internal static long ReadChunks(StripedCells cells) => cells.Sum(ChunksCell);
-
     private static long ToTicks(TimeSpan value) =>
         Math.Max(1, (long)Math.Round(value.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
 
-    private static string? ValidateName(string? value, bool required, string paramName)
+    private void RecordScored<T>(ReadOnlySpan<T> probabilities, int actual)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
-        if (value is null && !required)
+        if (_classification is { } classification)
         {
-            return null;
+            classification.Record(probabilities, actual);
         }
-
-        if (string.IsNullOrWhiteSpace(value))
+        else
         {
-            throw new ArgumentException($"{paramName} must be a non-empty string.", paramName);
-        }
-
-        if (value.Length > MaxNameLength)
-        {
-            throw new ArgumentException($"{paramName} must be at most {MaxNameLength} characters.", paramName);
-        }
-
-        return value;
-    }
-
-    // Note: validation errors name the option the user set (ArgumentException.ParamName), which is a
-    // property of the options object rather than a parameter of these methods.
-#pragma warning disable CA2208
-    private static string[] ValidateLabels(IReadOnlyList<string>? labels)
-    {
-        const string param = nameof(ModelMonitorOptions.ClassLabels);
-        if (labels is null)
-        {
-            return [];
-        }
-
-        if (labels.Count < 2 || labels.Count > MaxLabels)
-        {
-            throw new ArgumentException($"{param} must declare from 2 to {MaxLabels} labels, or be null for a model that is not a classifier; it has {labels.Count}.", param);
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string label in labels)
-        {
-            if (string.IsNullOrEmpty(label))
-            {
-                throw new ArgumentException($"{param} must not contain null or empty labels.", param);
-            }
-
-            if (!seen.Add(label))
-            {
-                throw new ArgumentException($"{param} contains the label '{label}' more than once.", param);
-            }
-        }
-
-        return [.. labels];
-    }
-
-    private static FrozenDictionary<string, int> CreateLabelIndex(string[] labels)
-    {
-        var index = new Dictionary<string, int>(labels.Length, StringComparer.Ordinal);
-        for (int i = 0; i < labels.Length; i++)
-        {
-            index[labels[i]] = i;
-        }
-
-        return index.ToFrozenDictionary(StringComparer.Ordinal);
-    }
-
-    private static void ValidateTimings(ModelMonitorOptions options)
-    {
-        if (options.LatencyLowest <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("LatencyLowest must be positive.", nameof(options.LatencyLowest));
-        }
-
-        if (options.LatencyHighest <= options.LatencyLowest)
-        {
-            throw new ArgumentException("LatencyHighest must be greater than LatencyLowest.", nameof(options.LatencyHighest));
-        }
-
-        if (options.LatencyHighest > TimeSpan.FromDays(HighestSupportedDays))
-        {
-            throw new ArgumentException("LatencyHighest must be at most 1 day.", nameof(options.LatencyHighest));
-        }
-
-        if (options.LatencyPrecision is < HistogramLayout.MinDigits or > HistogramLayout.MaxDigits)
-        {
-            throw new ArgumentException($"LatencyPrecision must be from {HistogramLayout.MinDigits} to {HistogramLayout.MaxDigits} significant digits.", nameof(options.LatencyPrecision));
-        }
-
-        if (options.Window < TimeSpan.FromSeconds(1) || options.Window > TimeSpan.FromDays(1))
-        {
-            throw new ArgumentException("Window must be from 1 second to 1 day.", nameof(options.Window));
-        }
-
-        if (options.PendingCapacity is < 1 or > PendingPredictions.MaxCapacity)
-        {
-            throw new ArgumentException($"PendingCapacity must be from 1 to {PendingPredictions.MaxCapacity}.", nameof(options.PendingCapacity));
-        }
-
-        if (options.PendingTimeToLive <= TimeSpan.Zero || options.PendingTimeToLive > TimeSpan.FromDays(365))
-        {
-            throw new ArgumentException("PendingTimeToLive must be positive and at most 365 days.", nameof(options.PendingTimeToLive));
-        }
-
-        if (options.ZeroDivision is not (0 or 1))
-        {
-            throw new ArgumentException("ZeroDivision must be 0 or 1.", nameof(options.ZeroDivision));
-        }
-
-        IReadOnlyList<TimeSpan>? windows = options.QualityWindows;
-        if (windows is null || windows.Count is 0 or > 8 || windows.Distinct().Count() != windows.Count
-            || windows.Any(w => w < TimeSpan.FromSeconds(1) || w > TimeSpan.FromDays(7)))
-        {
-            throw new ArgumentException("QualityWindows must hold 1 to 8 distinct lengths from 1 second to 7 days.", nameof(options.QualityWindows));
-        }
-
-        if (options.MaxPublishedClasses is < 2 or > 1024)
-        {
-            throw new ArgumentException("MaxPublishedClasses must be from 2 to 1024.", nameof(options.MaxPublishedClasses));
-        }
-
-        if (options.MaxMatrixClasses is < 2 or > 256)
-        {
-            throw new ArgumentException("MaxMatrixClasses must be from 2 to 256.", nameof(options.MaxMatrixClasses));
-        }
-
-        IReadOnlyList<double>? bounds = options.BucketBoundaries;
-        if (bounds is null || bounds.Count is 0 or > 64)
-        {
-            throw new ArgumentException("BucketBoundaries must hold 1 to 64 values.", nameof(options.BucketBoundaries));
-        }
-
-        for (int i = 0; i < bounds.Count; i++)
-        {
-            if (!double.IsFinite(bounds[i]) || bounds[i] <= 0 || (i > 0 && bounds[i] <= bounds[i - 1]))
-            {
-                throw new ArgumentException("BucketBoundaries must be finite, positive and strictly increasing.", nameof(options.BucketBoundaries));
-            }
-        }
-
-        if (string.IsNullOrWhiteSpace(options.MeterName))
-        {
-            throw new ArgumentException("MeterName must be a non-empty string.", nameof(options.MeterName));
-        }
-
-        if (options.TimeProvider is null)
-        {
-            throw new ArgumentException("TimeProvider must not be null.", nameof(options.TimeProvider));
-        }
-    }
-#pragma warning restore CA2208
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void MarkChanged()
-    {
-        // Note: read before write, so the flag's cache line is written once per collection, not once per
-        // call; otherwise every core would fight over it.
-        if (Volatile.Read(ref _changed) == 0)
-        {
-            Volatile.Write(ref _changed, 1);
+            NoLabels();
         }
     }
 
-    private bool CountItems(int itemCount)
+    private void CountScored<T>(ReadOnlySpan<T> probabilities)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
-        if (itemCount == 1)
+        if (_classification is not { } classification)
         {
-            return true;
-        }
-
-        if (itemCount == 0)
-        {
-            Reject(RejectionReason.EmptyBatch);
-            return false;
-        }
-
-        if (itemCount < 0)
-        {
-            Reject(RejectionReason.InvalidItemCount);
-            return true;
-        }
-
-        // Written before the call is counted: readers read calls first, so items never lag behind calls.
-        _calls.Add(ExtraItemsCell, itemCount - 1L);
-        return true;
-    }
-
-    // The call was started (counted in flight) but is not recorded: it still ends.
-    private void EndCallNotCounted()
-    {
-        _calls.Add(InFlightCell, -1);
-        MarkChanged();
-    }
-
-    private void RecordFailure(long duration, int outcome)
-    {
-        _outcomes.Count(outcome);
-        _failed.Record(duration);
-        if (_nativeHistogram is not null)
-        {
-            RecordNative(duration, _outcomes.NameOf(outcome));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RecordNative(long durationTicks, string? errorType)
-    {
-        if (!_nativeHistogram!.Enabled)
-        {
+            NoLabels();
             return;
         }
 
-        var tags = new TagList
+        if (classification.TryReadProbabilities(probabilities, out int predicted))
         {
-            { MetricNames.ModelName, ModelName },
-            { MetricNames.ModelVersion, ModelVersion },
-        };
-        if (errorType is not null)
+            _drift!.Count(predicted, double.CreateTruncating(probabilities[predicted]));
+        }
+    }
+
+    private void AddScored<T>(PredictionId id, ReadOnlySpan<T> probabilities)
+        where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        if (_classification is not { } classification)
         {
-            tags.Add(MetricNames.ErrorType, errorType);
+            NoLabels();
+            return;
         }
 
-        try
+        if (classification.TryReadProbabilities(probabilities, out int predicted))
         {
-            _nativeHistogram.Record(Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
+            float[] copy = new float[probabilities.Length];
+            for (int i = 0; i < copy.Length; i++)
+            {
+                copy[i] = float.CreateTruncating(probabilities[i]);
+            }
+
+            _labels.AddClass(id, predicted, copy);
+            _drift!.Count(predicted, copy[predicted]);
         }
-#pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the predict path.
-        catch (Exception exception)
-#pragma warning restore CA1031
+    }
+
+    /// <summary>Checks a binary score: a two-class model and a probability in [0, 1]; else counts why.</summary>
+    private bool BinaryProbabilities(double positive, out double negative)
+    {
+        negative = 1 - positive;
+        if (_labelNames.Length == 0)
         {
-            _rejections.Count(RejectionReason.ListenerFault);
-            ModelMetricsEventSource.Log.Swallowed(ModelName, "a listener of " + MetricNames.Duration, exception);
+            NoLabels();
+            return false;
         }
+
+        if (_labelNames.Length != 2 || !(positive >= 0 && positive <= 1))
+        {
+            _context.Reject(RejectionReason.InvalidProbabilities);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Returns whether <paramref name="index"/> is a declared class; if not, counts why.</summary>
+    private bool IsClassIndex(int index)
+    {
+        if (_classification is null)
+        {
+            NoLabels();
+            return false;
+        }
+
+        return _classification.IsClassIndex(index);
+    }
+
+    /// <summary>Returns the index of a label, or -1 after counting why it is not one.</summary>
+    private int LabelIndexOrReject(string label)
+    {
+        int index = GetLabelIndex(label);
+        if (index < 0)
+        {
+            _context.Reject(_classification is null ? RejectionReason.NoLabelsDeclared : RejectionReason.UnknownLabel);
+        }
+
+        return index;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Reject(RejectionReason reason)
-    {
-        _rejections.Count(reason);
-        MarkChanged();
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private EnumLabelMap CreateEnumMap<TLabel>()
-        where TLabel : struct, Enum
-    {
-        // The last enum type used is the fast path; others are built once each and kept here.
-        EnumLabelMap map = LazyInitializer.EnsureInitialized(ref _enumMaps).GetOrAdd(typeof(TLabel), static (_, labels) => EnumLabelMap.Create<TLabel>(labels), _labelIndex);
-        _enumMap = map;
-        return map;
-    }
+    private void NoLabels() => _context.Reject(RejectionReason.NoLabelsDeclared);
 }

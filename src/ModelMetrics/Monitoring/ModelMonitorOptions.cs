@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 
 namespace ModelMetrics;
@@ -43,8 +44,8 @@ public sealed class ModelMonitorOptions
     /// zero (a class never predicted, never present), as scikit-learn's <c>zero_division</c>. Published
     /// gauges are never NaN.
     /// </summary>
-    /// <value>0 or 1. The default value is 0.</value>
-    public double ZeroDivision { get; set; }
+    /// <value><see cref="ZeroDivision.Zero"/> or <see cref="ZeroDivision.One"/>. The default value is <see cref="ZeroDivision.Zero"/>.</value>
+    public ZeroDivision ZeroDivision { get; set; }
 
     /// <summary>
     /// Gets or sets how many predictions recorded with an id (<see cref="ModelMonitor.RecordPrediction(PredictionId, int)"/>)
@@ -82,21 +83,18 @@ public sealed class ModelMonitorOptions
     public int LatencyPrecision { get; set; } = 2;
 
     /// <summary>
-    /// Gets or sets the length of the recent window over which quantile gauges and quality gauges are
-    /// computed. A window covers at least this length and at most this length plus a quarter of it (or plus
-    /// the interval between readings, when readings are further apart); until one window has passed since
-    /// the monitor started, it covers everything.
+    /// Gets or sets the windows over which every signal is also read: calls and failures by type (so the error
+    /// ratio), latency and time-to-first-chunk quantiles, quality, drift and label delay. Snapshots hold one
+    /// <see cref="WindowSnapshot"/> per window (shortest first; <c>Recent…</c> members read the shortest), and the
+    /// published gauges carry the attribute <c>window</c> (in seconds). Cumulative values are always kept as well.
     /// </summary>
-    /// <value>From 1 second to 1 day. The default value is 1 minute.</value>
-    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>
-    /// Gets or sets the rolling windows over which quality (classification, regression, drift) is computed
-    /// and published as gauges with the attribute <c>window</c> (in seconds). Cumulative quality is always
-    /// kept as well, and published as counters.
-    /// </summary>
-    /// <value>1 to 8 distinct lengths from 1 second to 7 days. The default value is 1 minute, 5 minutes and 1 hour.</value>
-    public IReadOnlyList<TimeSpan> QualityWindows { get; set; } = DefaultQualityWindows;
+    /// <value>
+    /// 1 to 8 distinct lengths from 1 second to 7 days. The default value is 1 minute, 5 minutes and 1 hour.
+    /// A window covers at least its length and at most its length plus a quarter of it (or plus the interval between
+    /// readings, when readings are further apart); until one window has passed since the monitor started, it covers
+    /// everything.
+    /// </value>
+    public IReadOnlyList<TimeSpan> Windows { get; set; } = DefaultWindows;
 
     /// <summary>
     /// Gets or sets the upper bounds, in seconds, of the cumulative bucket counters published with the
@@ -108,8 +106,8 @@ public sealed class ModelMonitorOptions
     /// </value>
     public IReadOnlyList<double> BucketBoundaries { get; set; } = DefaultBucketBoundaries;
 
-    /// <summary>Gets the default <see cref="QualityWindows"/>: 1 minute, 5 minutes and 1 hour.</summary>
-    public static IReadOnlyList<TimeSpan> DefaultQualityWindows { get; } =
+    /// <summary>Gets the default <see cref="Windows"/>: 1 minute, 5 minutes and 1 hour.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultWindows { get; } =
         Array.AsReadOnly(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1) });
 
     /// <summary>Gets the default <see cref="BucketBoundaries"/>, in seconds: 100 µs to 60 s, about 2.5× apart.</summary>
@@ -134,7 +132,9 @@ public sealed class ModelMonitorOptions
     /// <summary>
     /// Gets or sets a value indicating whether calls are also recorded into a native
     /// <see cref="Histogram{T}"/> named <c>model.inference.duration</c>, for exporters that want to
-    /// aggregate themselves. It costs a synchronous instrument record per call.
+    /// aggregate themselves. It costs a synchronous instrument record per call. Its bucket boundaries are
+    /// <see cref="BucketBoundaries"/>; every monitor of one meter shares the instrument, so monitors of one
+    /// meter that enable it must declare the same boundaries.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool EnableNativeHistogram { get; set; }
@@ -150,7 +150,15 @@ public sealed class ModelMonitorOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
-    /// <summary>Gets or sets the clock that drives the recent window (tests use a fake one).</summary>
+    /// <summary>
+    /// Gets or sets the registry the monitor joins while it lives; publishing, and anything that reads every
+    /// monitor, enumerates it.
+    /// </summary>
+    /// <value>The default value is <see cref="ModelMonitorRegistry.Default"/>.</value>
+    [Experimental(Diagnostics.Experiments.Registry)]
+    public ModelMonitorRegistry Registry { get; set; } = ModelMonitorRegistry.Default;
+
+    /// <summary>Gets or sets the clock that drives the windows and label delays (tests use a fake one).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -2,55 +2,37 @@
 
 using System;
 using System.Collections.Generic;
+using ModelMetrics.Signals;
 
 namespace ModelMetrics;
 
-/// <summary>Everything a <see cref="ModelMonitor"/> recorded, read at one moment. Immutable.</summary>
+/// <summary>
+/// Everything a <see cref="ModelMonitor"/> recorded, read at one moment: cumulative values since the monitor
+/// started, and each window of <see cref="ModelMonitorOptions.Windows"/> in <see cref="Windows"/>. Immutable.
+/// </summary>
+/// <remarks>
+/// <c>Recent…</c> members are shortcuts to the shortest window, <c>Windows[0]</c>. Counts are raw (calls,
+/// failures, labelled predictions, summed log-loss and errors); every ratio is derived from them.
+/// </remarks>
 public sealed class ModelMonitorSnapshot
 {
-    internal ModelMonitorSnapshot(
-        ModelMonitor monitor,
-        DateTimeOffset timestamp,
-        long succeeded,
-        IReadOnlyList<KeyValuePair<string, long>> failures,
-        long items,
-        long inFlight,
-        long chunks,
-        LatencySnapshot latency,
-        LatencySnapshot recentLatency,
-        LatencySnapshot timeToFirstChunk,
-        LatencySnapshot recentTimeToFirstChunk,
-        ClassificationSnapshot? classification,
-        RegressionSnapshot? regression,
-        IReadOnlyList<QualityWindowSnapshot> qualityWindows,
-        LabelSnapshot labels,
-        IEnumerable<KeyValuePair<string, long>> rejected)
+    private readonly SnapshotParts _parts;
+    private readonly CallsPart _calls;
+
+    internal ModelMonitorSnapshot(ModelMonitor monitor, DateTimeOffset timestamp, SnapshotBuilder builder, IEnumerable<KeyValuePair<string, long>> rejected)
     {
-        Labels = labels;
-        Regression = regression;
-        QualityWindows = qualityWindows;
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
         Timestamp = timestamp;
-        Succeeded = succeeded;
-        var failureTable = new Dictionary<string, long>(StringComparer.Ordinal);
-        long failed = 0;
-        foreach ((string type, long count) in failures)
+        _parts = builder.Cumulative;
+        _calls = _parts.Get<CallsPart>()!;
+        var windows = new WindowSnapshot[builder.Windows.Length];
+        for (int w = 0; w < windows.Length; w++)
         {
-            failureTable[type] = count;
-            failed += count;
+            windows[w] = new WindowSnapshot(monitor.Windows[w], builder.Windows[w]);
         }
 
-        Failures = failureTable;
-        Failed = failed;
-        Items = items;
-        InFlight = inFlight;
-        Chunks = chunks;
-        Latency = latency;
-        RecentLatency = recentLatency;
-        TimeToFirstChunk = timeToFirstChunk;
-        RecentTimeToFirstChunk = recentTimeToFirstChunk;
-        Classification = classification;
+        Windows = windows;
         var rejectedTable = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach ((string reason, long count) in rejected)
         {
@@ -73,68 +55,68 @@ public sealed class ModelMonitorSnapshot
     public long Calls => Succeeded + Failed;
 
     /// <summary>Gets the number of calls that returned normally.</summary>
-    public long Succeeded { get; }
+    public long Succeeded => _calls.Succeeded;
 
     /// <summary>Gets the number of calls that threw (errors, cancellations and timeouts).</summary>
-    public long Failed { get; }
+    public long Failed => _calls.Failed;
 
     /// <summary>
     /// Gets unsuccessful calls by <c>error.type</c>: <c>cancelled</c>, <c>timeout</c>, an exception's full
     /// type name, or <c>_OTHER</c> past 32 distinct types.
     /// </summary>
-    public IReadOnlyDictionary<string, long> Failures { get; }
+    public IReadOnlyDictionary<string, long> Failures => _calls.Failures;
 
     /// <summary>Gets the fraction of completed calls that failed (cancellations and timeouts included), or 0.</summary>
     public double FailureRate => Calls == 0 ? 0 : (double)Failed / Calls;
 
     /// <summary>Gets the number of items predicted: one per call, n per batch call of n items.</summary>
-    public long Items { get; }
+    public long Items => _calls.Items;
 
     /// <summary>Gets the number of calls started but not yet ended.</summary>
-    public long InFlight { get; }
+    public long InFlight => _calls.InFlight;
 
     /// <summary>Gets the number of chunks produced by streamed calls.</summary>
-    public long Chunks { get; }
+    public long Chunks => _calls.Chunks;
 
     /// <summary>Gets the durations of all completed calls since the monitor started.</summary>
-    public LatencySnapshot Latency { get; }
-
-    /// <summary>Gets the durations of the calls completed in the recent window (<see cref="ModelMonitorOptions.Window"/>).</summary>
-    public LatencySnapshot RecentLatency { get; }
+    public LatencySnapshot Latency => _calls.Latency;
 
     /// <summary>Gets the time to the first chunk of streamed calls since the monitor started.</summary>
-    public LatencySnapshot TimeToFirstChunk { get; }
-
-    /// <summary>Gets the time to the first chunk of streamed calls in the recent window.</summary>
-    public LatencySnapshot RecentTimeToFirstChunk { get; }
+    public LatencySnapshot TimeToFirstChunk => _calls.TimeToFirstChunk;
 
     /// <summary>Gets quality over all recorded ground truth, or <see langword="null"/> when no class labels are declared.</summary>
-    public ClassificationSnapshot? Classification { get; }
-
-    /// <summary>
-    /// Gets quality over the ground truth recorded in the shortest of <see cref="ModelMonitorOptions.QualityWindows"/>,
-    /// or <see langword="null"/> when no class labels are declared.
-    /// </summary>
-    public ClassificationSnapshot? RecentClassification => QualityWindows[0].Classification;
-
-    /// <summary>Gets quality over each of <see cref="ModelMonitorOptions.QualityWindows"/>, shortest first.</summary>
-    public IReadOnlyList<QualityWindowSnapshot> QualityWindows { get; }
-
-    /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
-    public LabelSnapshot Labels { get; }
+    public ClassificationSnapshot? Classification => _parts.Get<ClassificationSnapshot>();
 
     /// <summary>Gets regression quality over all recorded pairs, or <see langword="null"/> when none was recorded.</summary>
-    public RegressionSnapshot? Regression { get; }
+    public RegressionSnapshot? Regression => _parts.Get<RegressionSnapshot>();
 
-    /// <summary>Gets regression quality over the pairs recorded in the shortest quality window, or <see langword="null"/> when none was ever recorded.</summary>
-    public RegressionSnapshot? RecentRegression => QualityWindows[0].Regression;
-
-    /// <summary>
-    /// Gets output drift over the shortest quality window against the drift reference, or <see langword="null"/> when no
-    /// reference is set (<see cref="ModelMonitor.CaptureDriftReference"/>) or no prediction was counted in the window.
-    /// </summary>
-    public DriftSnapshot? Drift => QualityWindows[0].Drift;
+    /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
+    public LabelSnapshot Labels => _parts.Get<LabelSnapshot>()!;
 
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
     public IReadOnlyDictionary<string, long> Rejected { get; }
+
+    /// <summary>Gets every window of <see cref="ModelMonitorOptions.Windows"/>, shortest first.</summary>
+    public IReadOnlyList<WindowSnapshot> Windows { get; }
+
+    /// <summary>Gets the shortest window, <c>Windows[0]</c>.</summary>
+    public WindowSnapshot Recent => Windows[0];
+
+    /// <summary>Gets the durations of the calls completed in the shortest window.</summary>
+    public LatencySnapshot RecentLatency => Recent.Latency;
+
+    /// <summary>Gets the time to the first chunk of streamed calls in the shortest window.</summary>
+    public LatencySnapshot RecentTimeToFirstChunk => Recent.TimeToFirstChunk;
+
+    /// <summary>Gets quality over the ground truth recorded in the shortest window, or <see langword="null"/> when no class labels are declared.</summary>
+    public ClassificationSnapshot? RecentClassification => Recent.Classification;
+
+    /// <summary>Gets regression quality over the pairs recorded in the shortest window, or <see langword="null"/> when none was ever recorded.</summary>
+    public RegressionSnapshot? RecentRegression => Recent.Regression;
+
+    /// <summary>
+    /// Gets output drift over the shortest window against the drift reference, or <see langword="null"/> when no
+    /// reference is set (<see cref="ModelMonitor.CaptureDriftReference"/>) or no prediction was counted in the window.
+    /// </summary>
+    public DriftSnapshot? Drift => Recent.Drift;
 }

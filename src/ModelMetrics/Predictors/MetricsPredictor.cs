@@ -102,14 +102,14 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
         }
         catch (Exception exception)
         {
-            Monitor.EndFailedCall(start, exception, itemCount, cancellationToken);
+            Monitor.EndBatchCall(start, itemCount, exception, cancellationToken);
             throw;
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             IReadOnlyList<TOutput> outputs = pending.Result;
-            Monitor.EndCall(start, itemCount);
+            Monitor.EndBatchCall(start, itemCount, exception: null, cancellationToken);
             return new ValueTask<IReadOnlyList<TOutput>>(outputs);
         }
 
@@ -164,11 +164,11 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
         }
         catch (Exception exception)
         {
-            Monitor.EndFailedCall(start, exception, itemCount, cancellationToken);
+            Monitor.EndBatchCall(start, itemCount, exception, cancellationToken);
             throw;
         }
 
-        Monitor.EndCall(start, itemCount);
+        Monitor.EndBatchCall(start, itemCount, exception: null, cancellationToken);
         return outputs;
     }
 

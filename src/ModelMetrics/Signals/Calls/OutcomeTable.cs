@@ -5,8 +5,9 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using ModelMetrics.Diagnostics;
+using ModelMetrics.Publishing;
 
-namespace ModelMetrics;
+namespace ModelMetrics.Signals;
 
 /// <summary>
 /// Counts unsuccessful calls by <c>error.type</c>: cancelled, timeout, or the exception's type name.
@@ -27,6 +28,9 @@ internal sealed class OutcomeTable
     public const int Timeout = 1;
     public const int Other = 2;
     private const int FirstType = 3;
+
+    /// <summary>Stands for a failure whose exception is unknown (a <see langword="null"/> given to EndCall): counted as <c>_OTHER</c>.</summary>
+    public static readonly Exception UnknownFailure = new InvalidOperationException("A call failed with an unknown exception.");
 
     private readonly long[] _counts = new long[FirstType + MaxErrorTypes];
     private readonly string[] _names = new string[FirstType + MaxErrorTypes];
@@ -50,6 +54,11 @@ internal sealed class OutcomeTable
     /// </summary>
     public int Classify(Exception exception, CancellationToken callerToken)
     {
+        if (ReferenceEquals(exception, UnknownFailure))
+        {
+            return Other;
+        }
+
         if (exception is TimeoutException || exception.InnerException is TimeoutException)
         {
             return Timeout;
@@ -66,6 +75,33 @@ internal sealed class OutcomeTable
     public void Count(int outcome) => Interlocked.Increment(ref _counts[outcome]);
 
     public string NameOf(int outcome) => Volatile.Read(ref _names[outcome])!;
+
+    /// <summary>Gets the number of outcome cells (<see cref="AddTo"/>).</summary>
+    public int Length => _counts.Length;
+
+    /// <summary>Adds every outcome's count to <paramref name="target"/> from <paramref name="offset"/> on.</summary>
+    public void AddTo(long[] target, int offset)
+    {
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            target[offset + i] += Volatile.Read(ref _counts[i]);
+        }
+    }
+
+    /// <summary>Returns (error.type, count) for every outcome counted at least once in <paramref name="counts"/>.</summary>
+    public Dictionary<string, long> ToTable(ReadOnlySpan<long> counts)
+    {
+        var table = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] != 0)
+            {
+                table[NameOf(i)] = counts[i];
+            }
+        }
+
+        return table;
+    }
 
     /// <summary>Returns (error.type, count) for every outcome counted at least once.</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Read()

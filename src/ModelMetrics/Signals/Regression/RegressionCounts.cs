@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using ModelMetrics.Recording;
 
-namespace ModelMetrics.Quality;
+namespace ModelMetrics.Signals;
 
 /// <summary>
 /// The sums behind a regression model's quality metrics (MAE, MSE, RMSE, R², MAPE, mean error), recorded
@@ -71,7 +71,7 @@ internal sealed class RegressionCounts
 
     // Note: one long[] per stripe rather than a double[], so the counts are plain longs with wait-free
     // interlocked increments; the sums live in the same array as bit patterns (the conversions are free).
-    private readonly long[]?[] _stripes = new long[Shards.Count][];
+    private readonly long[]?[] _stripes = new long[Stripes.Count][];
     private long _shiftBits = NoShift;
 
     /// <summary>Gets the shift s (the first actual recorded), or NaN before the first pair.</summary>
@@ -107,18 +107,18 @@ internal sealed class RegressionCounts
             // pair count, so it never misses a zero actual that the pair count includes.
             if (actual != 0)
             {
-                Add(ref stripe[Shards.Padding + RelativeErrorCell], absoluteError / Math.Abs(actual));
+                Add(ref stripe[Stripes.Padding + RelativeErrorCell], absoluteError / Math.Abs(actual));
             }
             else
             {
-                Interlocked.Increment(ref stripe[Shards.Padding + ZeroActualsCell]);
+                Interlocked.Increment(ref stripe[Stripes.Padding + ZeroActualsCell]);
             }
 
-            Add(ref stripe[Shards.Padding + SquaredDeviationCell], deviation * deviation);
-            Add(ref stripe[Shards.Padding + (deviation >= 0 ? PositiveDeviationCell : NegativeDeviationCell)], Math.Abs(deviation));
-            Add(ref stripe[Shards.Padding + SquaredErrorCell], error * error);
-            Add(ref stripe[Shards.Padding + (error >= 0 ? PositiveErrorCell : NegativeErrorCell)], absoluteError);
-            Interlocked.Increment(ref stripe[Shards.Padding + PairCountCell]);
+            Add(ref stripe[Stripes.Padding + SquaredDeviationCell], deviation * deviation);
+            Add(ref stripe[Stripes.Padding + (deviation >= 0 ? PositiveDeviationCell : NegativeDeviationCell)], Math.Abs(deviation));
+            Add(ref stripe[Stripes.Padding + SquaredErrorCell], error * error);
+            Add(ref stripe[Stripes.Padding + (error >= 0 ? PositiveErrorCell : NegativeErrorCell)], absoluteError);
+            Interlocked.Increment(ref stripe[Stripes.Padding + PairCountCell]);
         }
     }
 
@@ -137,12 +137,12 @@ internal sealed class RegressionCounts
 
             // Note: the pair count first (acquire), then the sums, the reverse of Record's order: the sums
             // then include every pair the count includes.
-            cumulative[PairCountCell] += Volatile.Read(ref stripe[Shards.Padding + PairCountCell]);
-            cumulative[ZeroActualsCell] += Volatile.Read(ref stripe[Shards.Padding + ZeroActualsCell]);
+            cumulative[PairCountCell] += Volatile.Read(ref stripe[Stripes.Padding + PairCountCell]);
+            cumulative[ZeroActualsCell] += Volatile.Read(ref stripe[Stripes.Padding + ZeroActualsCell]);
             for (int i = FirstSumCell; i < CellCount; i++)
             {
                 // Several saturated stripes must not add up to infinity either.
-                double sum = cumulative[i] + BitConverter.Int64BitsToDouble(Volatile.Read(ref stripe[Shards.Padding + i]));
+                double sum = cumulative[i] + BitConverter.Int64BitsToDouble(Volatile.Read(ref stripe[Stripes.Padding + i]));
                 cumulative[i] = Math.Min(sum, double.MaxValue);
             }
         }
@@ -180,12 +180,17 @@ internal sealed class RegressionCounts
 
         // Every sum is finite and non-negative and n >= 1, so every quotient below is finite.
         double meanError = (positiveErrors - negativeErrors) / n;
-        double meanAbsoluteError = Math.Min(positiveErrors + negativeErrors, double.MaxValue) / n;
+        double absoluteErrors = Math.Min(positiveErrors + negativeErrors, double.MaxValue);
+        double meanAbsoluteError = absoluteErrors / n;
         double meanSquaredError = squaredErrors / n;
         double withActual = n - zeroActuals;
         double meanAbsolutePercentageError = withActual >= 1 ? cells[RelativeErrorCell] / withActual : 0;
         double rSquared = RSquared(cells, magnitudes, n, squaredErrors);
-        return new RegressionSnapshot((long)n, (long)zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError);
+        return new RegressionSnapshot((long)n, (long)zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError)
+        {
+            AbsoluteErrorSum = absoluteErrors,
+            SquaredErrorSum = squaredErrors,
+        };
     }
 
     /// <summary>
@@ -207,7 +212,7 @@ internal sealed class RegressionCounts
         // 2^-53 of the running total, which is at most the cumulative sum; the merge and the window's
         // subtraction add a few more roundings per stripe. Below that worst-case bound SS_tot cannot be told
         // from 0, and is taken as 0.
-        double roundings = n + (2 * Shards.Count) + 2;
+        double roundings = n + (2 * Stripes.Count) + 2;
         double noise = 4 * UnitRoundoff * roundings *
             (magnitudes[SquaredDeviationCell] + (Math.Abs(deviationSum) * ((magnitudes[PositiveDeviationCell] + magnitudes[NegativeDeviationCell]) / n)));
 
@@ -245,7 +250,7 @@ internal sealed class RegressionCounts
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long[] CurrentStripe()
     {
-        int index = Shards.Current();
+        int index = Stripes.Current();
         return _stripes[index] ?? CreateStripe(index);
     }
 
@@ -254,7 +259,7 @@ internal sealed class RegressionCounts
     private long[] CreateStripe(int index)
     {
         // All zero bits: counts 0 and sums +0.0.
-        long[] created = new long[CellCount + (2 * Shards.Padding)];
+        long[] created = new long[CellCount + (2 * Stripes.Padding)];
 
         // Another thread may have won the race; everyone then uses the winner's stripe, so no write is lost.
         return Interlocked.CompareExchange(ref _stripes[index], created, null) ?? created;

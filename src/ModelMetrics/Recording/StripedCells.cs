@@ -9,6 +9,8 @@ namespace ModelMetrics.Recording;
 
 /// <summary>
 /// Chooses the stripe a thread writes to, so that threads on different cores write different cache lines.
+/// "Stripe" is the one name for this concept: every striped primitive (<see cref="StripedCells"/>,
+/// <see cref="StripedHistogram"/>, the confusion and regression counts) picks its stripe here.
 /// </summary>
 /// <remarks>
 /// Stripes are picked by the current processor id, not by thread: a service has far more threads than
@@ -19,7 +21,7 @@ namespace ModelMetrics.Recording;
 /// power of two, at most 64) to spread sparse processor ids, and a stripe's memory is allocated only
 /// when a thread first writes to it.
 /// </remarks>
-internal static class Shards
+internal static class Stripes
 {
     /// <summary>Gets the number of stripes: a power of two.</summary>
     public static readonly int Count = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(Environment.ProcessorCount * 2, 2, 64));
@@ -49,7 +51,7 @@ internal static class Shards
 /// </remarks>
 internal sealed class StripedCells
 {
-    private readonly long[]?[] _stripes = new long[Shards.Count][];
+    private readonly long[]?[] _stripes = new long[Stripes.Count][];
 
     public StripedCells(int length)
     {
@@ -62,11 +64,11 @@ internal sealed class StripedCells
     /// <summary>Gets a value indicating whether no thread ever wrote (no stripe was allocated).</summary>
     public bool IsEmpty => Array.TrueForAll(_stripes, static stripe => Volatile.Read(ref stripe) is null);
 
-    /// <summary>Gets the calling thread's stripe. Cell i lives at index <see cref="Shards.Padding"/> + i.</summary>
+    /// <summary>Gets the calling thread's stripe. Cell i lives at index <see cref="Stripes.Padding"/> + i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long[] CurrentStripe()
     {
-        int index = Shards.Current();
+        int index = Stripes.Current();
         return _stripes[index] ?? CreateStripe(index);
     }
 
@@ -75,7 +77,7 @@ internal sealed class StripedCells
     {
         unchecked
         {
-            Interlocked.Add(ref CurrentStripe()[Shards.Padding + cell], value);
+            Interlocked.Add(ref CurrentStripe()[Stripes.Padding + cell], value);
         }
     }
 
@@ -84,7 +86,7 @@ internal sealed class StripedCells
     {
         unchecked
         {
-            Interlocked.Increment(ref CurrentStripe()[Shards.Padding + cell]);
+            Interlocked.Increment(ref CurrentStripe()[Stripes.Padding + cell]);
         }
     }
 
@@ -96,7 +98,7 @@ internal sealed class StripedCells
         {
             if (stripe is not null)
             {
-                total += Volatile.Read(ref stripe[Shards.Padding + cell]);
+                total += Volatile.Read(ref stripe[Stripes.Padding + cell]);
             }
         }
 
@@ -115,7 +117,7 @@ internal sealed class StripedCells
 
             for (int i = firstCell; i < Length; i++)
             {
-                target[i - firstCell] += Volatile.Read(ref stripe[Shards.Padding + i]);
+                target[i - firstCell] += Volatile.Read(ref stripe[Stripes.Padding + i]);
             }
         }
     }
@@ -124,7 +126,7 @@ internal sealed class StripedCells
     [MethodImpl(MethodImplOptions.NoInlining)]
     private long[] CreateStripe(int index)
     {
-        long[] created = new long[Length + (2 * Shards.Padding)];
+        long[] created = new long[Length + (2 * Stripes.Padding)];
 
         // Another thread may have won the race; everyone then uses the winner's stripe, so no write is lost.
         return Interlocked.CompareExchange(ref _stripes[index], created, null) ?? created;

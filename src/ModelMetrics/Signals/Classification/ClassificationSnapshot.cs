@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using ModelMetrics.Signals;
 
 namespace ModelMetrics;
 
@@ -22,7 +23,7 @@ public sealed class ClassificationSnapshot
     private readonly long[]? _matrix;
     private readonly long[]? _rankCounts;
 
-    internal ClassificationSnapshot(IReadOnlyList<string> labels, long[] cells, bool fullMatrix, double zeroDivision = 0, long[]? probabilityCells = null)
+    internal ClassificationSnapshot(IReadOnlyList<string> labels, long[] cells, bool fullMatrix, ZeroDivision zeroDivision = ZeroDivision.Zero, long[]? probabilityCells = null)
     {
         ZeroDivision = zeroDivision;
         int k = labels.Count;
@@ -110,7 +111,8 @@ public sealed class ClassificationSnapshot
         if (probabilityCells is not null && probabilityCells.Length > ProbabilityCells.FirstRank)
         {
             ScoredCount = probabilityCells[ProbabilityCells.Count];
-            LogLoss = ScoredCount == 0 ? 0 : probabilityCells[ProbabilityCells.LossMicroNats] / 1e6 / ScoredCount;
+            LogLossSum = probabilityCells[ProbabilityCells.LossMicroNats] / 1e6;
+            LogLoss = ScoredCount == 0 ? 0 : LogLossSum / ScoredCount;
             _rankCounts = probabilityCells[ProbabilityCells.FirstRank..];
         }
     }
@@ -173,40 +175,56 @@ public sealed class ClassificationSnapshot
     public double Specificity => Classes.Count == 2 ? Classes[0].Recall : 0;
 
     /// <summary>Gets the value that a ratio with a zero denominator takes (<see cref="ModelMonitorOptions.ZeroDivision"/>).</summary>
-    public double ZeroDivision { get; }
+    public ZeroDivision ZeroDivision { get; }
 
     /// <summary>Gets how many of the pairs came with class probabilities (the base of <see cref="LogLoss"/> and <see cref="GetTopKAccuracy"/>).</summary>
     public long ScoredCount { get; }
 
     /// <summary>
-    /// Gets the mean log-loss, −ln p(actual), of the pairs recorded with probabilities; a probability
-    /// below 1e-15 counts as 1e-15 (as ML.NET). 0 when <see cref="ScoredCount"/> is 0.
+    /// Gets the mean log-loss in nats, <see cref="LogLossSum"/> / <see cref="ScoredCount"/>; 0 when
+    /// <see cref="ScoredCount"/> is 0.
     /// </summary>
     public double LogLoss { get; }
 
     /// <summary>
+    /// Gets the summed log-loss in nats, Σ −ln p(actual), of the pairs recorded with probabilities. A probability
+    /// below the double's machine epsilon (2.22e-16) counts as that epsilon, as current scikit-learn clips, so a
+    /// certain wrong answer costs 36.04 nats. Summed exactly in micro-nats (at most 5e-7 nats of rounding per pair).
+    /// </summary>
+    public double LogLossSum { get; }
+
+    /// <summary>
     /// Returns the fraction of pairs recorded with probabilities whose true class was among the
-    /// <paramref name="k"/> most probable (fewer than k classes strictly more probable); 0 when none.
+    /// <paramref name="k"/> most probable: <see cref="GetTopKHits"/> / <see cref="ScoredCount"/>, 0 when none.
     /// </summary>
     /// <param name="k">From 1 to min(class count, 10).</param>
     /// <returns>The top-k accuracy.</returns>
     public double GetTopKAccuracy(int k)
     {
+        long hits = GetTopKHits(k);
+        return ScoredCount == 0 ? 0 : (double)hits / ScoredCount;
+    }
+
+    /// <summary>
+    /// Returns how many pairs recorded with probabilities had their true class among the <paramref name="k"/>
+    /// most probable. Ties rank by class index, as the predicted class is the first most probable one: the true
+    /// class ranks behind every class more probable than it and every equally probable class with a lower index.
+    /// So top-1 hits are exactly the right predictions among the scored pairs.
+    /// </summary>
+    /// <param name="k">From 1 to min(class count, 10).</param>
+    /// <returns>The count of top-k hits.</returns>
+    public long GetTopKHits(int k)
+    {
         int ranks = _rankCounts?.Length ?? Math.Min(Labels.Count, ProbabilityCells.MaxRanks);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, ranks);
-        if (_rankCounts is null || ScoredCount == 0)
-        {
-            return 0;
-        }
-
         long hits = 0;
-        for (int r = 0; r < k; r++)
+        for (int r = 0; _rankCounts is not null && r < k; r++)
         {
             hits += _rankCounts[r];
         }
 
-        return (double)hits / ScoredCount;
+        return hits;
     }
 
     /// <summary>
@@ -215,11 +233,15 @@ public sealed class ClassificationSnapshot
     /// </summary>
     public bool HasMatrix => _matrix is not null;
 
-    /// <summary>Returns how many times class <paramref name="actual"/> was predicted as <paramref name="predicted"/>.</summary>
-    /// <param name="actual">The index of the true class.</param>
+    /// <summary>
+    /// Returns how many times class <paramref name="predicted"/> was predicted when the truth was
+    /// <paramref name="actual"/> (arguments in the order of <see cref="ModelMonitor.RecordGroundTruth(int, int)"/>).
+    /// </summary>
     /// <param name="predicted">The index of the predicted class.</param>
+    /// <param name="actual">The index of the true class.</param>
+    /// <returns>The count of the matrix cell.</returns>
     /// <exception cref="InvalidOperationException">The model has more classes than <see cref="ModelMonitorOptions.MaxMatrixClasses"/>.</exception>
-    public long GetCount(int actual, int predicted)
+    public long GetCount(int predicted, int actual)
     {
         if (_matrix is null)
         {
@@ -241,31 +263,22 @@ public sealed class ClassificationSnapshot
 /// <param name="FalseNegatives">Pairs where the class was actual but another was predicted.</param>
 public readonly record struct ClassMetrics(string Label, long TruePositives, long FalsePositives, long FalseNegatives)
 {
-    /// <summary>Gets the value a ratio with a zero denominator takes (<see cref="ModelMonitorOptions.ZeroDivision"/>); 0 by default.</summary>
-    public double ZeroDivision { get; init; }
+    /// <summary>Gets the value a ratio with a zero denominator takes (<see cref="ModelMonitorOptions.ZeroDivision"/>); <see cref="ZeroDivision.Zero"/> by default.</summary>
+    public ZeroDivision ZeroDivision { get; init; }
 
     /// <summary>Gets the number of pairs whose actual class is this one.</summary>
     public long Support => TruePositives + FalseNegatives;
 
     /// <summary>Gets TP / (TP + FP), or <see cref="ZeroDivision"/> when the class was never predicted.</summary>
-    public double Precision => TruePositives + FalsePositives == 0 ? ZeroDivision : (double)TruePositives / (TruePositives + FalsePositives);
+    public double Precision => TruePositives + FalsePositives == 0 ? Undefined : (double)TruePositives / (TruePositives + FalsePositives);
 
     /// <summary>Gets TP / (TP + FN), or <see cref="ZeroDivision"/> when the class never occurred.</summary>
-    public double Recall => TruePositives + FalseNegatives == 0 ? ZeroDivision : (double)TruePositives / (TruePositives + FalseNegatives);
+    public double Recall => TruePositives + FalseNegatives == 0 ? Undefined : (double)TruePositives / (TruePositives + FalseNegatives);
 
     /// <summary>Gets the harmonic mean of precision and recall, 2TP / (2TP + FP + FN), or <see cref="ZeroDivision"/> when that is 0/0.</summary>
     public double F1 => TruePositives + FalsePositives + FalseNegatives == 0
-        ? ZeroDivision
+        ? Undefined
         : 2.0 * TruePositives / ((2.0 * TruePositives) + FalsePositives + FalseNegatives);
-}
 
-/// <summary>The cell layout of the probability counters: count, summed log-loss, then counts by rank of the true class.</summary>
-internal static class ProbabilityCells
-{
-    public const int Count = 0;
-    public const int LossMicroNats = 1;
-    public const int FirstRank = 2;
-    public const int MaxRanks = 10;
-
-    public static int Length(int classCount) => FirstRank + Math.Min(classCount, MaxRanks);
+    private double Undefined => ZeroDivision == ZeroDivision.One ? 1 : 0;
 }

@@ -2,11 +2,12 @@
 
 using System.Runtime.CompilerServices;
 using System.Threading;
+using ModelMetrics.Recording;
 
-namespace ModelMetrics.Recording;
+namespace ModelMetrics.Signals;
 
 /// <summary>
-/// Confusion-matrix counters for K classes, striped per processor like <see cref="ShardedHistogram"/>.
+/// Confusion-matrix counters for K classes, striped per processor like <see cref="Recording.StripedHistogram"/>.
 /// </summary>
 /// <remarks>
 /// While K is at most the full-matrix limit every (actual, predicted) cell is kept: one interlocked
@@ -41,7 +42,7 @@ internal sealed class ConfusionCounts
         {
             if (IsFullMatrix)
             {
-                Interlocked.Increment(ref stripe[Shards.Padding + (actual * ClassCount) + predicted]);
+                Interlocked.Increment(ref stripe[Stripes.Padding + (actual * ClassCount) + predicted]);
                 return;
             }
 
@@ -49,12 +50,12 @@ internal sealed class ConfusionCounts
             // reader that catches a pair half-recorded sees too few, never a false positive or negative.
             if (actual == predicted)
             {
-                Interlocked.Increment(ref stripe[Shards.Padding + actual]);
+                Interlocked.Increment(ref stripe[Stripes.Padding + actual]);
             }
             else
             {
-                Interlocked.Increment(ref stripe[Shards.Padding + ClassCount + predicted]);
-                Interlocked.Increment(ref stripe[Shards.Padding + (2 * ClassCount) + actual]);
+                Interlocked.Increment(ref stripe[Stripes.Padding + ClassCount + predicted]);
+                Interlocked.Increment(ref stripe[Stripes.Padding + (2 * ClassCount) + actual]);
             }
         }
     }

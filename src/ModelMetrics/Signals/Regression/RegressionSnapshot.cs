@@ -55,6 +55,15 @@ public sealed class RegressionSnapshot
     /// </summary>
     public double MeanError { get; }
 
+    /// <summary>
+    /// Gets the sum of absolute errors, Σ|ŷᵢ − yᵢ|, in the target's unit: the raw sum behind MAE (fleets add sums
+    /// and counts, never means). Cumulative sums only grow (each is a sum of non-negative terms).
+    /// </summary>
+    public double AbsoluteErrorSum { get; init; }
+
+    /// <summary>Gets the sum of squared errors, Σ(ŷᵢ − yᵢ)², in the target's unit squared: the raw sum behind MSE.</summary>
+    public double SquaredErrorSum { get; init; }
+
     /// <summary>Gets the mean absolute error (MAE), Σ|ŷᵢ − yᵢ| / n, or 0 with no pairs.</summary>
     public double MeanAbsoluteError { get; }
 

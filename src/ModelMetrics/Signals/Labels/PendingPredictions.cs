@@ -6,7 +6,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
-namespace ModelMetrics.Quality;
+namespace ModelMetrics.Signals;
 
 /// <summary>A prediction waiting for its ground truth.</summary>
 /// <param name="PredictedClass">The predicted class index (classifiers).</param>

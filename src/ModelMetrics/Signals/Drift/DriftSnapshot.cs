@@ -2,6 +2,8 @@
 
 using System.Collections.Generic;
 
+using ModelMetrics.Signals;
+
 namespace ModelMetrics;
 
 /// <summary>
@@ -30,7 +32,7 @@ public sealed class DriftSnapshot
         }
     }
 
-    /// <summary>Gets the number of predictions counted in the recent window.</summary>
+    /// <summary>Gets the number of predictions counted in the window.</summary>
     public long Predictions { get; }
 
     /// <summary>Gets the share of each predicted class in the recent window, in label order.</summary>

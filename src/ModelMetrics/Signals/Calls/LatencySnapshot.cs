@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using ModelMetrics.Recording;
 
@@ -21,7 +22,13 @@ public sealed class LatencySnapshot
     private static readonly ConcurrentDictionary<int, long[]> ZeroCounts = new();
 
     private readonly HistogramLayout _layout;
+    private readonly StripedHistogram? _histogram;
     private readonly long[] _counts;
+
+    /// <param name="histogram">The histogram read: its layout, and its boundaries for exact <c>le</c> counts.</param>
+    /// <param name="counts">A reading of it: its buckets, then one cell per boundary (<see cref="StripedHistogram.Length"/>).</param>
+    internal LatencySnapshot(StripedHistogram histogram, long[] counts)
+        : this(histogram.Layout, counts) => _histogram = histogram;
 
     internal LatencySnapshot(HistogramLayout layout, long[] counts)
     {
@@ -29,7 +36,7 @@ public sealed class LatencySnapshot
         _counts = counts;
         long count = 0;
         double sumTicks = 0;
-        for (int i = 0; i < counts.Length; i++)
+        for (int i = 0; i < layout.BucketCount; i++)
         {
             if (counts[i] != 0)
             {
@@ -86,14 +93,72 @@ public sealed class LatencySnapshot
         return GetQuantileTicks(quantile) / Stopwatch.Frequency;
     }
 
-    internal ReadOnlySpan<long> Counts => _counts;
+    /// <summary>
+    /// Returns the recorded buckets (those holding at least one duration), shortest first: each bucket's range in
+    /// seconds and its count. Bucket widths follow the histogram's precision (1% of the value by default).
+    /// </summary>
+    /// <returns>The non-empty buckets, in increasing order.</returns>
+    public IReadOnlyList<LatencyBucket> GetBuckets()
+    {
+        var buckets = new List<LatencyBucket>();
+        double frequency = Stopwatch.Frequency;
+        for (int i = 0; i < _layout.BucketCount; i++)
+        {
+            if (_counts[i] != 0)
+            {
+                buckets.Add(new LatencyBucket(_layout.LowerBound(i) / frequency, (_layout.UpperBound(i) + 1) / frequency, _counts[i]));
+            }
+        }
+
+        return buckets;
+    }
 
     /// <summary>
-    /// An empty histogram of <paramref name="layout"/>: every empty snapshot of one bucket count shares one
+    /// Returns how many durations were at most <paramref name="seconds"/>: exact at the monitor's
+    /// <see cref="ModelMonitorOptions.BucketBoundaries"/> (and the label-delay boundaries for label delays);
+    /// elsewhere it counts the whole histogram bucket holding <paramref name="seconds"/> (within the precision).
+    /// </summary>
+    /// <param name="seconds">The upper bound, in seconds.</param>
+    /// <returns>The count of durations at or below it.</returns>
+    public long CountAtOrBelow(double seconds)
+    {
+        if (double.IsNaN(seconds) || seconds < 0)
+        {
+            return 0;
+        }
+
+        if (_histogram is { } histogram)
+        {
+            int boundary = histogram.IndexOfBoundary(seconds);
+            if (boundary >= 0)
+            {
+                return histogram.CountAtOrBelow(_counts, boundary);
+            }
+        }
+
+        double ticks = seconds * Stopwatch.Frequency;
+        int last = ticks >= _layout.Highest ? _layout.BucketCount - 1 : _layout.IndexOf((long)ticks);
+        long total = 0;
+        for (int b = 0; b <= last; b++)
+        {
+            total += _counts[b];
+        }
+
+        return total;
+    }
+
+    /// <summary>Gets the reading: the buckets, then one cell per declared boundary.</summary>
+    internal ReadOnlySpan<long> Counts => _counts;
+
+    /// <summary>Gets the histogram this snapshot was read from, or <see langword="null"/> for a bare layout.</summary>
+    internal StripedHistogram? Histogram => _histogram;
+
+    /// <summary>
+    /// An empty snapshot of <paramref name="histogram"/>: every empty snapshot of one length shares one
     /// all-zero array (snapshots never write their counts), so idle histograms cost no memory per monitor.
     /// </summary>
-    internal static LatencySnapshot Empty(HistogramLayout layout) =>
-        new(layout, ZeroCounts.GetOrAdd(layout.BucketCount, static length => new long[length]));
+    internal static LatencySnapshot Empty(StripedHistogram histogram) =>
+        new(histogram, ZeroCounts.GetOrAdd(histogram.Length, static length => new long[length]));
 
     internal double GetQuantileTicks(double quantile)
     {
@@ -105,7 +170,7 @@ public sealed class LatencySnapshot
         // Note: the small epsilon keeps 0.99 * 100 (= 99.00000000000001 in binary) at rank 99.
         long rank = Math.Max(1, (long)Math.Ceiling((quantile * Count) - 1e-9));
         long seen = 0;
-        for (int i = 0; i < _counts.Length; i++)
+        for (int i = 0; i < _layout.BucketCount; i++)
         {
             seen += _counts[i];
             if (seen >= rank)
@@ -114,6 +179,12 @@ public sealed class LatencySnapshot
             }
         }
 
-        return _layout.Midpoint(_counts.Length - 1);
+        return _layout.Midpoint(_layout.BucketCount - 1);
     }
 }
+
+/// <summary>One bucket of a <see cref="LatencySnapshot"/>: durations from <paramref name="LowerBound"/> (inclusive) to <paramref name="UpperBound"/> (exclusive), in seconds.</summary>
+/// <param name="LowerBound">The smallest duration the bucket holds, in seconds.</param>
+/// <param name="UpperBound">The start of the next bucket, in seconds.</param>
+/// <param name="Count">The durations recorded in the bucket.</param>
+public readonly record struct LatencyBucket(double LowerBound, double UpperBound, long Count);

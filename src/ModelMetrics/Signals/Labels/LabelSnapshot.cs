@@ -53,6 +53,6 @@ public sealed class LabelSnapshot
     /// <summary>Gets the delay from prediction to label of every joined label, in seconds.</summary>
     public LatencySnapshot Delay { get; }
 
-    /// <summary>Gets the delay from prediction to label of the labels joined in the recent window.</summary>
+    /// <summary>Gets the delay from prediction to label of the labels joined in the shortest window (<see cref="WindowSnapshot.LabelDelay"/> has every window's).</summary>
     public LatencySnapshot RecentDelay { get; }
 }

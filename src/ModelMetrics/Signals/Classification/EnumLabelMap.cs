@@ -5,7 +5,7 @@ using System.Collections.Frozen;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
-namespace ModelMetrics;
+namespace ModelMetrics.Signals;
 
 /// <summary>
 /// Maps the values of one enum type to declared label indices, built once per enum type by member name

@@ -1,0 +1,150 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics;
+using ModelMetrics.Publishing;
+using ModelMetrics.Recording;
+
+namespace ModelMetrics.Signals;
+
+/// <summary>
+/// The delayed-labels signal: predictions recorded with an id wait in a bounded store (<see cref="PendingPredictions"/>)
+/// until their label arrives; a joined label is recorded into the classification or regression signal, and its
+/// delay into a histogram. What became of every prediction and label is counted.
+/// </summary>
+internal sealed class LabelsSignal : Signal
+{
+    /// <summary>The <c>le</c> boundaries of the label delay, in seconds: 1 s to 30 days.</summary>
+    public static readonly double[] DelayBoundaries = [1, 10, 60, 600, 3600, 21600, 86400, 604800, 2592000];
+
+    /// <summary>Label delays: from 1 ms, where a click arrives, to 30 days, where a chargeback does.</summary>
+    private static readonly HistogramLayout DelayLayout = new(ToTicks(TimeSpan.FromMilliseconds(1)), ToTicks(TimeSpan.FromDays(30)), 2);
+
+    private readonly PendingPredictions _pending;
+    private readonly WindowedHistogram _delay;
+    private readonly ClassificationSignal? _classification;
+    private readonly RegressionSignal _regression;
+
+    public LabelsSignal(SignalContext context, int capacity, TimeSpan timeToLive, ClassificationSignal? classification, RegressionSignal regression)
+        : base(context)
+    {
+        _pending = new PendingPredictions(capacity, timeToLive, context.Time);
+        _delay = new WindowedHistogram(context, DelayLayout, DelayBoundaries);
+        _classification = classification;
+        _regression = regression;
+    }
+
+    public override SignalInstruments Instruments => LabelsInstruments.Instance;
+
+    public PendingPredictions Pending => _pending;
+
+    public WindowedHistogram Delay => _delay;
+
+    /// <summary>Keeps a validated class prediction until its label arrives.</summary>
+    public void AddClass(PredictionId id, int predictedClass, float[]? probabilities)
+    {
+        _pending.Add(id, new PendingPrediction(predictedClass, 0, probabilities, Context.Time.GetTimestamp()));
+        Context.MarkChanged();
+    }
+
+    /// <summary>Keeps a regression prediction until its actual value arrives; non-finite values are rejected.</summary>
+    public void AddValue(PredictionId id, double predictedValue)
+    {
+        if (!double.IsFinite(predictedValue))
+        {
+            Context.Reject(RejectionReason.InvalidValue);
+            return;
+        }
+
+        _pending.Add(id, new PendingPrediction(-1, predictedValue, null, Context.Time.GetTimestamp()));
+        Context.MarkChanged();
+    }
+
+    /// <summary>Joins a validated class label with its prediction and records the pair; false when not joined.</summary>
+    public bool JoinClass(PredictionId id, int actualClass)
+    {
+        if (!Join(id, out PendingPrediction prediction))
+        {
+            return false;
+        }
+
+        if (prediction.PredictedClass < 0 || _classification is null)
+        {
+            Context.Reject(RejectionReason.KindMismatch);
+            return false;
+        }
+
+        if (prediction.Probabilities is { } probabilities)
+        {
+            _classification.RecordProbabilities<float>(probabilities, actualClass);
+        }
+
+        _classification.Record(prediction.PredictedClass, actualClass);
+        return true;
+    }
+
+    /// <summary>Joins an actual value with its regression prediction and records the pair; false when not joined.</summary>
+    public bool JoinValue(PredictionId id, double actualValue)
+    {
+        if (!double.IsFinite(actualValue))
+        {
+            Context.Reject(RejectionReason.InvalidValue);
+            return false;
+        }
+
+        if (!Join(id, out PendingPrediction prediction))
+        {
+            return false;
+        }
+
+        if (prediction.PredictedClass >= 0)
+        {
+            Context.Reject(RejectionReason.KindMismatch);
+            return false;
+        }
+
+        _regression.Record(prediction.PredictedValue, actualValue);
+        return true;
+    }
+
+    public override void Read(SnapshotBuilder snapshot)
+    {
+        // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
+        _pending.ExpireOld();
+        (LatencySnapshot delay, LatencySnapshot[] windows) = _delay.Read(snapshot.Now);
+        snapshot.Cumulative.Add(new LabelSnapshot(
+            _pending.Count,
+            _pending.Joined,
+            _pending.Expired,
+            _pending.Evicted,
+            _pending.Replaced,
+            _pending.UnknownId,
+            _pending.DuplicateLabel,
+            _pending.LateLabel,
+            _pending.InvalidId,
+            delay,
+            windows[0]));
+        for (int w = 0; w < windows.Length; w++)
+        {
+            snapshot.Windows[w].Add(new LabelDelayPart(windows[w]));
+        }
+    }
+
+    private static long ToTicks(TimeSpan value) => (long)(value.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
+
+    private bool Join(PredictionId id, out PendingPrediction prediction)
+    {
+        if (_pending.TryJoin(id, out prediction) != JoinResult.Joined)
+        {
+            Context.MarkChanged();
+            return false;
+        }
+
+        TimeSpan delay = Context.Time.GetElapsedTime(prediction.Timestamp);
+        _delay.Histogram.Record(ToTicks(delay));
+        return true;
+    }
+}
+
+/// <summary>A window's label delays (a wrapper, so that a snapshot's parts stay one per type).</summary>
+internal sealed record LabelDelayPart(LatencySnapshot Delay);

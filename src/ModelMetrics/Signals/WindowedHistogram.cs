@@ -1,0 +1,58 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using ModelMetrics.Publishing;
+using ModelMetrics.Recording;
+
+namespace ModelMetrics.Signals;
+
+/// <summary>
+/// A striped histogram with its rolling windows: what a signal keeps for a duration (call latency, time to first
+/// chunk, label delay), read as a cumulative <see cref="LatencySnapshot"/> plus one per window.
+/// </summary>
+internal sealed class WindowedHistogram
+{
+    private readonly WindowedCells<long> _windows;
+
+    public WindowedHistogram(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries)
+    {
+        Boundaries = boundaries;
+        long[] values = new long[boundaries.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = StripedHistogram.ToBoundaryValue(boundaries[i]);
+        }
+
+        Histogram = new StripedHistogram(layout, context.Rejections, values);
+        _windows = context.CreateWindows<long>(Histogram.Length);
+        Tags = new HistogramTags(context, boundaries);
+    }
+
+    public StripedHistogram Histogram { get; }
+
+    /// <summary>Gets the boundaries, in seconds, of the published cumulative <c>le</c> counters (exact counts).</summary>
+    public IReadOnlyList<double> Boundaries { get; }
+
+    /// <summary>Gets the attribute sets of this histogram's instruments for its monitor.</summary>
+    public HistogramTags Tags { get; }
+
+    /// <summary>Reads the cumulative histogram and each window; a histogram nobody fed allocates nothing.</summary>
+    public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null)
+    {
+        if (cumulative is null)
+        {
+            if (Histogram.IsEmpty)
+            {
+                LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
+                return (empty, Array.ConvertAll(new int[_windows.Count], _ => empty));
+            }
+
+            cumulative = new long[Histogram.Length];
+            Histogram.AddTo(cumulative);
+        }
+
+        long[][] windows = _windows.Read(now, cumulative);
+        return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w)));
+    }
+}
