@@ -23,7 +23,7 @@ namespace ModelMetrics;
 /// <remarks>
 /// <para>
 /// Usually a <see cref="MetricsPredictor{TInput, TOutput}"/> (added with
-/// <c>PredictorBuilderExtensions.UseMetrics</c>) calls <see cref="StartCall"/> and
+/// <c>MetricsPredictorBuilderExtensions.UseMetrics</c>) calls <see cref="StartCall"/> and
 /// <see cref="EndCall(long, int)"/> for you; call them yourself to instrument code that is not a predictor.
 /// Record ground truth with <see cref="RecordGroundTruth(int, int)"/> and its overloads when it is known.
 /// </para>
@@ -309,7 +309,7 @@ public sealed partial class ModelMonitor : IDisposable
     /// <param name="predictAsync">The model.</param>
     /// <returns>A delegate with the same signature that records its calls.</returns>
     public Func<TInput, CancellationToken, ValueTask<TOutput>> Wrap<TInput, TOutput>(Func<TInput, CancellationToken, ValueTask<TOutput>> predictAsync) =>
-        new MetricsPredictor<TInput, TOutput>(Predictor.CreateAsync(predictAsync), this).PredictAsync;
+        new MetricsPredictor<TInput, TOutput>(Predictor.CreateFromValueTask(predictAsync), this).PredictAsync;
 
     /// <summary>
     /// Reads everything recorded so far: counts, cumulative and recent latency, quality. Readers never

@@ -6,7 +6,7 @@ using System.Diagnostics.Metrics;
 namespace ModelMetrics;
 
 /// <summary>Adds metrics to a predictor pipeline.</summary>
-public static class PredictorBuilderExtensions
+public static class MetricsPredictorBuilderExtensions
 {
     /// <summary>Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> that records into <paramref name="monitor"/>.</summary>
     /// <typeparam name="TInput">The model's input.</typeparam>
