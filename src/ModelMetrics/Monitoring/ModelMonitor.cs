@@ -23,7 +23,7 @@ namespace ModelMetrics;
 /// every window, and declares its own instruments. The methods here validate what they must and forward.
 /// </para>
 /// <para>
-/// Usually a <see cref="MetricsPredictor{TInput, TOutput}"/> (added with <c>UseMetrics</c>) calls
+/// Usually a <see cref="MetricsPredictor{TInput, TOutput}"/> (added with <see cref="MetricsPredictorBuilderExtensions.UseMetrics{TInput, TOutput}(PredictorBuilder{TInput, TOutput}, ModelMonitor)"/>) calls
 /// <see cref="StartCall"/> and <see cref="EndCall(long)"/> for you; call them yourself (or
 /// <see cref="EndBatchCall"/>, <see cref="EndStreamingCall"/>) to instrument code that is not a predictor.
 /// Record ground truth with <see cref="RecordGroundTruth(int, int)"/> and its overloads when it is known.
@@ -446,7 +446,7 @@ public sealed class ModelMonitor : IDisposable
     /// <param name="predictAsync">The model.</param>
     /// <returns>A delegate with the same signature that records its calls.</returns>
     public Func<TInput, CancellationToken, ValueTask<TOutput>> Wrap<TInput, TOutput>(Func<TInput, CancellationToken, ValueTask<TOutput>> predictAsync) =>
-        new MetricsPredictor<TInput, TOutput>(Predictor.CreateAsync(predictAsync), this).PredictAsync;
+        new MetricsPredictor<TInput, TOutput>(Predictor.CreateFromValueTask(predictAsync), this).PredictAsync;
 
     /// <summary>
     /// Reads everything recorded so far: cumulative values and each window. Readers never block writers; a

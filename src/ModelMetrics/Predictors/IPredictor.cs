@@ -15,7 +15,7 @@ namespace ModelMetrics;
 /// </summary>
 /// <typeparam name="TInput">The model's input.</typeparam>
 /// <typeparam name="TOutput">The model's output (or, when streamed, one chunk of it).</typeparam>
-public interface IPredictor<TInput, TOutput> : IDisposable
+public interface IPredictor<TInput, TOutput> : IPredictor
 {
     /// <summary>Predicts the output for one input, synchronously.</summary>
     /// <param name="input">The input.</param>
@@ -39,7 +39,19 @@ public interface IPredictor<TInput, TOutput> : IDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The chunks, in order.</returns>
     IAsyncEnumerable<TOutput> PredictStreamingAsync(TInput input, CancellationToken cancellationToken = default);
+}
 
+/// <summary>
+/// What every <see cref="IPredictor{TInput, TOutput}"/> has whatever its input and output types: it can be
+/// asked for services and disposed. Code that holds predictors of different types can hold them as this.
+/// </summary>
+/// <remarks>
+/// It also lets <see cref="PredictorExtensions.GetService{TService}(IPredictor, object?)"/> take only the
+/// service's type: C# infers all of a method's type arguments or none, so an extension method on
+/// <see cref="IPredictor{TInput, TOutput}"/> would need the input and output types spelled out too.
+/// </remarks>
+public interface IPredictor : IDisposable
+{
     /// <summary>
     /// Returns a service of the given type from this predictor or the ones it wraps (for example the
     /// <see cref="ModelMonitor"/> of a metrics decorator), or <see langword="null"/>.

@@ -32,7 +32,7 @@ public static class Predictor
     /// <typeparam name="TOutput">The model's output.</typeparam>
     /// <param name="predictAsync">The model.</param>
     /// <returns>The predictor.</returns>
-    public static IPredictor<TInput, TOutput> CreateAsync<TInput, TOutput>(Func<TInput, CancellationToken, ValueTask<TOutput>> predictAsync)
+    public static IPredictor<TInput, TOutput> CreateFromValueTask<TInput, TOutput>(Func<TInput, CancellationToken, ValueTask<TOutput>> predictAsync)
     {
         ArgumentNullException.ThrowIfNull(predictAsync);
         return new DelegatePredictor<TInput, TOutput>(null, predictAsync, null, null);
@@ -46,7 +46,7 @@ public static class Predictor
     public static IPredictor<TInput, TOutput> CreateFromTask<TInput, TOutput>(Func<TInput, CancellationToken, Task<TOutput>> predictAsync)
     {
         ArgumentNullException.ThrowIfNull(predictAsync);
-        return CreateAsync<TInput, TOutput>((input, cancellationToken) => new ValueTask<TOutput>(predictAsync(input, cancellationToken)));
+        return CreateFromValueTask<TInput, TOutput>((input, cancellationToken) => new ValueTask<TOutput>(predictAsync(input, cancellationToken)));
     }
 
     /// <summary>Creates a predictor from a model that predicts batches (one output per input, in order).</summary>

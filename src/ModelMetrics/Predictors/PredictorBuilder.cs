@@ -13,7 +13,7 @@ namespace ModelMetrics;
 /// <typeparam name="TOutput">The model's output.</typeparam>
 public sealed class PredictorBuilder<TInput, TOutput>
 {
-    private readonly IPredictor<TInput, TOutput> _innerPredictor;
+    private readonly Func<IServiceProvider, IPredictor<TInput, TOutput>> _innerPredictorFactory;
     private readonly List<Func<IPredictor<TInput, TOutput>, IServiceProvider, IPredictor<TInput, TOutput>>> _decorators = [];
 
     /// <summary>Initializes a new builder around the model.</summary>
@@ -21,7 +21,18 @@ public sealed class PredictorBuilder<TInput, TOutput>
     public PredictorBuilder(IPredictor<TInput, TOutput> innerPredictor)
     {
         ArgumentNullException.ThrowIfNull(innerPredictor);
-        _innerPredictor = innerPredictor;
+        _innerPredictorFactory = _ => innerPredictor;
+    }
+
+    /// <summary>Initializes a new builder around a model created when the pipeline is built.</summary>
+    /// <param name="innerPredictorFactory">
+    /// Creates the model, innermost in the pipeline, from the services passed to <see cref="Build"/>. It is
+    /// called once per <see cref="Build"/>.
+    /// </param>
+    public PredictorBuilder(Func<IServiceProvider, IPredictor<TInput, TOutput>> innerPredictorFactory)
+    {
+        ArgumentNullException.ThrowIfNull(innerPredictorFactory);
+        _innerPredictorFactory = innerPredictorFactory;
     }
 
     /// <summary>Adds a decorator.</summary>
@@ -44,13 +55,14 @@ public sealed class PredictorBuilder<TInput, TOutput>
     }
 
     /// <summary>Builds the pipeline.</summary>
-    /// <param name="services">Services for decorators that need them; an empty provider when <see langword="null"/>.</param>
+    /// <param name="services">Services for the model's factory and the decorators that need them; an empty provider when <see langword="null"/>.</param>
     /// <returns>The outermost predictor.</returns>
-    /// <exception cref="InvalidOperationException">A decorator returned <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The model's factory or a decorator returned <see langword="null"/>.</exception>
     public IPredictor<TInput, TOutput> Build(IServiceProvider? services = null)
     {
         services ??= EmptyServiceProvider.Instance;
-        IPredictor<TInput, TOutput> predictor = _innerPredictor;
+        IPredictor<TInput, TOutput> predictor = _innerPredictorFactory(services)
+            ?? throw new InvalidOperationException("The factory passed to the PredictorBuilder constructor returned null; it must return the model's predictor.");
 
         // Applied in reverse so that the first decorator added ends up outermost.
         for (int i = _decorators.Count - 1; i >= 0; i--)

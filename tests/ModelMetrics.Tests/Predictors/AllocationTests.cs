@@ -71,7 +71,7 @@ public class AllocationTests
     {
         using ModelMonitor monitor = CreateMonitor(nameof(MetricsPredictor_PredictAsync_CompletedValueTaskModel_AllocatesNothing));
         using var predictor = new MetricsPredictor<int, int>(
-            Predictor.CreateAsync<int, int>(static (x, _) => new ValueTask<int>(x + 1)),
+            Predictor.CreateFromValueTask<int, int>(static (x, _) => new ValueTask<int>(x + 1)),
             monitor);
         int wrong = 0;
 

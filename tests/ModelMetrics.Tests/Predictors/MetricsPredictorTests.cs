@@ -57,12 +57,40 @@ public class MetricsPredictorTests
     {
         using var monitor = NewMonitor();
         var thrown = new NotSupportedException("no");
-        using var predictor = Predictor.CreateAsync<int, int>((x, ct) => throw thrown).AsBuilder().UseMetrics(monitor).Build();
+        using var predictor = Predictor.CreateFromValueTask<int, int>((x, ct) => throw thrown).AsBuilder().UseMetrics(monitor).Build();
 
         var caught = Assert.ThrowsAsync<NotSupportedException>(async () => await predictor.PredictAsync(1));
 
         Assert.That(caught, Is.SameAs(thrown));
         Assert.That(monitor.GetSnapshot().Failures["System.NotSupportedException"], Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task CreateFromValueTask_ThroughUseMetrics_RecordsEveryCall()
+    {
+        using var monitor = NewMonitor();
+        using var predictor = Predictor.CreateFromValueTask<int, int>(async (x, ct) =>
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(x);
+            await Task.Yield();
+            return x * 3;
+        }).AsBuilder().UseMetrics(monitor).Build();
+
+        int first = await predictor.PredictAsync(2);
+        int second = predictor.Predict(5);
+        Assert.CatchAsync<ArgumentOutOfRangeException>(async () => await predictor.PredictAsync(-1));
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(6));
+            Assert.That(second, Is.EqualTo(15));
+            Assert.That(snapshot.Calls, Is.EqualTo(3));
+            Assert.That(snapshot.Succeeded, Is.EqualTo(2));
+            Assert.That(snapshot.Failures, Is.EquivalentTo(new Dictionary<string, long> { ["System.ArgumentOutOfRangeException"] = 1 }));
+            Assert.That(snapshot.Latency.Count, Is.EqualTo(3));
+            Assert.That(snapshot.InFlight, Is.Zero);
+        });
     }
 
     [Test]

@@ -21,7 +21,7 @@ public class MeterPublishingTests
         using var collector = new MeasurementCollector(meter);
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "calls", ModelVersion = "7", MeterName = meter });
         int call = 0;
-        using var predictor = Predictor.CreateAsync<int, int>(async (x, ct) =>
+        using var predictor = Predictor.CreateFromValueTask<int, int>(async (x, ct) =>
             {
                 await Task.Yield();
                 ct.ThrowIfCancellationRequested();

@@ -143,7 +143,7 @@ public class CallbackFaultTests
     public async Task Pipeline_OuterDecoratorThrowsAfterAwaitingTheModel_ModelCallCountedAsSuccess()
     {
         using var monitor = Create();
-        using var predictor = Predictor.CreateAsync<int, int>(async (x, ct) =>
+        using var predictor = Predictor.CreateFromValueTask<int, int>(async (x, ct) =>
             {
                 await Task.Yield();
                 return x * 10;

@@ -120,7 +120,7 @@ public class NoLeakTests
             input.EndsWith("fail", StringComparison.Ordinal) ? throw new InvalidOperationException($"{Sentinel}: cannot predict {input}") : $"{Sentinel}-output-for-{input}";
 
         using var sync = Predictor.Create<string, string>(Model).AsBuilder().UseMetrics(monitor).Build();
-        using var async = Predictor.CreateAsync<string, string>(async (input, ct) =>
+        using var async = Predictor.CreateFromValueTask<string, string>(async (input, ct) =>
             {
                 await Task.Yield();
                 return Model(input);

@@ -129,7 +129,7 @@ public class ShutdownTests
             })
             .Build();
         var monitor = (ModelMonitor)predictor.GetService(typeof(ModelMonitor))!;
-        IPredictor<int, int> asyncPredictor = Predictor.CreateAsync<int, int>(async (x, ct) =>
+        IPredictor<int, int> asyncPredictor = Predictor.CreateFromValueTask<int, int>(async (x, ct) =>
             {
                 Interlocked.Increment(ref entered);
                 await asyncGate.Task;

@@ -6,7 +6,7 @@ using System.Diagnostics.Metrics;
 namespace ModelMetrics;
 
 /// <summary>Adds metrics to a predictor pipeline.</summary>
-public static class PredictorBuilderExtensions
+public static class MetricsPredictorBuilderExtensions
 {
     /// <summary>Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> that records into <paramref name="monitor"/>.</summary>
     /// <typeparam name="TInput">The model's input.</typeparam>
@@ -24,7 +24,7 @@ public static class PredictorBuilderExtensions
     /// <summary>
     /// Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> with a monitor of its own, created when the
     /// pipeline is built (using the services' <see cref="IMeterFactory"/> when there is one) and disposed
-    /// with the predictor. Reach it with <c>predictor.GetService(typeof(ModelMonitor))</c>.
+    /// with the predictor. Reach it with <c>predictor.GetService&lt;ModelMonitor&gt;()</c>.
     /// </summary>
     /// <typeparam name="TInput">The model's input.</typeparam>
     /// <typeparam name="TOutput">The model's output.</typeparam>
