@@ -4,7 +4,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
-using ModelMetrics.Quality;
+using ModelMetrics.Signals;
 
 namespace ModelMetrics.Benchmarks;
 

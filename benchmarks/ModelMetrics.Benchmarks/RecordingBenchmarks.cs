@@ -26,7 +26,7 @@ public class RecordingBenchmarks
     private IPredictor<int, int> _undecorated = null!;
     private IPredictor<int, int> _decorated = null!;
     private IPredictor<int, int> _decoratedBatch = null!;
-    private ShardedHistogram _histogram = null!;
+    private StripedHistogram _histogram = null!;
     private int[] _batch = null!;
     private long _counter;
     private readonly int _input = 41;
@@ -54,7 +54,7 @@ public class RecordingBenchmarks
             .AsBuilder()
             .UseMetrics(_monitor)
             .Build();
-        _histogram = _monitor.Succeeded;
+        _histogram = _monitor.Calls.Latency.Histogram;
     }
 
     [GlobalCleanup]
@@ -101,8 +101,8 @@ public class RecordingBenchmarks
         _monitor.EndCall(start);
     }
 
-    [Benchmark(Description = "ShardedHistogram.Record (internal)")]
-    public void ShardedHistogram_Record() => _histogram.Record(12_345);
+    [Benchmark(Description = "StripedHistogram.Record (internal)")]
+    public void StripedHistogram_Record() => _histogram.Record(12_345);
 
     [Benchmark(Description = "monitor.RecordGroundTruth(int, int)")]
     public void RecordGroundTruth() => _monitor.RecordGroundTruth(_predicted, _actual);

@@ -45,9 +45,10 @@ using var monitor = new ModelMonitor(new ModelMonitorOptions
     ModelVersion = "1",
     ClassLabels = DataGenerator.ClassNames,
 
-    // A short recent window so that the live view reacts within seconds; a service keeps the 1-minute default.
-    // The window moves when it is read: read once a second, it spans the last 1 to 2 seconds.
-    Window = recentWindow,
+    // One window concept for every signal (latency, failures, quality, drift): a short window so that the live
+    // view reacts within seconds, and a minute (a service keeps the defaults: 1 min, 5 min, 1 h). A window moves
+    // when it is read: the 2-second one, read once a second, spans the last 2 to 3 seconds.
+    Windows = [recentWindow, TimeSpan.FromMinutes(1)],
 });
 
 // 3. Optional export to an OpenTelemetry collector. Declared after the monitor, so disposed before it:

@@ -245,7 +245,7 @@ internal sealed class StressRun : IDisposable
             ModelVersion = "1",
             ClassLabels = Labels,
             MeterName = MeterName,
-            Window = TimeSpan.FromSeconds(1),
+            Windows = [TimeSpan.FromSeconds(1)],
         });
         _predictor = Predictor.Create<long, long>(Model).AsBuilder().UseMetrics(_monitor).Build();
         _totals = new WriterTotals[options.Threads];

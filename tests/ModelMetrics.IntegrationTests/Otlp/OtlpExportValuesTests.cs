@@ -141,13 +141,17 @@ public class OtlpExportValuesTests
 
         Assert.That(points.Value("model.inference.duration.bucket", ("le", "+Inf")), Is.EqualTo(Latencies.Length));
 
+        // Every call falls in every window (the scenario runs within the shortest one): one series per window and quantile.
         double[] sorted = [.. Latencies.Order()];
-        foreach ((string quantile, double q) in new[] { ("0.5", 0.5), ("0.9", 0.9), ("0.95", 0.95), ("0.99", 0.99), ("0.999", 0.999), ("1", 1.0) })
+        foreach (string window in Windows)
         {
-            Assert.That(points.Value("model.inference.duration.quantile", ("quantile", quantile)), Is.EqualTo(OtlpTestKit.NearestRank(sorted, q)).Within(1).Percent, $"quantile {quantile}");
+            foreach ((string quantile, double q) in new[] { ("0.5", 0.5), ("0.9", 0.9), ("0.95", 0.95), ("0.99", 0.99), ("0.999", 0.999), ("1", 1.0) })
+            {
+                Assert.That(points.Value("model.inference.duration.quantile", ("quantile", quantile), ("window", window)), Is.EqualTo(OtlpTestKit.NearestRank(sorted, q)).Within(1).Percent, $"quantile {quantile}, window {window}");
+            }
         }
 
-        Assert.That(points.Named("model.inference.duration.quantile"), Has.Count.EqualTo(6));
+        Assert.That(points.Named("model.inference.duration.quantile"), Has.Count.EqualTo(6 * Windows.Length));
     }
 
     private static void AssertClassification(ModelPoints points)
