@@ -51,11 +51,44 @@ public partial class QuickStartOtlpTests
         });
     }
 
-    private static async Task<string> RunQuickStartAsync(IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// What the quick start claims: its recent values come from the monitor's 2-second window, so after the concept
+    /// drift halfway the recent accuracy falls to the drifted level within 2 to 3 seconds while the cumulative one
+    /// lags behind (both read from one window concept: latency, failures and quality alike).
+    /// </summary>
+    [Test]
+    public async Task QuickStart_AfterDrift_RecentAccuracyFallsWhileCumulativeLags()
+    {
+        string output = await RunQuickStartAsync(new Dictionary<string, string>(), seconds: 8);
+        string[] lines = output.Split('\n');
+        int drift = Array.FindIndex(lines, l => l.Contains("concept drift", StringComparison.Ordinal));
+        Assert.That(drift, Is.GreaterThan(0), output);
+        (double Recent, double All)[] before = [.. lines[..drift].Select(l => AccuracyLine().Match(l)).Where(m => m.Success).Select(Accuracies)];
+        (double Recent, double All)[] after = [.. lines[drift..].Select(l => AccuracyLine().Match(l)).Where(m => m.Success).Select(Accuracies)];
+        Assert.That(before, Is.Not.Empty, output);
+        Assert.That(after, Has.Length.GreaterThanOrEqualTo(3), output);
+        Assert.Multiple(() =>
+        {
+            // Before the drift the data does not change: recent and cumulative agree.
+            Assert.That(before[^1].Recent, Is.EqualTo(before[^1].All).Within(1.5), "before the drift");
+
+            // Two to three seconds after it, the 2-second window holds only drifted traffic: at the level it stays at.
+            Assert.That(after[2].Recent, Is.EqualTo(after[^1].Recent).Within(3), "recent accuracy reached the drifted level within 3 s");
+            Assert.That(after[2].Recent, Is.LessThan(before[^1].Recent - 10), "recent accuracy fell");
+
+            // The cumulative accuracy still holds the good half of the run: visibly higher than the recent one.
+            Assert.That(after[^1].All, Is.GreaterThan(after[^1].Recent + 5), "cumulative lags behind");
+        });
+    }
+
+    private static (double Recent, double All) Accuracies(Match m) =>
+        (double.Parse(m.Groups["recent"].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups["all"].Value, CultureInfo.InvariantCulture));
+
+    private static async Task<string> RunQuickStartAsync(IReadOnlyDictionary<string, string> environment, int seconds = 2)
     {
         // Invariant culture, so that the printed numbers parse the same everywhere.
         var variables = new Dictionary<string, string>(environment) { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "true" };
-        (int exitCode, string output) = await ChildProcess.RunAsync("dotnet", [QuickStartAssembly(), "--seconds", "2"], RunLimit, variables);
+        (int exitCode, string output) = await ChildProcess.RunAsync("dotnet", [QuickStartAssembly(), "--seconds", seconds.ToString(CultureInfo.InvariantCulture)], RunLimit, variables);
         Assert.That(exitCode, Is.Zero, output);
         return output;
     }
@@ -74,4 +107,7 @@ public partial class QuickStartOtlpTests
 
     [GeneratedRegex(@"quality of all (?<labelled>[\d,]+) labelled predictions")]
     private static partial Regex QualityLine();
+
+    [GeneratedRegex(@"accuracy (?<recent>[\d.]+) ?% \(all (?<all>[\d.]+) ?%\)")]
+    private static partial Regex AccuracyLine();
 }
