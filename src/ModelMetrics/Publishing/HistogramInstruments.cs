@@ -32,6 +32,7 @@ internal static class HistogramInstruments
             (signal, s, list) =>
             {
                 HistogramTags tags = histogramOf(signal).Tags;
+                Span<double> values = stackalloc double[PublishedQuantiles.Length];
                 for (int w = 0; w < s.Windows.Count; w++)
                 {
                     LatencySnapshot window = windowOf(s.Windows[w]);
@@ -40,9 +41,10 @@ internal static class HistogramInstruments
                         continue;
                     }
 
-                    for (int q = 0; q < PublishedQuantiles.Length; q++)
+                    window.GetQuantiles(PublishedQuantiles, values);
+                    for (int q = 0; q < values.Length; q++)
                     {
-                        list.Add(new(window.GetQuantile(PublishedQuantiles[q]), tags.Quantiles[w][q]));
+                        list.Add(new(values[q], tags.Quantiles[w][q]));
                     }
                 }
             });
@@ -58,9 +60,11 @@ internal static class HistogramInstruments
                 }
 
                 HistogramTags tags = histogramOf(signal).Tags;
-                for (int b = 0; b < histogram.BoundaryCount; b++)
+                Span<long> counts = stackalloc long[histogram.BoundaryCount];
+                histogram.CountsAtOrBelow(latency.Counts, counts);
+                for (int b = 0; b < counts.Length; b++)
                 {
-                    list.Add(new(histogram.CountAtOrBelow(latency.Counts, b), tags.Buckets[b]));
+                    list.Add(new(counts[b], tags.Buckets[b]));
                 }
 
                 list.Add(new(latency.Count, tags.Buckets[^1]));

@@ -151,6 +151,29 @@ internal sealed class StripedHistogram
         return ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
     }
 
+    /// <summary>
+    /// Writes the count at or below every boundary of a reading into <paramref name="result"/>, in one pass over the
+    /// buckets (what the <c>le</c> counters publish); equal to <see cref="CountAtOrBelow"/> for each boundary.
+    /// </summary>
+    public void CountsAtOrBelow(ReadOnlySpan<long> reading, Span<long> result)
+    {
+        int bucketCount = Layout.BucketCount;
+        long running = 0;
+        int next = 0;
+        for (int i = 0; i < _splitValues.Length; i++)
+        {
+            long value = _splitValues[i];
+            int split = _splitBuckets[i];
+            int last = value < 0 ? -1 : value >= Layout.Highest ? bucketCount - 1 : (split >= 0 ? split - 1 : Layout.IndexOf(value));
+            for (; next <= last; next++)
+            {
+                running += reading[next];
+            }
+
+            result[i] = running + (split >= 0 ? Math.Min(reading[bucketCount + i], reading[split]) : 0);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecordAtBoundary(int bucket, long value)
     {

@@ -160,6 +160,32 @@ public sealed class LatencySnapshot
     internal static LatencySnapshot Empty(StripedHistogram histogram) =>
         new(histogram, ZeroCounts.GetOrAdd(histogram.Length, static length => new long[length]));
 
+    /// <summary>
+    /// Writes the quantiles <paramref name="quantiles"/> (ascending) in seconds into <paramref name="seconds"/> in one
+    /// pass over the buckets: what publishing needs, instead of one pass per quantile. Equal to <see cref="GetQuantile"/>.
+    /// </summary>
+    internal void GetQuantiles(ReadOnlySpan<double> quantiles, Span<double> seconds)
+    {
+        if (Count == 0)
+        {
+            seconds[..quantiles.Length].Clear();
+            return;
+        }
+
+        long seen = 0;
+        int bucket = -1;
+        for (int q = 0; q < quantiles.Length; q++)
+        {
+            long rank = Math.Max(1, (long)Math.Ceiling((quantiles[q] * Count) - 1e-9));
+            while (seen < rank && bucket < _layout.BucketCount - 1)
+            {
+                seen += _counts[++bucket];
+            }
+
+            seconds[q] = _layout.Midpoint(Math.Max(bucket, 0)) / Stopwatch.Frequency;
+        }
+    }
+
     internal double GetQuantileTicks(double quantile)
     {
         if (Count == 0)
