@@ -136,14 +136,14 @@ public class BadInputTests
 
         monitor.RecordGroundTruth("x", "neg");
         monitor.RecordGroundTruth("neg", "Neg");
-        monitor.RecordGroundTruth(null!, "pos");
+        monitor.RecordGroundTruth((string)null!, "pos");
         monitor.RecordGroundTruth("pos", null!);
-        monitor.RecordGroundTruth(null!, null!);
+        monitor.RecordGroundTruth((string)null!, null!);
         monitor.RecordGroundTruth("pos", "pos");
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.Classification!.Total, Is.EqualTo(1));
-        Assert.That(snapshot.Classification.GetCount(1, 1), Is.EqualTo(1));
+        Assert.That(snapshot.Classification.GetCount(predicted: 1, actual: 1), Is.EqualTo(1));
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["unknown_label"] = 5 }));
     }
 
@@ -173,7 +173,7 @@ public class BadInputTests
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.Classification!.Total, Is.EqualTo(1));
-        Assert.That(snapshot.Classification.GetCount(2, 2), Is.EqualTo(1));
+        Assert.That(snapshot.Classification.GetCount(predicted: 2, actual: 2), Is.EqualTo(1));
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["label_out_of_range"] = 2 }));
     }
 
@@ -191,7 +191,7 @@ public class BadInputTests
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.Classification!.Total, Is.EqualTo(1));
-        Assert.That(snapshot.Classification.GetCount(0, 1), Is.EqualTo(1), "actual cat, predicted dog");
+        Assert.That(snapshot.Classification.GetCount(predicted: 1, actual: 0), Is.EqualTo(1), "actual cat, predicted dog");
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["unknown_label"] = 2, ["label_out_of_range"] = 1 }));
     }
 
@@ -206,7 +206,7 @@ public class BadInputTests
         monitor.RecordGroundTruth(Animal.Bird, Animal.Bird);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
-        Assert.That(snapshot.Classification!.GetCount(2, 2), Is.EqualTo(2));
+        Assert.That(snapshot.Classification!.GetCount(predicted: 2, actual: 2), Is.EqualTo(2));
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["unknown_label"] = 1 }));
     }
 
@@ -219,7 +219,7 @@ public class BadInputTests
         monitor.RecordGroundTruth((Binary)15, Binary.Neg);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
-        Assert.That(snapshot.Classification!.GetCount(0, 1), Is.EqualTo(1));
+        Assert.That(snapshot.Classification!.GetCount(predicted: 1, actual: 0), Is.EqualTo(1));
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["label_out_of_range"] = 1 }));
     }
 
@@ -232,7 +232,7 @@ public class BadInputTests
         monitor.RecordGroundTruth((Sparse)5, Sparse.Neg);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
-        Assert.That(snapshot.Classification!.GetCount(0, 1), Is.EqualTo(1));
+        Assert.That(snapshot.Classification!.GetCount(predicted: 1, actual: 0), Is.EqualTo(1));
         Assert.That(snapshot.Rejected, Is.EqualTo(new Dictionary<string, long> { ["label_out_of_range"] = 1 }));
     }
 
@@ -258,7 +258,7 @@ public class BadInputTests
             Throws.Nothing);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
-        Assert.That(snapshot.Classification!.GetCount(0, 1), Is.EqualTo(1));
+        Assert.That(snapshot.Classification!.GetCount(predicted: 1, actual: 0), Is.EqualTo(1));
         Assert.That(snapshot.Rejected, Is.Empty);
     }
 
@@ -275,13 +275,13 @@ public class BadInputTests
     }
 
     [Test]
-    public void EndCall_EmptyBatch_IsNotCountedAndInFlightReturnsToZero()
+    public void EndBatchCall_EmptyBatch_IsNotCountedAndInFlightReturnsToZero()
     {
-        using var monitor = Create(nameof(EndCall_EmptyBatch_IsNotCountedAndInFlightReturnsToZero));
+        using var monitor = Create(nameof(EndBatchCall_EmptyBatch_IsNotCountedAndInFlightReturnsToZero));
 
         long start = monitor.StartCall();
         Assert.That(monitor.GetSnapshot().InFlight, Is.EqualTo(1));
-        monitor.EndCall(start, 0);
+        monitor.EndBatchCall(start, itemCount: 0);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.InFlight, Is.Zero);
@@ -293,7 +293,7 @@ public class BadInputTests
         // The in-flight count stays exact for the calls that follow.
         long next = monitor.StartCall();
         Assert.That(monitor.GetSnapshot().InFlight, Is.EqualTo(1));
-        monitor.EndCall(next, 3);
+        monitor.EndBatchCall(next, itemCount: 3);
         snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.InFlight, Is.Zero);
         Assert.That(snapshot.Calls, Is.EqualTo(1));
@@ -301,11 +301,11 @@ public class BadInputTests
     }
 
     [Test]
-    public void EndCall_NegativeItemCount_IsCountedAsOneItemAndRejectedAsInvalidItemCount()
+    public void EndBatchCall_NegativeItemCount_IsCountedAsOneItemAndRejectedAsInvalidItemCount()
     {
-        using var monitor = Create(nameof(EndCall_NegativeItemCount_IsCountedAsOneItemAndRejectedAsInvalidItemCount));
+        using var monitor = Create(nameof(EndBatchCall_NegativeItemCount_IsCountedAsOneItemAndRejectedAsInvalidItemCount));
 
-        monitor.EndCall(monitor.StartCall(), -3);
+        monitor.EndBatchCall(monitor.StartCall(), itemCount: -3);
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.Calls, Is.EqualTo(1));
@@ -355,8 +355,8 @@ public class BadInputTests
         monitor.RecordGroundTruth(5, 0);
         monitor.RecordGroundTruth("x", "neg");
         unlabelled.RecordGroundTruth(0, 0);
-        monitor.EndCall(monitor.StartCall(), 0);
-        monitor.EndCall(monitor.StartCall(), -1);
+        monitor.EndBatchCall(monitor.StartCall(), itemCount: 0);
+        monitor.EndBatchCall(monitor.StartCall(), itemCount: -1);
 
         Assert.That(monitor.GetSnapshot().Rejected, Is.EqualTo(new Dictionary<string, long>
         {

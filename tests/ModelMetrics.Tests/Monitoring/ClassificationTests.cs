@@ -61,11 +61,11 @@ public class ClassificationTests
         Assert.That(quality.HasMatrix, Is.True);
         Assert.That(quality.Labels, Is.EqualTo(new[] { "neg", "pos" }));
 
-        // GetCount(actual, predicted).
-        Assert.That(quality.GetCount(0, 0), Is.EqualTo(3));
-        Assert.That(quality.GetCount(0, 1), Is.EqualTo(2));
-        Assert.That(quality.GetCount(1, 0), Is.EqualTo(1));
-        Assert.That(quality.GetCount(1, 1), Is.EqualTo(6));
+        // GetCount(predicted, actual), in the order of RecordGroundTruth.
+        Assert.That(quality.GetCount(predicted: 0, actual: 0), Is.EqualTo(3));
+        Assert.That(quality.GetCount(predicted: 1, actual: 0), Is.EqualTo(2));
+        Assert.That(quality.GetCount(predicted: 0, actual: 1), Is.EqualTo(1));
+        Assert.That(quality.GetCount(predicted: 1, actual: 1), Is.EqualTo(6));
         Assert.That(quality.Total, Is.EqualTo(12));
         Assert.That(quality.Correct, Is.EqualTo(9));
 
@@ -136,7 +136,7 @@ public class ClassificationTests
         {
             for (int p = 0; p < 3; p++)
             {
-                Assert.That(quality.GetCount(a, p), Is.EqualTo(matrix[a, p]), $"actual {names[a]}, predicted {names[p]}");
+                Assert.That(quality.GetCount(predicted: p, actual: a), Is.EqualTo(matrix[a, p]), $"actual {names[a]}, predicted {names[p]}");
             }
         }
 
@@ -238,7 +238,7 @@ public class ClassificationTests
         Assert.That(quality.MacroPrecision, Is.Zero);
         Assert.That(quality.MacroRecall, Is.Zero);
         Assert.That(quality.MacroF1, Is.Zero);
-        Assert.That(quality.GetCount(1, 1), Is.Zero);
+        Assert.That(quality.GetCount(predicted: 1, actual: 1), Is.Zero);
     }
 
     [Test]
@@ -259,8 +259,8 @@ public class ClassificationTests
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = nameof(GetCount_IndexOutOfRange_Throws), ClassLabels = ["neg", "pos"] });
         ClassificationSnapshot quality = monitor.GetSnapshot().Classification!;
 
-        Assert.That(() => quality.GetCount(2, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
-        Assert.That(() => quality.GetCount(0, -1), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => quality.GetCount(predicted: 0, actual: 2), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => quality.GetCount(predicted: -1, actual: 0), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
@@ -310,7 +310,7 @@ public class ClassificationTests
 
         Assert.That(c.HasMatrix, Is.False);
         Assert.That(f.HasMatrix, Is.True);
-        Assert.That(() => c.GetCount(0, 0), Throws.InvalidOperationException);
+        Assert.That(() => c.GetCount(predicted: 0, actual: 0), Throws.InvalidOperationException);
         Assert.That(c.Total, Is.EqualTo(Pairs));
         Assert.That(c.Correct, Is.EqualTo(correct));
         Assert.That(c.Accuracy, Is.EqualTo((double)correct / Pairs).Within(Tolerance));
@@ -371,8 +371,8 @@ public class ClassificationTests
         monitor.RecordGroundTruth(Animal.Dog, Animal.Dog);
 
         ClassificationSnapshot quality = monitor.GetSnapshot().Classification!;
-        Assert.That(quality.GetCount(0, 1), Is.EqualTo(1), "actual bird (0), predicted CAT (1)");
-        Assert.That(quality.GetCount(2, 2), Is.EqualTo(1), "actual Dog (2), predicted Dog (2)");
+        Assert.That(quality.GetCount(predicted: 1, actual: 0), Is.EqualTo(1), "actual bird (0), predicted CAT (1)");
+        Assert.That(quality.GetCount(predicted: 2, actual: 2), Is.EqualTo(1), "actual Dog (2), predicted Dog (2)");
         Assert.That(quality.Total, Is.EqualTo(2));
     }
 }

@@ -87,8 +87,8 @@ public class LatencyTests
         }
 
         LatencySnapshot latency = monitor.GetSnapshot().Latency;
-        var counts = new long[latency.Layout.BucketCount];
-        monitor.Succeeded.AddTo(counts);
+        var counts = new long[monitor.Calls.Latency.Histogram.Length];
+        monitor.Calls.Latency.Histogram.AddTo(counts);
 
         Assert.That(ticks.Select(k => latency.Layout.UpperBound(latency.Layout.IndexOf(k)) - latency.Layout.LowerBound(latency.Layout.IndexOf(k))), Is.All.Zero, "width-1 buckets");
         Assert.That(ticks.Select(k => counts[latency.Layout.IndexOf(k)]), Is.All.EqualTo(1), "each duration recorded at its own tick count, not one tick short");
@@ -140,7 +140,7 @@ public class LatencyTests
         long second = monitor.StartCall();
         ModelMonitorSnapshot during = monitor.GetSnapshot();
         monitor.EndCall(first);
-        monitor.EndCall(second, 8);
+        monitor.EndBatchCall(second, itemCount: 8);
         ModelMonitorSnapshot after = monitor.GetSnapshot();
 
         Assert.That(during.InFlight, Is.EqualTo(2));

@@ -75,9 +75,9 @@ public class OptionsValidationTests
     [TestCase(999)]
     [TestCase(0)]
     [TestCase(-1000)]
-    [TestCase(86_400_001)]
-    public void Constructor_WindowOutsideOneSecondToOneDay_ThrowsForWindow(int milliseconds) =>
-        AssertInvalid(o => o.Window = TimeSpan.FromMilliseconds(milliseconds), "Window");
+    [TestCase(604_800_001)]
+    public void Constructor_WindowOutsideOneSecondToSevenDays_ThrowsForWindows(long milliseconds) =>
+        AssertInvalid(o => o.Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(milliseconds)], "Windows");
 
     private static IEnumerable<TestCaseData> InvalidBoundaries()
     {
@@ -128,7 +128,7 @@ public class OptionsValidationTests
             LatencyLowest = TimeSpan.FromTicks(1),
             LatencyHighest = TimeSpan.FromDays(1),
             LatencyPrecision = 1,
-            Window = TimeSpan.FromSeconds(1),
+            Windows = [TimeSpan.FromSeconds(1), TimeSpan.FromDays(7), .. Enumerable.Range(2, 6).Select(i => TimeSpan.FromSeconds(i))],
             BucketBoundaries = Enumerable.Range(1, 64).Select(i => i * 0.01).ToArray(),
             MaxMatrixClasses = 2,
         };
@@ -149,14 +149,14 @@ public class OptionsValidationTests
             ModelName = nameof(Constructor_HighestPrecisionAndOtherLimits_AreAccepted),
             LatencyPrecision = 5,
             LatencyHighest = TimeSpan.FromSeconds(10),
-            Window = TimeSpan.FromDays(1),
+            Windows = [TimeSpan.FromDays(7)],
             MaxMatrixClasses = 256,
             ClassLabels = Enumerable.Range(0, 4096).Select(i => $"l{i}").ToArray(),
         });
 
-        Assert.That(monitor.Succeeded.Layout.MaxRelativeError, Is.LessThanOrEqualTo(1e-5));
+        Assert.That(monitor.Calls.Latency.Histogram.Layout.MaxRelativeError, Is.LessThanOrEqualTo(1e-5));
         Assert.That(monitor.ClassLabels, Has.Count.EqualTo(4096));
-        Assert.That(monitor.Confusion!.IsFullMatrix, Is.False);
+        Assert.That(monitor.GetSnapshot().Classification!.HasMatrix, Is.False);
     }
 
     [Test]

@@ -6,7 +6,7 @@ using NUnit.Framework;
 namespace ModelMetrics.Tests.Monitoring;
 
 /// <summary>
-/// The recent window of a monitor, driven by a fake clock. With Window = 60 s, checkpoints are taken by
+/// The recent window of a monitor, driven by a fake clock. With Windows = [60 s], checkpoints are taken by
 /// snapshots at most every 15 s (window / 4); a snapshot's window is everything since the oldest checkpoint
 /// that is not older than 60 s, or since the newest one when none is that young (RollingWindow's remarks).
 /// The monitor's creation is an all-zero checkpoint at 0 s.
@@ -138,10 +138,10 @@ public class RecentWindowTests
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.That(snapshot.RecentClassification!.Total, Is.EqualTo(4));
         Assert.That(snapshot.RecentClassification.Accuracy, Is.EqualTo(1.0));
-        Assert.That(snapshot.RecentClassification.GetCount(0, 1), Is.Zero);
+        Assert.That(snapshot.RecentClassification.GetCount(predicted: 1, actual: 0), Is.Zero);
         Assert.That(snapshot.Classification!.Total, Is.EqualTo(14));
         Assert.That(snapshot.Classification.Accuracy, Is.EqualTo(4.0 / 14).Within(1e-12));
-        Assert.That(snapshot.Classification.GetCount(0, 1), Is.EqualTo(10));
+        Assert.That(snapshot.Classification.GetCount(predicted: 1, actual: 0), Is.EqualTo(10));
     }
 
     private static ModelMonitor Create(string name, FakeTimeProvider clock) =>
@@ -150,7 +150,7 @@ public class RecentWindowTests
             ModelName = $"{nameof(RecentWindowTests)}.{name}",
             ClassLabels = ["neg", "pos"],
             TimeProvider = clock,
-            Window = TimeSpan.FromSeconds(60),
+            Windows = [TimeSpan.FromSeconds(60)],
 
             // A meter of its own, so that no listener of the shared meter reads (and checkpoints) this monitor
             // at fake times the test does not expect.

@@ -90,7 +90,7 @@ public class AllocationTests
         (long allocated, long calls) = Measure(i =>
         {
             monitor.EndCall(monitor.StartCall());
-            monitor.EndCall(monitor.StartCall(), 4);
+            monitor.EndBatchCall(monitor.StartCall(), itemCount: 4);
         });
 
         Assert.That(allocated, Is.Zero, PerCall(allocated) + " (two calls each)");
@@ -170,7 +170,7 @@ public class AllocationTests
         });
 
         Assert.That(allocated, Is.Zero, PerCall(allocated) + " (two calls each)");
-        Assert.That(monitor.GetSnapshot().Classification!.GetCount(1, 1), Is.EqualTo(2 * calls));
+        Assert.That(monitor.GetSnapshot().Classification!.GetCount(predicted: 1, actual: 1), Is.EqualTo(2 * calls));
     }
 
     [Test]
@@ -265,9 +265,9 @@ public class AllocationTests
     {
         ClassificationSnapshot quality = monitor.GetSnapshot().Classification!;
         Assert.That(quality.Total, Is.EqualTo(calls));
-        Assert.That(quality.GetCount(1, 1), Is.EqualTo(calls / 2));
-        Assert.That(quality.GetCount(0, 1), Is.EqualTo(calls / 2));
-        Assert.That(quality.GetCount(0, 0) + quality.GetCount(1, 0), Is.Zero);
+        Assert.That(quality.GetCount(predicted: 1, actual: 1), Is.EqualTo(calls / 2));
+        Assert.That(quality.GetCount(predicted: 1, actual: 0), Is.EqualTo(calls / 2));
+        Assert.That(quality.GetCount(predicted: 0, actual: 0) + quality.GetCount(predicted: 0, actual: 1), Is.Zero);
     }
 
     private static ModelMonitor CreateMonitor(string name) =>

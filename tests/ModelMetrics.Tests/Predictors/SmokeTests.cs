@@ -22,6 +22,6 @@ public class SmokeTests
         Assert.That(snapshot.Calls, Is.EqualTo(10));
         Assert.That(snapshot.Latency.Count, Is.EqualTo(10));
         Assert.That(snapshot.Classification!.Accuracy, Is.EqualTo(0.9));
-        Assert.That(snapshot.Classification.GetCount(1, 0), Is.EqualTo(1));
+        Assert.That(snapshot.Classification.GetCount(predicted: 0, actual: 1), Is.EqualTo(1));
     }
 }

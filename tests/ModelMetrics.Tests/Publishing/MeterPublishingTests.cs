@@ -75,7 +75,10 @@ public class MeterPublishingTests
 
         List<Observed> all = collector.Collect("latency");
         Dictionary<string, double> buckets = all.Where(o => o.Instrument == "model.inference.duration.bucket").ToDictionary(o => o.Tag("le")!, o => o.Value);
-        Dictionary<string, double> quantiles = all.Where(o => o.Instrument == "model.inference.duration.quantile").ToDictionary(o => o.Tag("quantile")!, o => o.Value);
+
+        // One series per window and quantile (attribute window, in seconds); every call is in every window here.
+        List<Observed> quantileSeries = all.Where(o => o.Instrument == "model.inference.duration.quantile").ToList();
+        Dictionary<string, double> quantiles = quantileSeries.Where(o => o.Tag("window") == "60").ToDictionary(o => o.Tag("quantile")!, o => o.Value);
         Observed sum = all.Single(o => o.Instrument == "model.inference.duration.sum");
         Observed count = all.Single(o => o.Instrument == "model.inference.duration.count");
 
@@ -104,6 +107,9 @@ public class MeterPublishingTests
             Assert.That(count.Value, Is.EqualTo(6));
             Assert.That(sum.Unit, Is.EqualTo("s"));
             Assert.That(quantiles.Count, Is.EqualTo(6));
+            Assert.That(quantileSeries.Select(o => o.Tag("window")).Distinct(), Is.EquivalentTo(new[] { "60", "300", "3600" }));
+            Assert.That(quantileSeries, Has.Count.EqualTo(3 * 6));
+            Assert.That(quantileSeries.Where(o => o.Tag("quantile") == "1").Select(o => o.Value), Is.All.EqualTo(0.2).Within(1).Percent);
             Assert.That(all.First(o => o.Instrument == "model.inference.duration.quantile").InstrumentType, Is.EqualTo(typeof(ObservableGauge<>)));
             Assert.That(all.First(o => o.Instrument == "model.inference.duration.bucket").Unit, Is.EqualTo("{call}"));
         });
@@ -172,7 +178,9 @@ public class MeterPublishingTests
         // An empty window has no accuracy: reporting 0 (or NaN) would look like a broken model.
         Assert.That(all.Where(o => o.Instrument.StartsWith("model.classification.", StringComparison.Ordinal) && o.InstrumentType == typeof(ObservableGauge<>)), Is.Empty);
         Assert.That(all.Where(o => o.Instrument == "model.inference.duration.quantile"), Is.Empty);
-        Assert.That(all.Single(o => o.Instrument == "model.inference.calls").Value, Is.EqualTo(0));
+
+        // Issue 10: a monitor never called reports no calls or items (was 0), as nothing else that has not happened does.
+        Assert.That(all.Where(o => o.Instrument is "model.inference.calls" or "model.inference.items"), Is.Empty);
     }
 
     [Test]
@@ -182,7 +190,7 @@ public class MeterPublishingTests
         using var collector = new MeasurementCollector(meter);
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "items", ClassLabels = ["no", "yes"], MeterName = meter });
         long open = monitor.StartCall();
-        monitor.EndCall(monitor.StartCall(), itemCount: 32);
+        monitor.EndBatchCall(monitor.StartCall(), itemCount: 32);
         monitor.EndCall(monitor.StartCall());
         monitor.RecordGroundTruth("maybe", "yes");
         monitor.RecordCall(double.NaN);
@@ -225,8 +233,8 @@ public class MeterPublishingTests
             Assert.That(all.Single(o => o.Instrument == "model.inference.chunks").Value, Is.EqualTo(5));
             Assert.That(all.Single(o => o.Instrument == "model.inference.time_to_first_chunk.count").Value, Is.EqualTo(1));
             Assert.That(all.Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(1));
-            double firstChunk = all.Single(o => o.Instrument == "model.inference.time_to_first_chunk.quantile" && o.Tag("quantile") == "1").Value;
-            double total = all.Single(o => o.Instrument == "model.inference.duration.quantile" && o.Tag("quantile") == "1").Value;
+            double firstChunk = all.Single(o => o.Instrument == "model.inference.time_to_first_chunk.quantile" && o.Tag("quantile") == "1" && o.Tag("window") == "60").Value;
+            double total = all.Single(o => o.Instrument == "model.inference.duration.quantile" && o.Tag("quantile") == "1" && o.Tag("window") == "60").Value;
             Assert.That(firstChunk, Is.GreaterThanOrEqualTo(0.010 * 0.99));
             Assert.That(total, Is.GreaterThan(firstChunk));
         });

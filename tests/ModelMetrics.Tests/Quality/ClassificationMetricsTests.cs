@@ -77,7 +77,7 @@ public class ClassificationMetricsTests
             [0.7f, 0.2f, 0.1f], // actual cat: rank 0, predicted cat (right)
             [0.1f, 0.6f, 0.3f], // actual bird: rank 1, predicted dog
             [0.2f, 0.3f, 0.5f], // actual cat: rank 2, predicted bird
-            [0.0f, 1.0f, 0.0f], // actual cat: p = 0 counts as 1e-15; rank 1 (only dog is strictly more probable)
+            [0.0f, 1.0f, 0.0f], // actual cat: p = 0 counts as the double's epsilon (2.22e-16, scikit-learn's clip since issue 10; was 1e-15); rank 1 (dog is more probable; bird ties but has a higher index)
         ];
         int[] actual = [0, 2, 0, 0];
         for (int i = 0; i < rows.Length; i++)
@@ -86,15 +86,15 @@ public class ClassificationMetricsTests
         }
 
         ClassificationSnapshot q = monitor.GetSnapshot().Classification!;
-        double expectedLoss = (-Math.Log(0.7f) - Math.Log(0.3f) - Math.Log(0.2f) - Math.Log(1e-15)) / 4;
+        double expectedLoss = (-Math.Log(0.7f) - Math.Log(0.3f) - Math.Log(0.2f) - Math.Log(2.220446049250313e-16)) / 4;
 
         Assert.Multiple(() =>
         {
             Assert.That(q.ScoredCount, Is.EqualTo(4));
             Assert.That(q.Total, Is.EqualTo(4));
             Assert.That(q.Accuracy, Is.EqualTo(0.25));
-            Assert.That(q.GetCount(actual: 2, predicted: 1), Is.EqualTo(1));
-            Assert.That(q.GetCount(actual: 0, predicted: 2), Is.EqualTo(1));
+            Assert.That(q.GetCount(predicted: 1, actual: 2), Is.EqualTo(1));
+            Assert.That(q.GetCount(predicted: 2, actual: 0), Is.EqualTo(1));
             Assert.That(q.LogLoss, Is.EqualTo(expectedLoss).Within(1e-6));
             Assert.That(q.GetTopKAccuracy(1), Is.EqualTo(0.25));
             Assert.That(q.GetTopKAccuracy(2), Is.EqualTo(0.75));
@@ -123,15 +123,15 @@ public class ClassificationMetricsTests
         Assert.That(snapshot.Classification.LogLoss, Is.Zero);
     }
 
-    [TestCase(0.0)]
-    [TestCase(1.0)]
-    public void ZeroDivision_Option_AppliesToEveryUndefinedRatio(double zeroDivision)
+    [TestCase(ZeroDivision.Zero, 0.0)]
+    [TestCase(ZeroDivision.One, 1.0)]
+    public void ZeroDivision_Option_AppliesToEveryUndefinedRatio(ZeroDivision option, double zeroDivision)
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions
         {
-            ModelName = "zd-" + zeroDivision + "-" + Guid.NewGuid(),
+            ModelName = "zd-" + option + "-" + Guid.NewGuid(),
             ClassLabels = ["a", "b", "c"],
-            ZeroDivision = zeroDivision,
+            ZeroDivision = option,
         });
 
         // a→a ×2 and a predicted for b ×1; c never occurs nor is predicted; b is never predicted.
@@ -150,15 +150,19 @@ public class ClassificationMetricsTests
 
             // Macro over present classes a and b only: precision (2/3 + zd)/2.
             Assert.That(q.MacroPrecision, Is.EqualTo(((2.0 / 3) + zeroDivision) / 2).Within(1e-12));
-            Assert.That(q.ZeroDivision, Is.EqualTo(zeroDivision));
+            Assert.That(q.ZeroDivision, Is.EqualTo(option));
+            Assert.That(q.Classes[2].ZeroDivision, Is.EqualTo(option));
         });
     }
 
     [Test]
-    public void ZeroDivision_OtherThanZeroOrOne_Throws()
+    [TestCase(2)]
+    [TestCase(-1)]
+    public void ZeroDivision_OtherThanZeroOrOne_Throws(int value)
     {
-        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "zd-bad", ZeroDivision = 0.5 }));
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "zd-bad", ZeroDivision = (ZeroDivision)value }));
         Assert.That(error!.ParamName, Is.EqualTo("ZeroDivision"));
+        Assert.That(error.Message, Does.StartWith("ZeroDivision must be Zero or One."));
     }
 
     [Test]

@@ -53,7 +53,7 @@ public class ClassificationMlNetReferenceTests
                 Assert.That(ours.Classes[i].Recall, Is.EqualTo(reference.ConfusionMatrix.PerClassRecall[i]).Within(1e-12), $"recall of class {i}");
                 for (int p = 0; p < Classes; p++)
                 {
-                    Assert.That(ours.GetCount(i, p), Is.EqualTo((long)reference.ConfusionMatrix.Counts[i][p]), $"cell {i},{p}");
+                    Assert.That(ours.GetCount(predicted: p, actual: i), Is.EqualTo((long)reference.ConfusionMatrix.Counts[i][p]), $"cell {i},{p}");
                 }
             }
         });

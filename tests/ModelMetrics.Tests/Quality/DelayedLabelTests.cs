@@ -20,7 +20,7 @@ public class DelayedLabelTests
         var clock = new FakeTimeProvider();
         string meter = "ModelMetrics.Tests.Labels." + Guid.NewGuid();
         using var collector = new MeasurementCollector(meter);
-        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "chargebacks", ClassLabels = FraudLabels, TimeProvider = clock, MeterName = meter, Window = TimeSpan.FromDays(1) });
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "chargebacks", ClassLabels = FraudLabels, TimeProvider = clock, MeterName = meter, Windows = [TimeSpan.FromDays(1)] });
 
         monitor.RecordPrediction("tx-1", predictedClass: 1);
         monitor.RecordPrediction(Guid.Parse("9b2f8a36-0f4c-4d7e-9a43-5b7e0c1d2e3f"), predictedClass: 0);
@@ -41,9 +41,9 @@ public class DelayedLabelTests
         Assert.Multiple(() =>
         {
             Assert.That(snapshot.Classification!.Total, Is.EqualTo(3));
-            Assert.That(snapshot.Classification.GetCount(actual: 1, predicted: 1), Is.EqualTo(1));
-            Assert.That(snapshot.Classification.GetCount(actual: 1, predicted: 0), Is.EqualTo(1));
-            Assert.That(snapshot.Classification.GetCount(actual: 0, predicted: 0), Is.EqualTo(1));
+            Assert.That(snapshot.Classification.GetCount(predicted: 1, actual: 1), Is.EqualTo(1));
+            Assert.That(snapshot.Classification.GetCount(predicted: 0, actual: 1), Is.EqualTo(1));
+            Assert.That(snapshot.Classification.GetCount(predicted: 0, actual: 0), Is.EqualTo(1));
             Assert.That(snapshot.Labels.Joined, Is.EqualTo(3));
             Assert.That(snapshot.Labels.DuplicateLabel, Is.EqualTo(1));
             Assert.That(snapshot.Labels.UnknownId, Is.EqualTo(1));
@@ -159,13 +159,13 @@ public class DelayedLabelTests
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "kinds-" + Guid.NewGuid(), ClassLabels = ["a", "b", "c"] });
 
         monitor.RecordPrediction("p", [0.2f, 0.5f, 0.3f]);
-        monitor.RecordPrediction("v", 10.0);
+        monitor.RecordRegressionPrediction("v", 10.0);
         monitor.RecordPrediction("class", 2);
-        monitor.RecordPrediction("w", 4.0);
+        monitor.RecordRegressionPrediction("w", 4.0);
 
         Assert.That(monitor.RecordLabel("p", 2), Is.True);
-        Assert.That(monitor.RecordLabel("v", 12.5), Is.True);
-        Assert.That(monitor.RecordLabel("class", 3.0), Is.False);
+        Assert.That(monitor.RecordRegressionLabel("v", 12.5), Is.True);
+        Assert.That(monitor.RecordRegressionLabel("class", 3.0), Is.False);
         Assert.That(monitor.RecordLabel("w", 1), Is.False);
         Assert.That(monitor.RecordLabel("", 1), Is.False);
         Assert.That(monitor.RecordLabel("p", 7), Is.False);
@@ -174,7 +174,7 @@ public class DelayedLabelTests
         Assert.Multiple(() =>
         {
             // Probabilities joined: predicted b, actual c at rank 1; log-loss −ln 0.3.
-            Assert.That(snapshot.Classification!.GetCount(actual: 2, predicted: 1), Is.EqualTo(1));
+            Assert.That(snapshot.Classification!.GetCount(predicted: 1, actual: 2), Is.EqualTo(1));
             Assert.That(snapshot.Classification.LogLoss, Is.EqualTo(-Math.Log(0.3f)).Within(1e-6));
             Assert.That(snapshot.Classification.GetTopKAccuracy(2), Is.EqualTo(1.0));
             Assert.That(snapshot.Regression!.Count, Is.EqualTo(1));

@@ -5,7 +5,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using ModelMetrics.Quality;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Quality;

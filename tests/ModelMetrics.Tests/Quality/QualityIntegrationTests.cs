@@ -77,7 +77,7 @@ public class QualityIntegrationTests
             ModelName = "drifting",
             MeterName = meter,
             ClassLabels = ["a", "b", "c"],
-            Window = TimeSpan.FromMinutes(1),
+            Windows = [TimeSpan.FromMinutes(1)],
             TimeProvider = clock,
         });
 
@@ -148,14 +148,14 @@ public class QualityIntegrationTests
     }
 
     [Test]
-    public void QualityWindows_EachWindowDropsOnlyWhatIsOlderThanIt()
+    public void Windows_EachWindowDropsOnlyWhatIsOlderThanIt()
     {
         var clock = new FakeTimeProvider();
         using var monitor = new ModelMonitor(new ModelMonitorOptions
         {
             ModelName = "windows-" + Guid.NewGuid(),
             ClassLabels = ["neg", "pos"],
-            QualityWindows = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)],
+            Windows = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)],
             TimeProvider = clock,
         });
 
@@ -185,31 +185,33 @@ public class QualityIntegrationTests
         // The 5-minute window has no checkpoint that old: it still holds everything.
         Assert.Multiple(() =>
         {
-            Assert.That(snapshot.QualityWindows.Select(w => w.Window), Is.EqualTo(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5) }), "shortest first");
-            Assert.That(snapshot.QualityWindows[0].Classification!.Total, Is.EqualTo(4));
-            Assert.That(snapshot.QualityWindows[0].Classification!.Accuracy, Is.EqualTo(1.0));
-            Assert.That(snapshot.QualityWindows[1].Classification!.Total, Is.EqualTo(14));
-            Assert.That(snapshot.QualityWindows[1].Classification!.Accuracy, Is.EqualTo(4.0 / 14).Within(1e-12));
-            Assert.That(snapshot.RecentClassification, Is.SameAs(snapshot.QualityWindows[0].Classification));
+            Assert.That(snapshot.Windows.Select(w => w.Window), Is.EqualTo(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5) }), "shortest first");
+            Assert.That(snapshot.Windows[0].Classification!.Total, Is.EqualTo(4));
+            Assert.That(snapshot.Windows[0].Classification!.Accuracy, Is.EqualTo(1.0));
+            Assert.That(snapshot.Windows[1].Classification!.Total, Is.EqualTo(14));
+            Assert.That(snapshot.Windows[1].Classification!.Accuracy, Is.EqualTo(4.0 / 14).Within(1e-12));
+            Assert.That(snapshot.RecentClassification, Is.SameAs(snapshot.Windows[0].Classification));
             Assert.That(snapshot.Classification!.Total, Is.EqualTo(14));
         });
     }
 
     [TestCase(0)]
     [TestCase(9)]
-    public void QualityWindows_WrongCount_Throws(int count)
+    public void Windows_WrongCount_Throws(int count)
     {
         TimeSpan[] windows = Enumerable.Range(1, count).Select(i => TimeSpan.FromMinutes(i)).ToArray();
-        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = windows }));
-        Assert.That(error!.ParamName, Is.EqualTo("QualityWindows"));
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = windows }));
+        Assert.That(error!.ParamName, Is.EqualTo("Windows"));
+        Assert.That(error.Message, Does.StartWith("Windows must hold 1 to 8 distinct lengths from 1 second to 7 days."));
     }
 
     [Test]
-    public void QualityWindows_DuplicateOrOutOfRange_Throws()
+    public void Windows_DuplicateOrOutOfRange_Throws()
     {
-        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)] }));
-        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromMilliseconds(10)] }));
-        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", QualityWindows = [TimeSpan.FromDays(8)] }));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromMilliseconds(10)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromDays(8)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = null! }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
     }
 
     [Test]
@@ -223,7 +225,7 @@ public class QualityIntegrationTests
             MeterName = meter,
             ClassLabels = ["a", "b", "c", "d", "e"],
             MaxPublishedClasses = 3,
-            QualityWindows = [TimeSpan.FromMinutes(1)],
+            Windows = [TimeSpan.FromMinutes(1)],
         });
 
         // (predicted, actual): a→a, c→c ×2, d→e, e→b. Past the cap: c, d, e.

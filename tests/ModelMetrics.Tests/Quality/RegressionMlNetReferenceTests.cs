@@ -4,7 +4,7 @@ using System;
 using System.Collections.Generic;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using ModelMetrics.Quality;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Quality;

@@ -3,8 +3,8 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using ModelMetrics.Quality;
 using ModelMetrics.Recording;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Quality;

@@ -86,13 +86,13 @@ public class ScikitLearnReferenceTests
             Assert.That(ours.WeightedRecall, Is.EqualTo(Number(expected, "weighted", "recall")).Within(1e-12), "weighted recall");
             Assert.That(ours.WeightedF1, Is.EqualTo(Number(expected, "weighted", "f1")).Within(1e-12), "weighted F1");
 
-            // confusion_matrix(y_true, y_pred, labels=range(K)): rows are the true class, as GetCount(actual, predicted).
+            // confusion_matrix(y_true, y_pred, labels=range(K)): rows are the true class: matrix[actual][predicted] is GetCount(predicted, actual).
             JsonElement matrix = reference.GetProperty("confusion_matrix");
             for (int a = 0; a < Classes; a++)
             {
                 for (int p = 0; p < Classes; p++)
                 {
-                    Assert.That(ours.GetCount(a, p), Is.EqualTo(matrix[a][p].GetInt64()), $"cell actual {a}, predicted {p}");
+                    Assert.That(ours.GetCount(predicted: p, actual: a), Is.EqualTo(matrix[a][p].GetInt64()), $"cell actual {a}, predicted {p}");
                 }
             }
         });
@@ -349,7 +349,7 @@ public class ScikitLearnReferenceTests
     {
         ModelName = "sklearn-reference-" + Guid.NewGuid(),
         ClassLabels = Enumerable.Range(0, classes).Select(c => $"c{c}").ToArray(),
-        ZeroDivision = zeroDivision,
+        ZeroDivision = zeroDivision == 0 ? ZeroDivision.Zero : ZeroDivision.One,
     });
 
     /// <summary>

@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using ModelMetrics.Recording;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Recording;
@@ -61,7 +62,7 @@ public class ConcurrencyTests
     {
         var layout = new HistogramLayout(1000, 3_600_000_000_000, 2);
         var rejections = new Rejections();
-        var histogram = new ShardedHistogram(layout, rejections);
+        var histogram = new StripedHistogram(layout, rejections);
         var full = new ConfusionCounts(FullClasses, fullMatrix: true);
         var compact = new ConfusionCounts(CompactClasses, fullMatrix: false);
 

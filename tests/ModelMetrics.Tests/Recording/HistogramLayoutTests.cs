@@ -216,7 +216,7 @@ public class HistogramLayoutTests
     public void DefaultMonitorLayout_IsOneMicrosecondToOneHourAtTwoDigits_AndFitsIn64KiBPerStripe()
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = nameof(DefaultMonitorLayout_IsOneMicrosecondToOneHourAtTwoDigits_AndFitsIn64KiBPerStripe) });
-        HistogramLayout layout = monitor.Succeeded.Layout;
+        HistogramLayout layout = monitor.Calls.Latency.Histogram.Layout;
 
         Assert.That(layout.Lowest, Is.EqualTo((long)Math.Round(Stopwatch.Frequency / 1e6)));
         Assert.That(layout.Highest, Is.EqualTo(3600 * Stopwatch.Frequency));

@@ -48,7 +48,7 @@ public class QuantileAccuracyTests
 
         long[] samples = Generate(distribution, lowest, highest, seed: (int)(lowest + digits + ((int)distribution * 7)));
         var rejections = new Rejections();
-        var histogram = new ShardedHistogram(layout, rejections);
+        var histogram = new StripedHistogram(layout, rejections);
         long exactSum = 0;
         foreach (long sample in samples)
         {

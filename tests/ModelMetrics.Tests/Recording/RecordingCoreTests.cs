@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelMetrics.Recording;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Recording;
@@ -11,11 +12,11 @@ namespace ModelMetrics.Tests.Recording;
 public class RecordingCoreTests
 {
     [Test]
-    public void ShardedHistogram_Record_InRangeValues_CountsEachInItsBucket()
+    public void StripedHistogram_Record_InRangeValues_CountsEachInItsBucket()
     {
         var layout = new HistogramLayout(1000, 3_600_000_000_000, 2);
         var rejections = new Rejections();
-        var histogram = new ShardedHistogram(layout, rejections);
+        var histogram = new StripedHistogram(layout, rejections);
 
         histogram.Record(0);
         histogram.Record(1000);
@@ -35,11 +36,11 @@ public class RecordingCoreTests
     }
 
     [Test]
-    public void ShardedHistogram_Record_NegativeValues_RecordAsZeroAndAreCounted()
+    public void StripedHistogram_Record_NegativeValues_RecordAsZeroAndAreCounted()
     {
         var layout = new HistogramLayout(1000, 1_000_000, 2);
         var rejections = new Rejections();
-        var histogram = new ShardedHistogram(layout, rejections);
+        var histogram = new StripedHistogram(layout, rejections);
 
         histogram.Record(-1);
         histogram.Record(long.MinValue);
@@ -54,11 +55,11 @@ public class RecordingCoreTests
     }
 
     [Test]
-    public void ShardedHistogram_Record_OverRangeValues_RecordAsHighestAndAreCounted()
+    public void StripedHistogram_Record_OverRangeValues_RecordAsHighestAndAreCounted()
     {
         var layout = new HistogramLayout(1000, 1_000_000, 2);
         var rejections = new Rejections();
-        var histogram = new ShardedHistogram(layout, rejections);
+        var histogram = new StripedHistogram(layout, rejections);
 
         histogram.Record(1_000_001);
         histogram.Record(long.MaxValue);
@@ -72,10 +73,10 @@ public class RecordingCoreTests
     }
 
     [Test]
-    public void ShardedHistogram_AddTo_AddsToTheTargetRatherThanOverwriting()
+    public void StripedHistogram_AddTo_AddsToTheTargetRatherThanOverwriting()
     {
         var layout = new HistogramLayout(1, 1000, 2);
-        var histogram = new ShardedHistogram(layout, new Rejections());
+        var histogram = new StripedHistogram(layout, new Rejections());
         histogram.Record(5);
 
         var counts = new long[layout.BucketCount];
@@ -199,9 +200,9 @@ public class RecordingCoreTests
     [Test]
     public void Shards_Count_IsAPowerOfTwoBetweenTwoAndSixtyFour_AndCoversTwiceTheProcessors()
     {
-        Assert.That(Shards.Count & (Shards.Count - 1), Is.Zero);
-        Assert.That(Shards.Count, Is.InRange(2, 64));
-        Assert.That(Shards.Count, Is.GreaterThanOrEqualTo(Math.Min(64, 2 * Environment.ProcessorCount)));
-        Assert.That(Shards.Current(), Is.InRange(0, Shards.Count - 1));
+        Assert.That(Stripes.Count & (Stripes.Count - 1), Is.Zero);
+        Assert.That(Stripes.Count, Is.InRange(2, 64));
+        Assert.That(Stripes.Count, Is.GreaterThanOrEqualTo(Math.Min(64, 2 * Environment.ProcessorCount)));
+        Assert.That(Stripes.Current(), Is.InRange(0, Stripes.Count - 1));
     }
 }

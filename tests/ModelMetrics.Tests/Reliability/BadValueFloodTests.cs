@@ -38,7 +38,7 @@ public class BadValueFloodTests
         yield return Case("extreme indices", m => m.RecordGroundTruth(int.MaxValue, int.MinValue), "label_out_of_range", calls: 0);
         yield return Case("unknown predicted string", m => m.RecordGroundTruth("cow", "cat"), "unknown_label", calls: 0);
         yield return Case("unknown actual string (case differs)", m => m.RecordGroundTruth("cat", "Cat"), "unknown_label", calls: 0);
-        yield return Case("null predicted string", m => m.RecordGroundTruth(null!, "dog"), "unknown_label", calls: 0);
+        yield return Case("null predicted string", m => m.RecordGroundTruth((string)null!, "dog"), "unknown_label", calls: 0);
         yield return Case("null actual string", m => m.RecordGroundTruth("dog", null!), "unknown_label", calls: 0);
         yield return Case("bool pair on a 3-class model", m => m.RecordGroundTruth(true, false), "label_out_of_range", calls: 0);
         yield return Case("prediction index out of range", m => m.RecordPrediction(-5), "label_out_of_range", calls: 0);
@@ -48,8 +48,8 @@ public class BadValueFloodTests
         yield return Case("NaN regression prediction", m => m.RecordRegression(double.NaN, 1), "invalid_value", calls: 0);
         yield return Case("+infinite regression actual", m => m.RecordRegression(1, double.PositiveInfinity), "invalid_value", calls: 0);
         yield return Case("-infinite regression prediction", m => m.RecordRegression(double.NegativeInfinity, 0), "invalid_value", calls: 0);
-        yield return Case("NaN delayed regression prediction", m => m.RecordPrediction("reg-id", double.NaN), "invalid_value", calls: 0);
-        yield return Case("infinite delayed regression label", m => m.RecordLabel("reg-id", double.PositiveInfinity), "invalid_value", calls: 0);
+        yield return Case("NaN delayed regression prediction", m => m.RecordRegressionPrediction("reg-id", double.NaN), "invalid_value", calls: 0);
+        yield return Case("infinite delayed regression label", m => m.RecordRegressionLabel("reg-id", double.PositiveInfinity), "invalid_value", calls: 0);
 
         // Probabilities.
         yield return Case("probabilities with NaN (ground truth)", m => m.RecordGroundTruth([0.2f, float.NaN, 0.3f], 0), "invalid_probabilities", calls: 0);
@@ -59,9 +59,9 @@ public class BadValueFloodTests
         yield return Case("negative probability", m => m.RecordPrediction([-0.1f, 0.6f, 0.5f]), "invalid_probabilities", calls: 0);
         yield return Case("probabilities of the wrong length", m => m.RecordGroundTruth([0.5f, 0.5f], 1), "invalid_probabilities", calls: 0);
 
-        // Batch item counts through EndCall.
-        yield return Case("negative item count", m => m.EndCall(m.StartCall(), -3), "invalid_item_count", calls: 1);
-        yield return Case("empty batch", m => m.EndCall(m.StartCall(), 0), "empty_batch", calls: 0);
+        // Batch item counts through EndBatchCall.
+        yield return Case("negative item count", m => m.EndBatchCall(m.StartCall(), itemCount: -3), "invalid_item_count", calls: 1);
+        yield return Case("empty batch", m => m.EndBatchCall(m.StartCall(), itemCount: 0), "empty_batch", calls: 0);
     }
 
     [TestCaseSource(nameof(BadValues))]
@@ -183,7 +183,7 @@ public class BadValueFloodTests
             Assert.That(before, Is.EqualTo(-Math.Log(0.7)).Within(1e-5));
             Assert.That(after, Is.GreaterThanOrEqualTo(before), "a counter never decreases");
             Assert.That(s.Classification!.LogLoss, Is.GreaterThanOrEqualTo(0));
-            Assert.That(s.QualityWindows.Select(w => w.Classification!.LogLoss), Has.All.GreaterThanOrEqualTo(0));
+            Assert.That(s.Windows.Select(w => w.Classification!.LogLoss), Has.All.GreaterThanOrEqualTo(0));
         });
     }
 

@@ -67,8 +67,7 @@ public class ClockTests
             MeterName = meter,
             ClassLabels = Labels,
             TimeProvider = clock,
-            Window = TimeSpan.FromSeconds(60),
-            QualityWindows = [TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300)],
+            Windows = [TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300)],
         });
         long calls = 0, pairs = 0, regressions = 0;
         var problems = new List<string>();
@@ -103,10 +102,10 @@ public class ClockTests
                 problems.Add(where);
             }
 
-            foreach (QualityWindowSnapshot w in s.QualityWindows)
+            foreach (WindowSnapshot w in s.Windows)
             {
                 ClassificationSnapshot c = w.Classification!;
-                bool cellsValid = Enumerable.Range(0, 2).All(a => Enumerable.Range(0, 2).All(p => c.GetCount(a, p) >= 0));
+                bool cellsValid = Enumerable.Range(0, 2).All(a => Enumerable.Range(0, 2).All(p => c.GetCount(predicted: p, actual: a) >= 0));
                 if (c.Total < 0 || c.Total > pairs || !cellsValid || c.Classes.Any(k => k.Support < 0 || k.FalsePositives < 0)
                     || (w.Regression is { } r && (r.Count < 0 || r.Count > regressions || !double.IsFinite(r.MeanAbsoluteError) || r.MeanAbsoluteError < 0)))
                 {
@@ -168,10 +167,10 @@ public class ClockTests
         {
             Assert.That(problems, Is.Empty);
             Assert.That(quiet.RecentLatency.Count, Is.Zero);
-            Assert.That(quiet.QualityWindows.Select(w => w.Classification!.Total), Is.All.Zero);
+            Assert.That(quiet.Windows.Select(w => w.Classification!.Total), Is.All.Zero);
             Assert.That(recovered.RecentLatency.Count, Is.EqualTo(6));
-            Assert.That(recovered.QualityWindows.Select(w => w.Classification!.Total), Is.All.EqualTo(6));
-            Assert.That(recovered.QualityWindows.Select(w => w.Regression!.Count), Is.All.EqualTo(6));
+            Assert.That(recovered.Windows.Select(w => w.Classification!.Total), Is.All.EqualTo(6));
+            Assert.That(recovered.Windows.Select(w => w.Regression!.Count), Is.All.EqualTo(6));
             Assert.That(recovered.Calls, Is.EqualTo(27));
             Assert.That(recovered.Rejected, Is.Empty, "a clock going backwards is not a rejected value");
         });
@@ -193,7 +192,7 @@ public class ClockTests
             Assert.That(joined, Is.True);
             Assert.That(s.Labels.Joined, Is.EqualTo(1));
             Assert.That(s.Labels.Pending, Is.Zero);
-            Assert.That(s.Classification!.GetCount(1, 1), Is.EqualTo(1));
+            Assert.That(s.Classification!.GetCount(predicted: 1, actual: 1), Is.EqualTo(1));
             Assert.That(s.Labels.Delay.Count, Is.EqualTo(1));
             Assert.That(s.Labels.Delay.Max, Is.LessThan(0.002), "recorded as zero: the first bucket of a 1 ms-lowest histogram");
             Assert.That(s.Rejected, Is.EqualTo(new Dictionary<string, long> { ["negative_duration"] = 1 }));

@@ -61,8 +61,8 @@ public class NoLeakTests
         monitor.RecordGroundTruth("dog", $"{Sentinel}-label");
         monitor.RecordPrediction($"{Sentinel}-probabilities", [0.2f, 0.5f, 0.3f]);
         monitor.RecordLabel($"{Sentinel}-probabilities", 1);
-        monitor.RecordPrediction($"{Sentinel}-regression", 1.5);
-        monitor.RecordLabel($"{Sentinel}-regression", 2.0);
+        monitor.RecordRegressionPrediction($"{Sentinel}-regression", 1.5);
+        monitor.RecordRegressionLabel($"{Sentinel}-regression", 2.0);
         monitor.RecordCall(0.01, new ArgumentException($"{Sentinel} in a message", $"{Sentinel}-parameter"));
         monitor.EndCall(monitor.StartCall(), new InvalidOperationException(Sentinel, new FormatException(Sentinel)));
         calls += 2;

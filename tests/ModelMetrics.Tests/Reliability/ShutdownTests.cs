@@ -97,7 +97,7 @@ public class ShutdownTests
             Assert.That(final.Latency.Count, Is.EqualTo(2 * PerThread));
             Assert.That(final.InFlight, Is.Zero);
             Assert.That(final.Classification!.Total, Is.EqualTo(2 * PerThread));
-            Assert.That(final.Classification.GetCount(0, 0) + final.Classification.GetCount(0, 1), Is.EqualTo(PerThread), "writer 0's pairs");
+            Assert.That(final.Classification.GetCount(predicted: 0, actual: 0) + final.Classification.GetCount(predicted: 1, actual: 0), Is.EqualTo(PerThread), "writer 0's pairs");
             Assert.That(final.Calls, Is.GreaterThanOrEqualTo(callsSeenBeforeDispose));
             Assert.That(final.Classification.Total, Is.GreaterThanOrEqualTo(pairsSeenBeforeDispose));
             Assert.That(publishedAfter, Is.Empty, "a disposed monitor is no longer published");
