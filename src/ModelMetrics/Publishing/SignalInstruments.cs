@@ -2,8 +2,8 @@
 
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics.Publishing;
