@@ -14,6 +14,8 @@ namespace ModelMetrics.Signals;
 internal sealed class WindowedHistogram
 {
     private readonly WindowedCells<long> _windows;
+    private readonly SignalContext _context;
+    private HistogramTags? _tags;
 
     public WindowedHistogram(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries)
     {
@@ -26,7 +28,7 @@ internal sealed class WindowedHistogram
 
         Histogram = new StripedHistogram(layout, context.Rejections, values);
         _windows = context.CreateWindows<long>(Histogram.Length);
-        Tags = new HistogramTags(context, boundaries);
+        _context = context;
     }
 
     public StripedHistogram Histogram { get; }
@@ -34,8 +36,9 @@ internal sealed class WindowedHistogram
     /// <summary>Gets the boundaries, in seconds, of the published cumulative <c>le</c> counters (exact counts).</summary>
     public IReadOnlyList<double> Boundaries { get; }
 
-    /// <summary>Gets the attribute sets of this histogram's instruments for its monitor.</summary>
-    public HistogramTags Tags { get; }
+    /// <summary>Gets the attribute sets of this histogram's instruments for its monitor, built when first published.</summary>
+    /// <remarks>Two collections racing to build them build equal sets; either may win.</remarks>
+    public HistogramTags Tags => _tags ??= new HistogramTags(_context, Boundaries);
 
     /// <summary>Reads the cumulative histogram and each window; a histogram nobody fed allocates nothing.</summary>
     public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null)

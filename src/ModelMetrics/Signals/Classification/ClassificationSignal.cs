@@ -34,6 +34,8 @@ internal sealed class ClassificationSignal : Signal
     private readonly StripedCells _probabilities;
     private readonly WindowedCells<long> _confusionWindows;
     private readonly WindowedCells<long> _probabilityWindows;
+    private readonly int _maxPublishedClasses;
+    private ClassificationTags? _tags;
     private EnumLabelMap? _enumMap;
     private ConcurrentDictionary<Type, EnumLabelMap>? _enumMaps;
 
@@ -53,7 +55,7 @@ internal sealed class ClassificationSignal : Signal
         _confusionWindows = context.CreateWindows<long>(_confusion.CellCount);
         _probabilityWindows = context.CreateWindows<long>(_probabilities.Length);
         ZeroDivision = zeroDivision;
-        Tags = new ClassificationTags(context, labels, maxPublishedClasses, _confusion.IsFullMatrix);
+        _maxPublishedClasses = maxPublishedClasses;
     }
 
     public override SignalInstruments Instruments => ClassificationInstruments.Instance;
@@ -64,7 +66,8 @@ internal sealed class ClassificationSignal : Signal
 
     public ZeroDivision ZeroDivision { get; }
 
-    public ClassificationTags Tags { get; }
+    /// <summary>Gets the attribute sets of the instruments, built when first published (a race builds equal sets).</summary>
+    public ClassificationTags Tags => _tags ??= new ClassificationTags(Context, _labels, _maxPublishedClasses, _confusion.IsFullMatrix);
 
     public int GetLabelIndex(string? label) =>
         label is not null && _labelIndex.TryGetValue(label, out int index) ? index : -1;
