@@ -3,7 +3,7 @@
 using System;
 using System.Threading;
 
-namespace ModelMetrics.Tests.Monitoring;
+namespace ModelMetrics.Tests;
 
 /// <summary>A clock that only moves when a test calls <see cref="Advance"/>. Timestamps are TimeSpan ticks.</summary>
 internal sealed class FakeTimeProvider : TimeProvider

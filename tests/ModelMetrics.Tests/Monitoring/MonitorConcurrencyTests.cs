@@ -1,8 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Generic;
-using System.Threading;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Monitoring;
@@ -24,101 +22,55 @@ public class MonitorConcurrencyTests
     private static void Run(int threadCount, string name)
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = name, ClassLabels = ["neg", "pos"] });
-        var errors = new List<Exception>();
-        var problems = new List<string>();
-        int writersLeft = threadCount;
-        int snapshots = 0;
-        using var barrier = new Barrier(threadCount + 1);
-
-        var threads = new List<Thread>();
-        for (int t = 0; t < threadCount; t++)
-        {
-            int id = t;
-            threads.Add(new Thread(() =>
+        long previousCalls = 0, previousItems = 0, previousPairs = 0;
+        var run = new ConcurrentRun(threadCount) { MaxReadings = MaxSnapshots };
+        run.Execute(
+            id =>
             {
-                try
+                for (int i = 0; i < PerThread; i++)
                 {
-                    barrier.SignalAndWait();
-                    for (int i = 0; i < PerThread; i++)
-                    {
-                        long start = monitor.StartCall();
-                        monitor.EndCall(start);
+                    long start = monitor.StartCall();
+                    monitor.EndCall(start);
 
-                        // Cell (actual i % 2, predicted (i / 2 + id) % 2).
-                        monitor.RecordGroundTruth(((i / 2) + id) % 2, i % 2);
-                    }
+                    // Cell (actual i % 2, predicted (i / 2 + id) % 2).
+                    monitor.RecordGroundTruth(((i / 2) + id) % 2, i % 2);
                 }
-                catch (Exception e)
-                {
-                    lock (errors)
-                    {
-                        errors.Add(e);
-                    }
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref writersLeft);
-                }
-            }));
-        }
-
-        threads.Add(new Thread(() =>
-        {
-            try
+            },
+            reading =>
             {
-                long previousCalls = 0, previousItems = 0, previousPairs = 0;
-                barrier.SignalAndWait();
-                while (Volatile.Read(ref writersLeft) > 0 && snapshots < MaxSnapshots && problems.Count < 10)
+                ModelMonitorSnapshot s = monitor.GetSnapshot();
+                long bucketTotal = 0;
+                foreach (long count in s.Latency.Counts[..s.Latency.Layout.BucketCount]) // the buckets; the boundary cells follow
                 {
-                    ModelMonitorSnapshot s = monitor.GetSnapshot();
-                    snapshots++;
-                    long bucketTotal = 0;
-                    foreach (long count in s.Latency.Counts[..s.Latency.Layout.BucketCount]) // the buckets; the boundary cells follow
-                    {
-                        bucketTotal += count;
-                    }
-
-                    string where = $"snapshot {snapshots}: calls {s.Calls}, items {s.Items}, in flight {s.InFlight}, latency count {s.Latency.Count}";
-                    if (s.Latency.Count != bucketTotal)
-                    {
-                        problems.Add($"{where}: bucket total {bucketTotal}");
-                    }
-
-                    if (s.InFlight < 0 || s.Items < s.Calls || s.Calls < previousCalls || s.Items < previousItems)
-                    {
-                        problems.Add($"{where}: previous calls {previousCalls}, items {previousItems}");
-                    }
-
-                    if (s.Latency.Count != s.Calls || s.Failed != 0 || s.Calls > (long)threadCount * PerThread)
-                    {
-                        problems.Add($"{where}: failed {s.Failed}");
-                    }
-
-                    if (s.Classification!.Total < previousPairs)
-                    {
-                        problems.Add($"{where}: labelled pairs {s.Classification.Total} after {previousPairs}");
-                    }
-
-                    previousCalls = s.Calls;
-                    previousItems = s.Items;
-                    previousPairs = s.Classification.Total;
+                    bucketTotal += count;
                 }
-            }
-            catch (Exception e)
-            {
-                lock (errors)
+
+                string where = $"snapshot {reading}: calls {s.Calls}, items {s.Items}, in flight {s.InFlight}, latency count {s.Latency.Count}";
+                if (s.Latency.Count != bucketTotal)
                 {
-                    errors.Add(e);
+                    run.Problem($"{where}: bucket total {bucketTotal}");
                 }
-            }
-        }));
 
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+                if (s.InFlight < 0 || s.Items < s.Calls || s.Calls < previousCalls || s.Items < previousItems)
+                {
+                    run.Problem($"{where}: previous calls {previousCalls}, items {previousItems}");
+                }
 
-        Assert.That(errors, Is.Empty);
-        Assert.That(problems, Is.Empty);
-        Assert.That(snapshots, Is.Positive);
+                if (s.Latency.Count != s.Calls || s.Failed != 0 || s.Calls > (long)threadCount * PerThread)
+                {
+                    run.Problem($"{where}: failed {s.Failed}");
+                }
+
+                if (s.Classification!.Total < previousPairs)
+                {
+                    run.Problem($"{where}: labelled pairs {s.Classification.Total} after {previousPairs}");
+                }
+
+                previousCalls = s.Calls;
+                previousItems = s.Items;
+                previousPairs = s.Classification.Total;
+            });
+        run.AssertClean();
 
         long total = (long)threadCount * PerThread;
         ModelMonitorSnapshot final = monitor.GetSnapshot();

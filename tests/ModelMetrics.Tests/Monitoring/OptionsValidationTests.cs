@@ -171,6 +171,25 @@ public class OptionsValidationTests
         Assert.That(monitor.GetLabelIndex("neg"), Is.Zero);
     }
 
+    [TestCase(0)]
+    [TestCase(9)]
+    public void Windows_WrongCount_Throws(int count)
+    {
+        TimeSpan[] windows = Enumerable.Range(1, count).Select(i => TimeSpan.FromMinutes(i)).ToArray();
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = windows }));
+        Assert.That(error!.ParamName, Is.EqualTo("Windows"));
+        Assert.That(error.Message, Does.StartWith("Windows must hold 1 to 8 distinct lengths from 1 second to 7 days."));
+    }
+
+    [Test]
+    public void Windows_DuplicateOrOutOfRange_Throws()
+    {
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromMilliseconds(10)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = [TimeSpan.FromDays(8)] }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+        Assert.That(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "qw", Windows = null! }).Dispose(), Throws.ArgumentException.With.Property("ParamName").EqualTo("Windows"));
+    }
+
     private static void AssertInvalid(Action<ModelMonitorOptions> configure, string option)
     {
         var options = new ModelMonitorOptions { ModelName = $"{nameof(OptionsValidationTests)}.{option}" };

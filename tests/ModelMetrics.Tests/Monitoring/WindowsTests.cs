@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Linq;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Monitoring;
@@ -11,7 +12,7 @@ namespace ModelMetrics.Tests.Monitoring;
 /// that is not older than 60 s, or since the newest one when none is that young (RollingWindow's remarks).
 /// The monitor's creation is an all-zero checkpoint at 0 s.
 /// </summary>
-public class RecentWindowTests
+public class WindowsTests
 {
     [Test]
     public void GetSnapshot_AfterTheWindowPasses_DropsOldCallsAndGroundTruth()
@@ -144,17 +145,65 @@ public class RecentWindowTests
         Assert.That(snapshot.Classification.GetCount(predicted: 1, actual: 0), Is.EqualTo(10));
     }
 
+    [Test]
+    public void Windows_EachWindowDropsOnlyWhatIsOlderThanIt()
+    {
+        var clock = new FakeTimeProvider();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "windows-" + Guid.NewGuid(),
+            ClassLabels = ["neg", "pos"],
+            Windows = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)],
+            TimeProvider = clock,
+        });
+
+        // 10 wrong at 0 s; a reading every 30 s; 4 right at 150 s; read at 150 s.
+        for (int i = 0; i < 10; i++)
+        {
+            monitor.RecordGroundTruth(1, 0);
+        }
+
+        for (int t = 30; t <= 150; t += 30)
+        {
+            clock.Advance(TimeSpan.FromSeconds(30));
+            if (t == 150)
+            {
+                for (int i = 0; i < 4; i++)
+                {
+                    monitor.RecordGroundTruth(1, 1);
+                }
+            }
+
+            monitor.GetSnapshot();
+        }
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+
+        // The 1-minute window's base is the 90 s checkpoint (the newest at least 60 s old): the 4 right ones.
+        // The 5-minute window has no checkpoint that old: it still holds everything.
+        Assert.Multiple(() =>
+        {
+            Assert.That(snapshot.Windows.Select(w => w.Window), Is.EqualTo(new[] { TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5) }), "shortest first");
+            Assert.That(snapshot.Windows[0].Classification!.Total, Is.EqualTo(4));
+            Assert.That(snapshot.Windows[0].Classification!.Accuracy, Is.EqualTo(1.0));
+            Assert.That(snapshot.Windows[1].Classification!.Total, Is.EqualTo(14));
+            Assert.That(snapshot.Windows[1].Classification!.Accuracy, Is.EqualTo(4.0 / 14).Within(1e-12));
+            Assert.That(snapshot.RecentClassification, Is.SameAs(snapshot.Windows[0].Classification));
+            Assert.That(snapshot.Classification!.Total, Is.EqualTo(14));
+        });
+    }
+
     private static ModelMonitor Create(string name, FakeTimeProvider clock) =>
         new(new ModelMonitorOptions
         {
-            ModelName = $"{nameof(RecentWindowTests)}.{name}",
+            ModelName = $"{nameof(WindowsTests)}.{name}",
             ClassLabels = ["neg", "pos"],
             TimeProvider = clock,
             Windows = [TimeSpan.FromSeconds(60)],
 
             // A meter of its own, so that no listener of the shared meter reads (and checkpoints) this monitor
             // at fake times the test does not expect.
-            MeterName = $"{nameof(RecentWindowTests)}.{name}",
+            MeterName = $"{nameof(WindowsTests)}.{name}",
         });
 
     private static void Record(ModelMonitor monitor, int calls, int pairs)

@@ -1,7 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
@@ -218,25 +217,14 @@ public class AllocationTests
 
         // Every processor writes once, so its stripes exist before the measurement.
         int threadCount = Math.Max(2, Environment.ProcessorCount);
-        using (var barrier = new Barrier(threadCount))
+        new ConcurrentRun(threadCount).Execute(_ =>
         {
-            var threads = new List<Thread>();
-            for (int t = 0; t < threadCount; t++)
+            for (int i = 0; i < 10 * WarmUp; i++)
             {
-                threads.Add(new Thread(() =>
-                {
-                    barrier.SignalAndWait();
-                    for (int i = 0; i < 10 * WarmUp; i++)
-                    {
-                        call(i);
-                    }
-                }));
+                call(i);
             }
-
-            threads.ForEach(t => t.Start());
-            threads.ForEach(t => t.Join());
-            calls += (long)threadCount * 10 * WarmUp;
-        }
+        }).AssertClean();
+        calls += (long)threadCount * 10 * WarmUp;
 
         long best = long.MaxValue;
         for (int attempt = 0; attempt < Attempts && best != 0; attempt++)

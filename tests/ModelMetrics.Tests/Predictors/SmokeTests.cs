@@ -1,6 +1,5 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
-using System;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Predictors;

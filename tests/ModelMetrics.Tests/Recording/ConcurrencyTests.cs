@@ -1,9 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Generic;
 using System.Linq;
-using System.Threading;
 using ModelMetrics.Recording;
 using ModelMetrics.Signals;
 using NUnit.Framework;
@@ -36,10 +34,7 @@ public class ConcurrencyTests
     {
         string[] labels = Enumerable.Range(0, 8).Select(i => $"c{i}").ToArray();
         var confusion = new ConfusionCounts(labels.Length, fullMatrix: true);
-        (List<string> problems, int snapshots) = RunCorrectPairs(confusion, labels);
-
-        Assert.That(snapshots, Is.Positive);
-        Assert.That(problems, Is.Empty);
+        RunCorrectPairs(confusion, labels).AssertClean();
     }
 
     [Test]
@@ -52,10 +47,7 @@ public class ConcurrencyTests
         // reading 0 again: the published FP and FN counters decrease.
         string[] labels = Enumerable.Range(0, 40).Select(i => $"c{i}").ToArray();
         var confusion = new ConfusionCounts(labels.Length, fullMatrix: false);
-        (List<string> problems, int snapshots) = RunCorrectPairs(confusion, labels);
-
-        Assert.That(snapshots, Is.Positive);
-        Assert.That(problems, Is.Empty);
+        RunCorrectPairs(confusion, labels).AssertClean();
     }
 
     private static void RunWritersAndReader(int threadCount)
@@ -70,142 +62,91 @@ public class ConcurrencyTests
         var expectedSums = new long[threadCount];
         var expectedFull = new long[threadCount][];
         var expectedCompact = new long[threadCount][];
-        var errors = new List<Exception>();
-        var problems = new List<string>();
-        int writersLeft = threadCount;
-        int snapshots = 0;
-        using var barrier = new Barrier(threadCount + 1);
-
-        var writers = new Thread[threadCount];
-        for (int t = 0; t < threadCount; t++)
-        {
-            int id = t;
-            writers[t] = new Thread(() =>
+        long[] previousCounts = new long[layout.BucketCount];
+        long[] previousFull = new long[full.CellCount];
+        long[] previousCompact = new long[compact.CellCount];
+        long previousCount = 0;
+        double previousSum = 0;
+        var run = new ConcurrentRun(threadCount) { MaxReadings = MaxSnapshots };
+        run.Execute(
+            id =>
             {
-                try
+                var counts = new long[layout.BucketCount];
+                var fullCells = new long[full.CellCount];
+                var compactTp = new long[CompactClasses];
+                var compactFp = new long[CompactClasses];
+                var compactFn = new long[CompactClasses];
+                long sum = 0;
+                for (int i = 0; i < PerThread; i++)
                 {
-                    var counts = new long[layout.BucketCount];
-                    var fullCells = new long[full.CellCount];
-                    var compactTp = new long[CompactClasses];
-                    var compactFp = new long[CompactClasses];
-                    var compactFn = new long[CompactClasses];
-                    long sum = 0;
-                    barrier.SignalAndWait();
-                    for (int i = 0; i < PerThread; i++)
+                    // A spread of values from 1 µs to about 2.1 s, different per thread.
+                    long value = 1000 + (((i * 2_654_435_761L) + (id * 40_503L)) & ((1L << 31) - 1));
+                    histogram.Record(value);
+                    counts[layout.IndexOf(value)]++;
+                    sum += value;
+
+                    int actual = i % FullClasses, predicted = ((i / FullClasses) + id) % FullClasses;
+                    full.Record(actual, predicted);
+                    fullCells[(actual * FullClasses) + predicted]++;
+
+                    int compactActual = ((i * 7) + id) % CompactClasses, compactPredicted = i % CompactClasses;
+                    compact.Record(compactActual, compactPredicted);
+                    if (compactActual == compactPredicted)
                     {
-                        // A spread of values from 1 µs to about 2.1 s, different per thread.
-                        long value = 1000 + (((i * 2_654_435_761L) + (id * 40_503L)) & ((1L << 31) - 1));
-                        histogram.Record(value);
-                        counts[layout.IndexOf(value)]++;
-                        sum += value;
-
-                        int actual = i % FullClasses, predicted = ((i / FullClasses) + id) % FullClasses;
-                        full.Record(actual, predicted);
-                        fullCells[(actual * FullClasses) + predicted]++;
-
-                        int compactActual = ((i * 7) + id) % CompactClasses, compactPredicted = i % CompactClasses;
-                        compact.Record(compactActual, compactPredicted);
-                        if (compactActual == compactPredicted)
-                        {
-                            compactTp[compactActual]++;
-                        }
-                        else
-                        {
-                            compactFp[compactPredicted]++;
-                            compactFn[compactActual]++;
-                        }
+                        compactTp[compactActual]++;
                     }
-
-                    expectedCounts[id] = counts;
-                    expectedSums[id] = sum;
-                    expectedFull[id] = fullCells;
-                    expectedCompact[id] = [.. compactTp, .. compactFp, .. compactFn];
-                }
-                catch (Exception e)
-                {
-                    lock (errors)
+                    else
                     {
-                        errors.Add(e);
+                        compactFp[compactPredicted]++;
+                        compactFn[compactActual]++;
                     }
                 }
-                finally
+
+                expectedCounts[id] = counts;
+                expectedSums[id] = sum;
+                expectedFull[id] = fullCells;
+                expectedCompact[id] = [.. compactTp, .. compactFp, .. compactFn];
+            },
+            reading =>
+            {
+                var counts = new long[layout.BucketCount];
+                histogram.AddTo(counts);
+                var snapshot = new LatencySnapshot(layout, counts);
+                double sum = snapshot.Sum;
+                var fullCells = new long[full.CellCount];
+                full.AddTo(fullCells);
+                var compactCells = new long[compact.CellCount];
+                compact.AddTo(compactCells);
+
+                if (snapshot.Count != counts.Sum())
                 {
-                    Interlocked.Decrement(ref writersLeft);
+                    run.Problem($"snapshot {reading}: Count {snapshot.Count} != sum of buckets {counts.Sum()}");
                 }
+
+                if (snapshot.Count < previousCount || sum < previousSum)
+                {
+                    run.Problem($"snapshot {reading}: count {snapshot.Count} / sum {sum} after {previousCount} / {previousSum}");
+                }
+
+                AddDecreases(run, "bucket", reading, previousCounts, counts);
+                AddDecreases(run, "full cell", reading, previousFull, fullCells);
+                AddDecreases(run, "compact cell", reading, previousCompact, compactCells);
+                foreach (ClassMetrics metrics in new ClassificationSnapshot(CompactLabels, compactCells, fullMatrix: false).Classes)
+                {
+                    // Documented: a reader that sees a true positive also sees its actual and predicted counts.
+                    if (metrics.FalsePositives < 0 || metrics.FalseNegatives < 0)
+                    {
+                        run.Problem($"snapshot {reading}: {metrics}");
+                    }
+                }
+
+                previousCounts = counts;
+                previousFull = fullCells;
+                previousCompact = compactCells;
+                previousCount = snapshot.Count;
+                previousSum = sum;
             });
-            writers[t].Start();
-        }
-
-        var reader = new Thread(() =>
-        {
-            try
-            {
-                long[] previousCounts = new long[layout.BucketCount];
-                long[] previousFull = new long[full.CellCount];
-                long[] previousCompact = new long[compact.CellCount];
-                long previousCount = 0;
-                double previousSum = 0;
-                barrier.SignalAndWait();
-                while (Volatile.Read(ref writersLeft) > 0 && snapshots < MaxSnapshots && problems.Count < 10)
-                {
-                    var counts = new long[layout.BucketCount];
-                    histogram.AddTo(counts);
-                    var snapshot = new LatencySnapshot(layout, counts);
-                    double sum = snapshot.Sum;
-                    var fullCells = new long[full.CellCount];
-                    full.AddTo(fullCells);
-                    var compactCells = new long[compact.CellCount];
-                    compact.AddTo(compactCells);
-                    snapshots++;
-
-                    if (snapshot.Count != counts.Sum())
-                    {
-                        problems.Add($"snapshot {snapshots}: Count {snapshot.Count} != sum of buckets {counts.Sum()}");
-                    }
-
-                    if (snapshot.Count < previousCount || sum < previousSum)
-                    {
-                        problems.Add($"snapshot {snapshots}: count {snapshot.Count} / sum {sum} after {previousCount} / {previousSum}");
-                    }
-
-                    AddDecreases(problems, "bucket", snapshots, previousCounts, counts);
-                    AddDecreases(problems, "full cell", snapshots, previousFull, fullCells);
-                    AddDecreases(problems, "compact cell", snapshots, previousCompact, compactCells);
-                    foreach (ClassMetrics metrics in new ClassificationSnapshot(CompactLabels, compactCells, fullMatrix: false).Classes)
-                    {
-                        // Documented: a reader that sees a true positive also sees its actual and predicted counts.
-                        if (metrics.FalsePositives < 0 || metrics.FalseNegatives < 0)
-                        {
-                            problems.Add($"snapshot {snapshots}: {metrics}");
-                        }
-                    }
-
-                    previousCounts = counts;
-                    previousFull = fullCells;
-                    previousCompact = compactCells;
-                    previousCount = snapshot.Count;
-                    previousSum = sum;
-                }
-            }
-            catch (Exception e)
-            {
-                lock (errors)
-                {
-                    errors.Add(e);
-                }
-            }
-        });
-        reader.Start();
-
-        foreach (Thread writer in writers)
-        {
-            writer.Join();
-        }
-
-        reader.Join();
-        Assert.That(errors, Is.Empty);
-        Assert.That(problems, Is.Empty);
-        Assert.That(snapshots, Is.Positive);
+        run.AssertClean();
 
         var finalCounts = new long[layout.BucketCount];
         histogram.AddTo(finalCounts);
@@ -232,70 +173,51 @@ public class ConcurrencyTests
         Assert.That(rejections.NonZero(), Is.Empty);
     }
 
-    private static (List<string> Problems, int Snapshots) RunCorrectPairs(ConfusionCounts confusion, string[] labels)
+    private static ConcurrentRun RunCorrectPairs(ConfusionCounts confusion, string[] labels)
     {
         const int Writers = 2;
         const int PairsPerWriter = 1_000_000;
-        var problems = new List<string>();
-        int writersLeft = Writers;
-        int snapshots = 0;
-        using var barrier = new Barrier(Writers + 1);
-        var threads = new List<Thread>();
-        for (int t = 0; t < Writers; t++)
-        {
-            int id = t;
-            threads.Add(new Thread(() =>
+        var run = new ConcurrentRun(Writers) { MaxReadings = 20_000, MaxProblems = 5 };
+        run.Execute(
+            id =>
             {
-                barrier.SignalAndWait();
                 // Each writer keeps recording its own class, so a reader always finds one mid-record.
                 int c = (id * 7) % labels.Length;
                 for (int i = 0; i < PairsPerWriter; i++)
                 {
                     confusion.Record(c, c);
                 }
-
-                Interlocked.Decrement(ref writersLeft);
-            }));
-        }
-
-        threads.Add(new Thread(() =>
-        {
-            barrier.SignalAndWait();
-            while (Volatile.Read(ref writersLeft) > 0 && snapshots < 20_000 && problems.Count < 5)
+            },
+            reading =>
             {
                 var cells = new long[confusion.CellCount];
                 confusion.AddTo(cells);
                 var quality = new ClassificationSnapshot(labels, cells, confusion.IsFullMatrix);
-                snapshots++;
                 foreach (ClassMetrics metrics in quality.Classes)
                 {
                     if (metrics.FalsePositives != 0 || metrics.FalseNegatives != 0)
                     {
-                        problems.Add($"snapshot {snapshots}: {metrics}");
+                        run.Problem($"snapshot {reading}: {metrics}");
                         break;
                     }
                 }
-            }
-        }));
-
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+            });
 
         var final = new long[confusion.CellCount];
         confusion.AddTo(final);
         var finalQuality = new ClassificationSnapshot(labels, final, confusion.IsFullMatrix);
         Assert.That(finalQuality.Total, Is.EqualTo(Writers * PairsPerWriter));
         Assert.That(finalQuality.Accuracy, Is.EqualTo(1.0));
-        return (problems, snapshots);
+        return run;
     }
 
-    private static void AddDecreases(List<string> problems, string what, int snapshot, long[] previous, long[] current)
+    private static void AddDecreases(ConcurrentRun run, string what, int snapshot, long[] previous, long[] current)
     {
         for (int i = 0; i < current.Length; i++)
         {
             if (current[i] < previous[i])
             {
-                problems.Add($"snapshot {snapshot}: {what} {i} went from {previous[i]} to {current[i]}");
+                run.Problem($"snapshot {snapshot}: {what} {i} went from {previous[i]} to {current[i]}");
                 return;
             }
         }

@@ -134,7 +134,7 @@ public class BadValueFloodTests
         }
 
         // Two threads, each recording every kind Each / 10 times, interleaved value by value.
-        List<Exception> errors = ReliabilityHelpers.RunThreads(2, _ =>
+        IReadOnlyList<Exception> errors = new ConcurrentRun(2).Execute(_ =>
         {
             for (int i = 0; i < Each / 10; i++)
             {
@@ -143,7 +143,7 @@ public class BadValueFloodTests
                     ((Action<ModelMonitor>)c.Arguments[0]!)(monitor);
                 }
             }
-        });
+        }).Errors;
 
         ModelMonitorSnapshot s = monitor.GetSnapshot();
         Assert.Multiple(() =>

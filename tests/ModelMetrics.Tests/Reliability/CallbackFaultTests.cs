@@ -45,7 +45,7 @@ public class CallbackFaultTests
         // Predictions on one thread while the faulty listener collects on another, repeatedly.
         int wrong = 0;
         var collectFaults = new List<Exception>();
-        List<Exception> errors = ReliabilityHelpers.RunThreads(2, id =>
+        IReadOnlyList<Exception> errors = new ConcurrentRun(2).Execute(id =>
         {
             for (int i = 0; i < Calls; i++)
             {
@@ -66,7 +66,7 @@ public class CallbackFaultTests
                     }
                 }
             }
-        });
+        }).Errors;
 
         // What happens: each observable instrument's callback runs, the listener throws on its first measurement,
         // and MeterListener.RecordObservableInstruments throws one AggregateException holding every instrument's fault.

@@ -162,7 +162,7 @@ public class CardinalityTests
         // Type i is thrown 1 + i % 5 times by each thread; the threads go through the types in opposite
         // orders, so which 32 get a name is a race; the counts must not be.
         var thrownPerType = new long[types.Count];
-        List<Exception> errors = ReliabilityHelpers.RunThreads(2, id =>
+        IReadOnlyList<Exception> errors = new ConcurrentRun(2).Execute(id =>
         {
             for (int n = 0; n < types.Count; n++)
             {
@@ -181,7 +181,7 @@ public class CardinalityTests
             }
 
             predictor.Predict(-1);
-        });
+        }).Errors;
 
         ModelMonitorSnapshot s = monitor.GetSnapshot();
         long total = thrownPerType.Sum();

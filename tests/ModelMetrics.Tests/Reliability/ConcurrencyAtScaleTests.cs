@@ -2,7 +2,6 @@
 
 using System;
 using System.Collections.Generic;
-using System.Threading;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Reliability;
@@ -34,72 +33,55 @@ public class ConcurrencyAtScaleTests
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = ReliabilityHelpers.ModelName(), MeterName = ReliabilityHelpers.MeterName() });
         var failure = new InvalidOperationException("recorded, never thrown");
-        var problems = new List<string>();
-        int writersLeft = threadCount;
-        int snapshots = 0;
         long lastCount = 0, lastCalls = 0, lastFailed = 0;
 
-        List<Exception> errors = ReliabilityHelpers.RunThreads(threadCount + 1, id =>
-        {
-            if (id < threadCount)
+        // The reader takes as many snapshots as it can while the writers run, up to a bound.
+        var run = new ConcurrentRun(threadCount) { MaxReadings = MaxSnapshots };
+        run.Execute(
+            id =>
             {
-                try
+                for (int i = 0; i < PerThread; i++)
                 {
-                    for (int i = 0; i < PerThread; i++)
+                    long start = monitor.StartCall();
+                    if (i % FailEvery == FailEvery - 1)
                     {
-                        long start = monitor.StartCall();
-                        if (i % FailEvery == FailEvery - 1)
-                        {
-                            monitor.EndCall(start, failure);
-                        }
-                        else
-                        {
-                            monitor.EndCall(start);
-                        }
+                        monitor.EndCall(start, failure);
+                    }
+                    else
+                    {
+                        monitor.EndCall(start);
                     }
                 }
-                finally
-                {
-                    Interlocked.Decrement(ref writersLeft);
-                }
-
-                return;
-            }
-
-            // The reader: as many snapshots as it can take while the writers run, up to a bound.
-            while (Volatile.Read(ref writersLeft) > 0 && snapshots < MaxSnapshots && problems.Count < 10)
+            },
+            reading =>
             {
                 ModelMonitorSnapshot s = monitor.GetSnapshot();
-                snapshots++;
-                string where = $"snapshot {snapshots}: latency count {s.Latency.Count}, calls {s.Calls}, failed {s.Failed}, in flight {s.InFlight}";
+                string where = $"snapshot {reading}: latency count {s.Latency.Count}, calls {s.Calls}, failed {s.Failed}, in flight {s.InFlight}";
 
                 // A failure is counted by type before its duration is recorded and read in the reverse order, so the
                 // latency count may trail the calls but never lead them.
                 if (s.Latency.Count < lastCount || s.Calls < lastCalls || s.Failed < lastFailed || s.Latency.Count > s.Calls)
                 {
-                    problems.Add($"{where}; before: latency count {lastCount}, calls {lastCalls}, failed {lastFailed}");
+                    run.Problem($"{where}; before: latency count {lastCount}, calls {lastCalls}, failed {lastFailed}");
                 }
 
                 if (s.InFlight < 0 || s.InFlight > threadCount || s.Calls > (long)threadCount * PerThread)
                 {
-                    problems.Add(where);
+                    run.Problem(where);
                 }
 
                 lastCount = s.Latency.Count;
                 lastCalls = s.Calls;
                 lastFailed = s.Failed;
-            }
-        });
+            });
 
         long total = (long)threadCount * PerThread;
         long failed = (long)threadCount * (PerThread / FailEvery);
         ModelMonitorSnapshot final = monitor.GetSnapshot();
-        TestContext.Out.WriteLine($"{threadCount} threads x {PerThread:N0} recordings, {snapshots:N0} concurrent snapshots");
+        TestContext.Out.WriteLine($"{threadCount} threads x {PerThread:N0} recordings, {run.Readings:N0} concurrent snapshots in {run.Elapsed.TotalSeconds:F1} s");
+        run.AssertClean();
         Assert.Multiple(() =>
         {
-            Assert.That(errors, Is.Empty);
-            Assert.That(problems, Is.Empty);
-            Assert.That(snapshots, Is.Positive);
             Assert.That(final.Latency.Count, Is.EqualTo(total));
             Assert.That(final.Calls, Is.EqualTo(total));
             Assert.That(final.Items, Is.EqualTo(total));

@@ -3,7 +3,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using System.Threading.Tasks;
 using ModelMetrics.Tests.Publishing;
 using NUnit.Framework;
 
@@ -49,29 +48,27 @@ public class PublishingFreshnessTests
         string model = ReliabilityHelpers.ModelName();
         using var collector = new MeasurementCollector(meter);
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = model, MeterName = meter, ClassLabels = ["neg", "pos"] });
-        using var stop = new CancellationTokenSource();
-        var writer = Task.Run(() =>
-        {
-            // Bounded by count as well as by the stop signal.
-            for (int i = 0; i < 100_000_000 && !stop.IsCancellationRequested; i++)
-            {
-                monitor.RecordCall(0.001);
-                monitor.RecordGroundTruth(i % 2, 0); // the truth of a call is recorded after the call
-            }
-        });
-
         var passes = new List<(double Calls, double Count, double Infinity, double Items, double Labelled)>();
-        try
-        {
-            // Every instrument asked for has something to report once the writer has labelled a call.
-            for (int wait = 0; wait < 10_000 && monitor.GetSnapshot().Classification is not { Total: > 0 }; wait++)
+        var run = new ConcurrentRun(1) { MaxReadings = 20_000 };
+        run.Execute(
+            _ =>
             {
-                Thread.Sleep(1);
-            }
+                // The writer records until the reader has seen enough (bounded by count and time as well).
+                for (int i = 0; i < 100_000_000 && !run.ReaderDone && run.InTime; i++)
+                {
+                    monitor.RecordCall(0.001);
+                    monitor.RecordGroundTruth(i % 2, 0); // the truth of a call is recorded after the call
+                }
+            },
+            _ =>
+            {
+                // Every instrument asked for has something to report once the writer has labelled a call.
+                if (monitor.GetSnapshot().Classification is not { Total: > 0 })
+                {
+                    Thread.Sleep(1);
+                    return;
+                }
 
-            // At least 20 passes, more (bounded) until the writer has visibly recorded between two of them.
-            for (int pass = 0; pass < 20 || (pass < 10_000 && passes[^1].Calls == passes[0].Calls); pass++)
-            {
                 List<Observed> published = collector.Collect(model);
                 passes.Add((
                     published.Where(o => o.Instrument == "model.inference.calls").Sum(o => o.Value),
@@ -79,13 +76,14 @@ public class PublishingFreshnessTests
                     published.Single(o => o.Instrument == "model.inference.duration.bucket" && o.Tag("le") == "+Inf").Value,
                     published.Single(o => o.Instrument == "model.inference.items").Value,
                     published.Where(o => o.Instrument is "model.classification.true_positives" or "model.classification.false_negatives").Sum(o => o.Value)));
-            }
-        }
-        finally
-        {
-            stop.Cancel();
-            writer.Wait();
-        }
+
+                // At least 20 passes, more (bounded) until the writer has visibly recorded between two of them.
+                if (passes.Count >= 20 && passes[^1].Calls != passes[0].Calls)
+                {
+                    run.StopReading();
+                }
+            });
+        run.AssertClean();
 
         // Read per instrument, the first four would differ by the calls recorded between two callbacks (thousands).
         Assert.Multiple(() =>

@@ -24,31 +24,6 @@ internal static class ReliabilityHelpers
     /// <summary>Each series (instrument and attributes, without the value) a collection reported.</summary>
     public static HashSet<string> SeriesOf(IEnumerable<Observed> observed) =>
         observed.Select(o => o.Instrument + " {" + string.Join(", ", o.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")) + "}").ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>Runs <paramref name="work"/> on <paramref name="threads"/> threads released together; returns what they threw.</summary>
-    public static List<Exception> RunThreads(int threads, Action<int> work)
-    {
-        var errors = new List<Exception>();
-        using var barrier = new Barrier(threads);
-        var running = Enumerable.Range(0, threads).Select(id => new Thread(() =>
-        {
-            try
-            {
-                barrier.SignalAndWait();
-                work(id);
-            }
-            catch (Exception e)
-            {
-                lock (errors)
-                {
-                    errors.Add(e);
-                }
-            }
-        })).ToList();
-        running.ForEach(t => t.Start());
-        running.ForEach(t => t.Join());
-        return errors;
-    }
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ using System.Diagnostics;
 using System.Linq;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Monitoring;
+namespace ModelMetrics.Tests.Signals.Calls;
 
 public class LatencyTests
 {

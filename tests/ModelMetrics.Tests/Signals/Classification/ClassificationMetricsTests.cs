@@ -3,7 +3,7 @@
 using System;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Classification;
 
 /// <summary>Every expected number here is computed by hand in the comments from the pairs recorded.</summary>
 public class ClassificationMetricsTests

@@ -6,7 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Classification;
 
 /// <summary>The expected numbers come from ML.NET's multiclass evaluator run on the same pairs.</summary>
 public class ClassificationMlNetReferenceTests

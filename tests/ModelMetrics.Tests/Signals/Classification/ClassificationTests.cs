@@ -5,7 +5,7 @@ using System.Collections.Generic;
 using System.Linq;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Monitoring;
+namespace ModelMetrics.Tests.Signals.Classification;
 
 public class ClassificationTests
 {

@@ -1,7 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -10,7 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Classification;
 
 /// <summary>
 /// Quality metrics against scikit-learn, the reference implementation: each test draws data from a fixed-seed
@@ -364,7 +363,7 @@ public class ScikitLearnReferenceTests
             Assert.Ignore(InstallHint);
         }
 
-        string script = Path.Combine(AppContext.BaseDirectory, "Quality", "sklearn_reference.py");
+        string script = Path.Combine(AppContext.BaseDirectory, "Signals", "Classification", "sklearn_reference.py");
         Assert.That(script, Does.Exist, "the csproj copies the script next to the tests");
         string inputFile = Path.Combine(Path.GetTempPath(), $"sklearn-reference-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(inputFile, JsonSerializer.Serialize(input, JsonOptions));

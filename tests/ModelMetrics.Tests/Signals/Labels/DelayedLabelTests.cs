@@ -4,11 +4,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using ModelMetrics.Tests.Monitoring;
 using ModelMetrics.Tests.Publishing;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Labels;
 
 public class DelayedLabelTests
 {
@@ -123,10 +122,8 @@ public class DelayedLabelTests
         }
 
         int joinedByThreads = 0;
-        using var barrier = new Barrier(2);
-        var threads = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        new ConcurrentRun(2).Execute(_ =>
         {
-            barrier.SignalAndWait();
             int joined = 0;
             for (long id = 0; id < Ids; id++)
             {
@@ -137,9 +134,7 @@ public class DelayedLabelTests
             }
 
             Interlocked.Add(ref joinedByThreads, joined);
-        })).ToArray();
-        Array.ForEach(threads, t => t.Start());
-        Array.ForEach(threads, t => t.Join());
+        }).AssertClean();
 
         ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
         Assert.Multiple(() =>

@@ -8,7 +8,7 @@ using System.Threading;
 using ModelMetrics.Signals;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Labels;
 
 /// <summary>
 /// The pending-prediction store: bounded by capacity and time to live whatever the traffic, every label counted
@@ -387,43 +387,31 @@ public class PendingPredictionsTests
         var store = new PendingPredictions(4 * Ids, LongTimeToLive, TimeProvider.System);
         int[] joinedTimes = new int[Ids];
         int wrongData = 0;
-        using var barrier = new Barrier(4);
-        var workers = new List<Thread>();
-        for (int parity = 0; parity < 2; parity++)
+        new ConcurrentRun(4).Execute(id =>
         {
-            int first = parity;
-            workers.Add(new Thread(() =>
+            if (id < 2)
             {
-                barrier.SignalAndWait();
-                for (long id = first; id < Ids; id += 2)
+                for (long prediction = id; prediction < Ids; prediction += 2)
                 {
-                    store.Add(id, Prediction(id));
+                    store.Add(prediction, Prediction(prediction));
                 }
-            }));
-        }
 
-        for (int half = 0; half < 2; half++)
-        {
-            int from = half * Ids / 2;
-            workers.Add(new Thread(() =>
+                return;
+            }
+
+            int from = (id - 2) * Ids / 2;
+            for (long label = from; label < from + (Ids / 2); label++)
             {
-                barrier.SignalAndWait();
-                for (long id = from; id < from + (Ids / 2); id++)
+                if (store.TryJoin(label, out PendingPrediction joined) == JoinResult.Joined)
                 {
-                    if (store.TryJoin(id, out PendingPrediction joined) == JoinResult.Joined)
+                    Interlocked.Increment(ref joinedTimes[label]);
+                    if (joined != Prediction(label))
                     {
-                        Interlocked.Increment(ref joinedTimes[id]);
-                        if (joined != Prediction(id))
-                        {
-                            Interlocked.Increment(ref wrongData);
-                        }
+                        Interlocked.Increment(ref wrongData);
                     }
                 }
-            }));
-        }
-
-        workers.ForEach(t => t.Start());
-        workers.ForEach(t => t.Join());
+            }
+        }).AssertClean();
 
         Assert.That(store.Joined + store.UnknownId + store.DuplicateLabel + store.LateLabel + store.InvalidId, Is.EqualTo(Ids), "labels sent");
         Assert.That(store.Joined + store.Count, Is.EqualTo(Ids), "predictions added: joined or still pending");
@@ -449,19 +437,14 @@ public class PendingPredictionsTests
         long labels = 0;
         long invalid = 0;
         int overCapacity = 0;
-        int stop = 0;
-        using var barrier = new Barrier(threads + 1);
-        var workers = new List<Thread>();
-        for (int t = 0; t < threads; t++)
-        {
-            int seed = t;
-            workers.Add(new Thread(() =>
+        var run = new ConcurrentRun(threads) { MaxReadings = 1_000_000 };
+        run.Execute(
+            seed =>
             {
                 var random = new Random(seed);
                 long myAdds = 0;
                 long myLabels = 0;
                 long myInvalid = 0;
-                barrier.SignalAndWait();
                 for (int i = 0; i < OperationsPerThread; i++)
                 {
                     if (i % 1000 == 0)
@@ -492,14 +475,10 @@ public class PendingPredictionsTests
                 Interlocked.Add(ref adds, myAdds);
                 Interlocked.Add(ref labels, myLabels);
                 Interlocked.Add(ref invalid, myInvalid);
-            }));
-        }
-
-        var sweeper = new Thread(() =>
-        {
-            barrier.SignalAndWait();
-            while (Volatile.Read(ref stop) == 0)
+            },
+            sweep =>
             {
+                // The reader sweeps: moves the clock, expires, and reads Count while the writers race.
                 clock.Advance(TimeSpan.FromMilliseconds(1));
                 store.ExpireOld();
                 if (store.Count > Capacity)
@@ -508,14 +487,8 @@ public class PendingPredictionsTests
                 }
 
                 Thread.Sleep(1);
-            }
-        });
-
-        workers.ForEach(t => t.Start());
-        sweeper.Start();
-        workers.ForEach(t => t.Join());
-        Volatile.Write(ref stop, 1);
-        sweeper.Join();
+            });
+        run.AssertClean();
 
         Assert.That(store.Replaced + store.Joined + store.Evicted + store.Expired + store.Count, Is.EqualTo(adds));
         Assert.That(store.Joined + store.UnknownId + store.DuplicateLabel + store.LateLabel, Is.EqualTo(labels));
@@ -694,31 +667,22 @@ public class PendingPredictionsTests
 
         int[] joinedTimes = new int[Ids];
         int wrongData = 0;
-        using var barrier = new Barrier(threads);
-        var workers = new List<Thread>();
-        for (int t = 0; t < threads; t++)
+        new ConcurrentRun(threads).Execute(t =>
         {
             int offset = t * (Ids / threads);
-            workers.Add(new Thread(() =>
+            for (int i = 0; i < Ids; i++)
             {
-                barrier.SignalAndWait();
-                for (int i = 0; i < Ids; i++)
+                long id = (offset + i) % Ids;
+                if (store.TryJoin(id, out PendingPrediction joined) == JoinResult.Joined)
                 {
-                    long id = (offset + i) % Ids;
-                    if (store.TryJoin(id, out PendingPrediction joined) == JoinResult.Joined)
+                    Interlocked.Increment(ref joinedTimes[id]);
+                    if (joined.PredictedClass != id % 7 || joined.PredictedValue != id || joined.Timestamp != id)
                     {
-                        Interlocked.Increment(ref joinedTimes[id]);
-                        if (joined.PredictedClass != id % 7 || joined.PredictedValue != id || joined.Timestamp != id)
-                        {
-                            Interlocked.Increment(ref wrongData);
-                        }
+                        Interlocked.Increment(ref wrongData);
                     }
                 }
-            }));
-        }
-
-        workers.ForEach(t => t.Start());
-        workers.ForEach(t => t.Join());
+            }
+        }).AssertClean();
 
         Assert.That(store.Joined, Is.EqualTo(Ids));
         Assert.That(store.DuplicateLabel, Is.EqualTo((long)Ids * (threads - 1)));

@@ -6,7 +6,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Labels;
 
 /// <summary>
 /// <see cref="PredictionId"/>: exact equality within a kind, never across kinds, ordinal strings, invalid ids

@@ -7,7 +7,7 @@ using Microsoft.ML.Data;
 using ModelMetrics.Signals;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Regression;
 
 /// <summary>
 /// Regression metrics against ML.NET's <c>RegressionCatalog.Evaluate</c> on the same seeded data: the expected

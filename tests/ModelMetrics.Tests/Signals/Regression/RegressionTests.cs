@@ -7,7 +7,7 @@ using ModelMetrics.Recording;
 using ModelMetrics.Signals;
 using NUnit.Framework;
 
-namespace ModelMetrics.Tests.Quality;
+namespace ModelMetrics.Tests.Signals.Regression;
 
 /// <summary>
 /// Regression metrics from <see cref="RegressionCounts"/>: values on hand-computed data, zero-division edges,
@@ -288,56 +288,40 @@ public class RegressionTests
         // MAPE >= 0.25; a reading that counted a pair whose sums it missed would show less. Spinning threads
         // make the writer get preempted anywhere, including between its sums and its count.
         var counts = new RegressionCounts();
-        int stop = 0;
-        var threads = new List<Thread>();
-        for (int i = 0; i < 2; i++)
-        {
-            threads.Add(new Thread(() =>
-            {
-                while (Volatile.Read(ref stop) == 0)
-                {
-                    Thread.SpinWait(100);
-                }
-            })
-            { IsBackground = true });
-        }
-
-        threads.Add(new Thread(() =>
-        {
-            while (Volatile.Read(ref stop) == 0)
-            {
-                counts.Record(5, 4);
-            }
-        })
-        { IsBackground = true });
-
-        string? violation = null;
+        var run = new ConcurrentRun(3) { MaxReadings = 200_000, MaxProblems = 1 };
         int readings = 0;
-        threads.ForEach(t => t.Start());
-        try
-        {
-            for (int n = 0; n < 200_000 && violation is null; n++)
+        run.Execute(
+            id =>
+            {
+                // Writers 0 and 1 spin; writer 2 records, each until the reader is done (and at most 10^9 times).
+                for (long i = 0; i < 1_000_000_000 && !run.ReaderDone && run.InTime; i++)
+                {
+                    if (id < 2)
+                    {
+                        Thread.SpinWait(100);
+                    }
+                    else
+                    {
+                        counts.Record(5, 4);
+                    }
+                }
+            },
+            reading =>
             {
                 RegressionSnapshot snapshot = Snapshot(counts);
                 if (snapshot.Count == 0)
                 {
-                    continue;
+                    return;
                 }
 
                 readings++;
                 if (snapshot.MeanError < 1 || snapshot.MeanAbsoluteError < 1 || snapshot.MeanSquaredError < 1 || snapshot.MeanAbsolutePercentageError < 0.25)
                 {
-                    violation = $"reading {n}: count {snapshot.Count}, ME {snapshot.MeanError}, MAE {snapshot.MeanAbsoluteError}, MSE {snapshot.MeanSquaredError}, MAPE {snapshot.MeanAbsolutePercentageError}";
+                    run.Problem($"reading {reading}: count {snapshot.Count}, ME {snapshot.MeanError}, MAE {snapshot.MeanAbsoluteError}, MSE {snapshot.MeanSquaredError}, MAPE {snapshot.MeanAbsolutePercentageError}");
                 }
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref stop, 1);
-            threads.ForEach(t => t.Join());
-        }
+            });
 
-        Assert.That(violation, Is.Null);
+        run.AssertClean();
         Assert.That(readings, Is.Positive);
     }
 
@@ -462,77 +446,30 @@ public class RegressionTests
         // The first pair fixes the shift at 1 for both, so their sums can be compared cell by cell.
         counts.Record(1, 1);
         reference.Record(1, 1);
-        var errors = new List<Exception>();
-        var problems = new List<string>();
-        int writersLeft = threadCount;
-        int snapshots = 0;
-        using var barrier = new Barrier(threadCount + 1);
-
-        var writers = new Thread[threadCount];
-        for (int t = 0; t < threadCount; t++)
-        {
-            int id = t;
-            writers[t] = new Thread(() =>
+        long previousCount = 0;
+        var run = new ConcurrentRun(threadCount) { MaxReadings = 100_000 };
+        run.Execute(
+            id =>
             {
-                try
+                for (int i = 0; i < PerThread; i++)
                 {
-                    barrier.SignalAndWait();
-                    for (int i = 0; i < PerThread; i++)
-                    {
-                        (double predicted, double actual) = Pair(id, i);
-                        counts.Record(predicted, actual);
-                    }
+                    (double predicted, double actual) = Pair(id, i);
+                    counts.Record(predicted, actual);
                 }
-                catch (Exception e)
+            },
+            reading =>
+            {
+                RegressionSnapshot snapshot = Snapshot(counts);
+                if (snapshot.Count < previousCount)
                 {
-                    lock (errors)
-                    {
-                        errors.Add(e);
-                    }
+                    run.Problem($"count went from {previousCount} to {snapshot.Count}");
                 }
-                finally
-                {
-                    Interlocked.Decrement(ref writersLeft);
-                }
+
+                previousCount = snapshot.Count;
+                var found = new List<string>();
+                CheckInvariants(snapshot, $"snapshot {reading}", found);
+                found.ForEach(run.Problem);
             });
-            writers[t].Start();
-        }
-
-        var reader = new Thread(() =>
-        {
-            try
-            {
-                long previousCount = 0;
-                barrier.SignalAndWait();
-                while (Volatile.Read(ref writersLeft) > 0 && problems.Count < 10)
-                {
-                    RegressionSnapshot snapshot = Snapshot(counts);
-                    snapshots++;
-                    if (snapshot.Count < previousCount)
-                    {
-                        problems.Add($"count went from {previousCount} to {snapshot.Count}");
-                    }
-
-                    previousCount = snapshot.Count;
-                    CheckInvariants(snapshot, $"snapshot {snapshots}", problems);
-                }
-            }
-            catch (Exception e)
-            {
-                lock (errors)
-                {
-                    errors.Add(e);
-                }
-            }
-        });
-        reader.Start();
-
-        foreach (Thread writer in writers)
-        {
-            writer.Join();
-        }
-
-        reader.Join();
 
         // The same pairs, one thread. Every value is a multiple of 1/64 well inside 2^53 / 64, so every sum is
         // exact in any order and the cells must match bit for bit.
@@ -559,9 +496,7 @@ public class RegressionTests
             }
         }
 
-        Assert.That(errors, Is.Empty);
-        Assert.That(problems, Is.Empty);
-        Assert.That(snapshots, Is.Positive);
+        run.AssertClean();
         Assert.That(Read(counts), Is.EqualTo(Read(reference)));
 
         long n = 1 + ((long)threadCount * PerThread);
