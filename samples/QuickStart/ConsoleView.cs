@@ -127,7 +127,7 @@ internal sealed class ConsoleView
             line.Clear().Append(Indent).Append(_labels[actual].PadRight(_labelWidth));
             for (int predicted = 0; predicted < _labels.Count; predicted++)
             {
-                line.Append($"{quality.GetCount(actual, predicted):N0}".PadLeft(width));
+                line.Append($"{quality.GetCount(predicted: predicted, actual: actual):N0}".PadLeft(width));
             }
 
             Console.WriteLine(line.ToString());

@@ -624,7 +624,7 @@ internal sealed class StressRun : IDisposable
             for (int p = 0; p < ClassCount; p++)
             {
                 int actual = a, predicted = p;
-                cellsCheck.That(quality.GetCount(actual, predicted) == cells[(actual * ClassCount) + predicted], () => $"cell actual {Labels[actual]}, predicted {Labels[predicted]}: {quality.GetCount(actual, predicted)}, expected {cells[(actual * ClassCount) + predicted]}");
+                cellsCheck.That(quality.GetCount(predicted: predicted, actual: actual) == cells[(actual * ClassCount) + predicted], () => $"cell actual {Labels[actual]}, predicted {Labels[predicted]}: {quality.GetCount(predicted: predicted, actual: actual)}, expected {cells[(actual * ClassCount) + predicted]}");
             }
         }
 
