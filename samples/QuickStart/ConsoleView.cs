@@ -11,7 +11,7 @@ namespace QuickStart;
 /// <summary>
 /// Prints monitor snapshots as plain lines (no cursor movement, so the output reads the same in a
 /// terminal, a log file or CI). Rates are over the time since the previous view, latency and quality
-/// over the monitor's recent window, and "all" over everything since the start.
+/// over the monitor's shortest window (`snapshot.Recent`, 2 seconds here), and "all" over everything since the start.
 /// </summary>
 internal sealed class ConsoleView
 {

@@ -61,7 +61,7 @@ internal static class HistogramInstruments
 
                 HistogramTags tags = histogramOf(signal).Tags;
                 Span<long> counts = stackalloc long[histogram.BoundaryCount];
-                histogram.CountsAtOrBelow(latency.Counts, counts);
+                histogram.CountsAtOrBelow(latency.Buckets, latency.FirstBucket, latency.BoundaryCells, counts);
                 for (int b = 0; b < counts.Length; b++)
                 {
                     list.Add(new(counts[b], tags.Buckets[b]));

@@ -31,7 +31,7 @@ namespace ModelMetrics.Recording;
 /// </para>
 /// <para>
 /// A window cell is never negative: cells only grow, so a difference below zero can only come from a
-/// reading that raced writers (see <see cref="Update"/>), and it is reported as 0.
+/// reading that raced writers (see <see cref="Update(long, T[], T[])"/>), and it is reported as 0.
 /// </para>
 /// <para>Not thread-safe: the owner serializes readers. Writers never touch it.</para>
 /// </remarks>
@@ -59,7 +59,21 @@ internal class RollingWindow<T>
     /// Writes into <paramref name="window"/> the counts recorded in the recent window, given the
     /// cumulative counts <paramref name="cumulative"/> read at <paramref name="nowTicks"/> (TimeSpan ticks).
     /// </summary>
-    public void Update(long nowTicks, T[] cumulative, T[] window)
+    public void Update(long nowTicks, T[] cumulative, T[] window) => Update(nowTicks, cumulative, window, 0, _length, _length, 0);
+
+    /// <summary>
+    /// Like <see cref="Update(long, T[], T[])"/> for two segments of the cells only, written one after the other
+    /// into <paramref name="window"/>: cells [<paramref name="start"/>, +<paramref name="length"/>) then
+    /// [<paramref name="tailStart"/>, +<paramref name="tailLength"/>). A histogram's window needs only the buckets
+    /// that hold something (and its boundary cells), a small part of its thousands of buckets.
+    /// </summary>
+    /// <remarks>
+    /// Checkpoints copy only those segments. That is exact as long as every cell outside the segments is zero in
+    /// <paramref name="cumulative"/> now, and the segments of later calls contain those of earlier ones (true for the
+    /// non-zero range of cumulative counts, which only grows): a checkpoint's cells outside its segments were zero
+    /// when it was taken, and a reused array's stale cells lie inside older segments, which the copy overwrites.
+    /// </remarks>
+    public void Update(long nowTicks, T[] cumulative, T[] window, int start, int length, int tailStart, int tailLength)
     {
         // The base is the newest checkpoint at least a window old: drop the oldest while the next one
         // also qualifies. The first checkpoint always stays, as the base when none is that old yet.
@@ -74,21 +88,28 @@ internal class RollingWindow<T>
         }
 
         T[]? baseCounts = _checkpoints.First!.Value.Counts;
-        for (int i = 0; i < _length; i++)
+        Subtract(cumulative, baseCounts, window.AsSpan(0, length), start);
+        Subtract(cumulative, baseCounts, window.AsSpan(length, tailLength), tailStart);
+
+        if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
+        {
+            T[] copy = _free.Count > 0 ? _free.Pop() : new T[_length];
+            Array.Copy(cumulative, start, copy, start, length);
+            Array.Copy(cumulative, tailStart, copy, tailStart, tailLength);
+            _checkpoints.AddLast(new Checkpoint(nowTicks, copy));
+        }
+    }
+
+    private static void Subtract(T[] cumulative, T[]? baseCounts, Span<T> window, int start)
+    {
+        for (int i = 0; i < window.Length; i++)
         {
             // Note: counts only grow, but a checkpoint copied while writers ran can hold a value that a
             // later, slower reader of another stripe did not yet see; never report a negative count.
             // MaxNumber, not Max: for double a NaN difference (impossible while cells stay finite) would
             // read as 0 rather than poison every metric derived from the window.
-            T previous = baseCounts is null ? T.Zero : baseCounts[i];
-            window[i] = T.MaxNumber(T.Zero, cumulative[i] - previous);
-        }
-
-        if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
-        {
-            T[] copy = _free.Count > 0 ? _free.Pop() : new T[_length];
-            Array.Copy(cumulative, copy, _length);
-            _checkpoints.AddLast(new Checkpoint(nowTicks, copy));
+            T previous = baseCounts is null ? T.Zero : baseCounts[start + i];
+            window[i] = T.MaxNumber(T.Zero, cumulative[start + i] - previous);
         }
     }
 

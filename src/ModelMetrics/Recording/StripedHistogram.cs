@@ -107,34 +107,49 @@ internal sealed class StripedHistogram
     /// <summary>Adds the merged cells (buckets, then boundary cells) to <paramref name="counts"/> (length <see cref="Length"/>).</summary>
     public void AddTo(long[] counts) => _cells.AddTo(counts);
 
+    /// <summary>Returns the count of values at or below boundary <paramref name="boundary"/> in a whole reading (cumulative or windowed) of this histogram.</summary>
+    public long CountAtOrBelow(ReadOnlySpan<long> reading, int boundary) =>
+        CountAtOrBelow(reading[..Layout.BucketCount], 0, reading[Layout.BucketCount..], boundary);
+
     /// <summary>
-    /// Returns the count of values at or below boundary <paramref name="boundary"/> from a reading (cumulative or
-    /// windowed) of this histogram: the buckets wholly below it plus the split cell of the bucket it straddles.
+    /// Returns the count of values at or below boundary <paramref name="boundary"/>: the buckets wholly below it plus
+    /// the boundary cell of the bucket it straddles. <paramref name="buckets"/> holds buckets from
+    /// <paramref name="first"/> on (every bucket outside it is empty); <paramref name="boundaryCells"/> one cell per boundary.
     /// </summary>
-    public long CountAtOrBelow(ReadOnlySpan<long> reading, int boundary)
+    public long CountAtOrBelow(ReadOnlySpan<long> buckets, int first, ReadOnlySpan<long> boundaryCells, int boundary)
     {
-        long value = _splitValues[boundary];
-        int bucketCount = Layout.BucketCount;
-        if (value < 0)
-        {
-            return 0;
-        }
-
-        int split = _splitBuckets[boundary];
-        int last = value >= Layout.Highest ? bucketCount - 1 : (split >= 0 ? split - 1 : Layout.IndexOf(value));
+        int last = LastWholeBucket(boundary);
         long total = 0;
-        for (int b = 0; b <= last; b++)
+        for (int j = 0; j < buckets.Length && first + j <= last; j++)
         {
-            total += reading[b];
+            total += buckets[j];
         }
 
-        if (split >= 0)
-        {
-            // A racing read can see a split cell ahead of its bucket; never count more than the bucket holds.
-            total += Math.Min(reading[bucketCount + boundary], reading[split]);
-        }
+        return total + SplitCount(buckets, first, boundaryCells, boundary);
+    }
 
-        return total;
+    /// <summary>Writes the count at or below every boundary of a whole reading into <paramref name="result"/>, in one pass.</summary>
+    public void CountsAtOrBelow(ReadOnlySpan<long> reading, Span<long> result) =>
+        CountsAtOrBelow(reading[..Layout.BucketCount], 0, reading[Layout.BucketCount..], result);
+
+    /// <summary>
+    /// Writes the count at or below every boundary into <paramref name="result"/> in one pass over the buckets (what
+    /// the <c>le</c> counters publish); equal to <see cref="CountAtOrBelow(ReadOnlySpan{long}, int, ReadOnlySpan{long}, int)"/> for each.
+    /// </summary>
+    public void CountsAtOrBelow(ReadOnlySpan<long> buckets, int first, ReadOnlySpan<long> boundaryCells, Span<long> result)
+    {
+        long running = 0;
+        int j = 0;
+        for (int i = 0; i < _splitValues.Length; i++)
+        {
+            int last = LastWholeBucket(i);
+            for (; j < buckets.Length && first + j <= last; j++)
+            {
+                running += buckets[j];
+            }
+
+            result[i] = running + SplitCount(buckets, first, boundaryCells, i);
+        }
     }
 
     /// <summary>Returns the index of the boundary at <paramref name="seconds"/>, or -1 when it is not one.</summary>
@@ -151,27 +166,26 @@ internal sealed class StripedHistogram
         return ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
     }
 
-    /// <summary>
-    /// Writes the count at or below every boundary of a reading into <paramref name="result"/>, in one pass over the
-    /// buckets (what the <c>le</c> counters publish); equal to <see cref="CountAtOrBelow"/> for each boundary.
-    /// </summary>
-    public void CountsAtOrBelow(ReadOnlySpan<long> reading, Span<long> result)
+    /// <summary>The last bucket wholly at or below boundary <paramref name="boundary"/> (-1 when none).</summary>
+    private int LastWholeBucket(int boundary)
     {
-        int bucketCount = Layout.BucketCount;
-        long running = 0;
-        int next = 0;
-        for (int i = 0; i < _splitValues.Length; i++)
-        {
-            long value = _splitValues[i];
-            int split = _splitBuckets[i];
-            int last = value < 0 ? -1 : value >= Layout.Highest ? bucketCount - 1 : (split >= 0 ? split - 1 : Layout.IndexOf(value));
-            for (; next <= last; next++)
-            {
-                running += reading[next];
-            }
+        long value = _splitValues[boundary];
+        int split = _splitBuckets[boundary];
+        return value < 0 ? -1 : value >= Layout.Highest ? Layout.BucketCount - 1 : (split >= 0 ? split - 1 : Layout.IndexOf(value));
+    }
 
-            result[i] = running + (split >= 0 ? Math.Min(reading[bucketCount + i], reading[split]) : 0);
+    /// <summary>The values at or below a boundary in the bucket it straddles (0 when it straddles none).</summary>
+    private long SplitCount(ReadOnlySpan<long> buckets, int first, ReadOnlySpan<long> boundaryCells, int boundary)
+    {
+        int split = _splitBuckets[boundary];
+        int j = split - first;
+        if (split < 0 || (uint)j >= (uint)buckets.Length)
+        {
+            return 0;
         }
+
+        // A racing read can see a boundary cell ahead of its bucket; never count more than the bucket holds.
+        return Math.Min(boundaryCells[boundary], buckets[j]);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

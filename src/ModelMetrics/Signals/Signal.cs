@@ -136,6 +136,23 @@ internal sealed class WindowedCells<T>
 
         return result;
     }
+
+    /// <summary>
+    /// Advances every window to <paramref name="now"/> over two segments of the cells only (see
+    /// <see cref="RollingWindow{T}.Update(long, T[], T[], int, int, int, int)"/>): each window's array holds
+    /// cells [<paramref name="start"/>, +<paramref name="length"/>) then [<paramref name="tailStart"/>, +<paramref name="tailLength"/>).
+    /// </summary>
+    public T[][] Read(long now, T[] cumulative, int start, int length, int tailStart, int tailLength)
+    {
+        var result = new T[_windows.Length][];
+        for (int w = 0; w < _windows.Length; w++)
+        {
+            result[w] = new T[length + tailLength];
+            _windows[w].Update(now, cumulative, result[w], start, length, tailStart, tailLength);
+        }
+
+        return result;
+    }
 }
 
 /// <summary>Collects the parts of one snapshot as the signals read them.</summary>

@@ -55,7 +55,19 @@ internal sealed class WindowedHistogram
             Histogram.AddTo(cumulative);
         }
 
-        long[][] windows = _windows.Read(now, cumulative);
-        return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w)));
+        // Windows hold only the buckets from the first to the last that ever counted something (usually a few
+        // hundred of thousands), then the boundary cells: a fraction of the memory and work of whole copies.
+        int buckets = Histogram.Layout.BucketCount;
+        int first = Array.FindIndex(cumulative, 0, buckets, c => c != 0);
+        if (first < 0)
+        {
+            LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
+            return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(new int[_windows.Count], _ => empty));
+        }
+
+        int last = Array.FindLastIndex(cumulative, buckets - 1, buckets, c => c != 0);
+        int length = last - first + 1;
+        long[][] windows = _windows.Read(now, cumulative, first, length, buckets, Histogram.BoundaryCount);
+        return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
     }
 }

@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Linq;
 using ModelMetrics.Recording;
 using NUnit.Framework;
 
@@ -110,6 +111,44 @@ public class RollingWindowTests
         // At 91 s the 30 s checkpoint is 61 s old.
         window.Update(Ticks(91), [120], result);
         Assert.That(result[0], Is.EqualTo(120 - 30));
+    }
+
+    /// <summary>
+    /// A histogram's windows copy and subtract only the buckets from the first to the last non-zero one, plus the
+    /// boundary cells; as values spread over more buckets (the range grows) and checkpoints are dropped and reused,
+    /// every window cell equals what a window over the whole array reports.
+    /// </summary>
+    [Test]
+    public void Update_TwoSegmentsOfAGrowingRange_EqualsTheWholeArray()
+    {
+        const int Buckets = 200, Tail = 3;
+        var whole = new RollingWindow(Buckets + Tail, Window, nowTicks: 0);
+        var segmented = new RollingWindow(Buckets + Tail, Window, nowTicks: 0);
+        var random = new Random(5);
+        long[] cumulative = new long[Buckets + Tail];
+        int low = 100, high = 100;
+        for (int step = 1; step <= 400; step++)
+        {
+            // The non-zero range grows now and then on either side; counts land anywhere inside it, and the tail
+            // cells grow too.
+            low = Math.Max(0, low - (random.Next(10) == 0 ? random.Next(1, 6) : 0));
+            high = Math.Min(Buckets - 1, high + (random.Next(10) == 0 ? random.Next(1, 6) : 0));
+            for (int i = 0; i < 20; i++)
+            {
+                cumulative[random.Next(low, high + 1)] += random.Next(1, 4);
+            }
+
+            cumulative[Buckets + random.Next(Tail)]++;
+            long now = Ticks(step * 7.0);
+            long[] expected = new long[Buckets + Tail];
+            whole.Update(now, cumulative, expected);
+            long[] actual = new long[high - low + 1 + Tail];
+            segmented.Update(now, cumulative, actual, low, high - low + 1, Buckets, Tail);
+
+            Assert.That(expected[..low], Is.All.Zero, $"step {step}: below the range");
+            Assert.That(expected[(high + 1)..Buckets], Is.All.Zero, $"step {step}: above the range");
+            Assert.That(actual, Is.EqualTo(expected[low..(high + 1)].Concat(expected[Buckets..])), $"step {step}");
+        }
     }
 
     private static long Ticks(double seconds) => (long)Math.Round(seconds * TimeSpan.TicksPerSecond);

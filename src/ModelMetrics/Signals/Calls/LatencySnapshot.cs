@@ -23,25 +23,46 @@ public sealed class LatencySnapshot
 
     private readonly HistogramLayout _layout;
     private readonly StripedHistogram? _histogram;
-    private readonly long[] _counts;
+    private readonly long[] _counts; // buckets _first .. _first + _length - 1, then one cell per boundary
+    private readonly int _first;
+    private readonly int _length;
 
     /// <param name="histogram">The histogram read: its layout, and its boundaries for exact <c>le</c> counts.</param>
-    /// <param name="counts">A reading of it: its buckets, then one cell per boundary (<see cref="StripedHistogram.Length"/>).</param>
+    /// <param name="counts">A whole reading of it: every bucket, then one cell per boundary (<see cref="StripedHistogram.Length"/>).</param>
     internal LatencySnapshot(StripedHistogram histogram, long[] counts)
-        : this(histogram.Layout, counts) => _histogram = histogram;
+        : this(histogram.Layout, histogram, counts, 0, histogram.Layout.BucketCount)
+    {
+    }
+
+    /// <param name="histogram">The histogram read.</param>
+    /// <param name="counts">A part of a reading: buckets <paramref name="first"/> to <paramref name="first"/> + <paramref name="length"/> − 1 (every other bucket is empty), then one cell per boundary.</param>
+    /// <param name="first">The first bucket held.</param>
+    /// <param name="length">The number of buckets held.</param>
+    internal LatencySnapshot(StripedHistogram histogram, long[] counts, int first, int length)
+        : this(histogram.Layout, histogram, counts, first, length)
+    {
+    }
 
     internal LatencySnapshot(HistogramLayout layout, long[] counts)
+        : this(layout, null, counts, 0, layout.BucketCount)
+    {
+    }
+
+    private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length)
     {
         _layout = layout;
+        _histogram = histogram;
         _counts = counts;
+        _first = first;
+        _length = length;
         long count = 0;
         double sumTicks = 0;
-        for (int i = 0; i < layout.BucketCount; i++)
+        for (int j = 0; j < length; j++)
         {
-            if (counts[i] != 0)
+            if (counts[j] != 0)
             {
-                count += counts[i];
-                sumTicks += counts[i] * layout.Midpoint(i);
+                count += counts[j];
+                sumTicks += counts[j] * layout.Midpoint(first + j);
             }
         }
 
@@ -102,11 +123,12 @@ public sealed class LatencySnapshot
     {
         var buckets = new List<LatencyBucket>();
         double frequency = Stopwatch.Frequency;
-        for (int i = 0; i < _layout.BucketCount; i++)
+        for (int j = 0; j < _length; j++)
         {
-            if (_counts[i] != 0)
+            if (_counts[j] != 0)
             {
-                buckets.Add(new LatencyBucket(_layout.LowerBound(i) / frequency, (_layout.UpperBound(i) + 1) / frequency, _counts[i]));
+                int i = _first + j;
+                buckets.Add(new LatencyBucket(_layout.LowerBound(i) / frequency, (_layout.UpperBound(i) + 1) / frequency, _counts[j]));
             }
         }
 
@@ -132,23 +154,32 @@ public sealed class LatencySnapshot
             int boundary = histogram.IndexOfBoundary(seconds);
             if (boundary >= 0)
             {
-                return histogram.CountAtOrBelow(_counts, boundary);
+                return histogram.CountAtOrBelow(Buckets, _first, BoundaryCells, boundary);
             }
         }
 
         double ticks = seconds * Stopwatch.Frequency;
         int last = ticks >= _layout.Highest ? _layout.BucketCount - 1 : _layout.IndexOf((long)ticks);
         long total = 0;
-        for (int b = 0; b <= last; b++)
+        for (int j = 0; j < _length && _first + j <= last; j++)
         {
-            total += _counts[b];
+            total += _counts[j];
         }
 
         return total;
     }
 
-    /// <summary>Gets the reading: the buckets, then one cell per declared boundary.</summary>
+    /// <summary>Gets the reading: the buckets held (from <see cref="FirstBucket"/> on), then one cell per declared boundary.</summary>
     internal ReadOnlySpan<long> Counts => _counts;
+
+    /// <summary>Gets the counts of the buckets held, from bucket <see cref="FirstBucket"/> on; every other bucket is empty.</summary>
+    internal ReadOnlySpan<long> Buckets => _counts.AsSpan(0, _length);
+
+    /// <summary>Gets the index of the first bucket held in <see cref="Buckets"/>.</summary>
+    internal int FirstBucket => _first;
+
+    /// <summary>Gets the boundary cells: per boundary, the durations at or below it in the bucket it straddles.</summary>
+    internal ReadOnlySpan<long> BoundaryCells => _counts.AsSpan(_length);
 
     /// <summary>Gets the histogram this snapshot was read from, or <see langword="null"/> for a bare layout.</summary>
     internal StripedHistogram? Histogram => _histogram;
@@ -173,16 +204,16 @@ public sealed class LatencySnapshot
         }
 
         long seen = 0;
-        int bucket = -1;
+        int j = -1;
         for (int q = 0; q < quantiles.Length; q++)
         {
             long rank = Math.Max(1, (long)Math.Ceiling((quantiles[q] * Count) - 1e-9));
-            while (seen < rank && bucket < _layout.BucketCount - 1)
+            while (seen < rank && j < _length - 1)
             {
-                seen += _counts[++bucket];
+                seen += _counts[++j];
             }
 
-            seconds[q] = _layout.Midpoint(Math.Max(bucket, 0)) / Stopwatch.Frequency;
+            seconds[q] = _layout.Midpoint(_first + Math.Max(j, 0)) / Stopwatch.Frequency;
         }
     }
 
@@ -196,16 +227,16 @@ public sealed class LatencySnapshot
         // Note: the small epsilon keeps 0.99 * 100 (= 99.00000000000001 in binary) at rank 99.
         long rank = Math.Max(1, (long)Math.Ceiling((quantile * Count) - 1e-9));
         long seen = 0;
-        for (int i = 0; i < _layout.BucketCount; i++)
+        for (int j = 0; j < _length; j++)
         {
-            seen += _counts[i];
+            seen += _counts[j];
             if (seen >= rank)
             {
-                return _layout.Midpoint(i);
+                return _layout.Midpoint(_first + j);
             }
         }
 
-        return _layout.Midpoint(_layout.BucketCount - 1);
+        return _layout.Midpoint(_first + _length - 1);
     }
 }
 

@@ -7,7 +7,7 @@ using ModelMetrics.Signals;
 namespace ModelMetrics;
 
 /// <summary>
-/// Output drift over the recent window: the shares of predicted classes (and of top-class probability
+/// Output drift over one window: the shares of predicted classes (and of top-class probability
 /// bins, when predictions came with probabilities) compared with the drift reference by the population
 /// stability index (PSI).
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class DriftSnapshot
     /// <summary>Gets the number of predictions counted in the window.</summary>
     public long Predictions { get; }
 
-    /// <summary>Gets the share of each predicted class in the recent window, in label order.</summary>
+    /// <summary>Gets the share of each predicted class in the window, in label order.</summary>
     public IReadOnlyList<double> ClassShares { get; }
 
     /// <summary>Gets the reference share of each class, in label order.</summary>
@@ -44,7 +44,7 @@ public sealed class DriftSnapshot
     /// <summary>Gets the PSI of the predicted-class shares against the reference.</summary>
     public double ClassPsi { get; }
 
-    /// <summary>Gets the shares of the ten top-class probability bins [0, 0.1), …, [0.9, 1] in the recent window, or <see langword="null"/>.</summary>
+    /// <summary>Gets the shares of the ten top-class probability bins [0, 0.1), …, [0.9, 1] in the window, or <see langword="null"/>.</summary>
     public IReadOnlyList<double>? ScoreShares { get; }
 
     /// <summary>Gets the reference shares of the probability bins, or <see langword="null"/> when the reference has none.</summary>

@@ -153,7 +153,7 @@ internal sealed class RegressionCounts
 
     /// <summary>
     /// Computes the metrics of a window: <paramref name="window"/> is a cumulative reading minus an earlier
-    /// one, clamped at 0 (what <see cref="RollingWindow{T}.Update"/> writes), and <paramref name="cumulative"/>
+    /// one, clamped at 0 (what <see cref="RollingWindow{T}.Update(long, T[], T[])"/> writes), and <paramref name="cumulative"/>
     /// the later reading it was computed from, whose magnitudes bound the rounding error of the difference.
     /// </summary>
     public static RegressionSnapshot CreateWindowSnapshot(double[] window, double[] cumulative) => Compute(window, cumulative);
