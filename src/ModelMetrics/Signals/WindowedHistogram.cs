@@ -58,16 +58,16 @@ internal sealed class WindowedHistogram
         // Windows hold only the buckets from the first to the last that ever counted something (usually a few
         // hundred of thousands), then the boundary cells: a fraction of the memory and work of whole copies.
         int buckets = Histogram.Layout.BucketCount;
-        int first = Array.FindIndex(cumulative, 0, buckets, c => c != 0);
+        int first = cumulative.AsSpan(0, buckets).IndexOfAnyExcept(0L);
         if (first < 0)
         {
             LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
-            return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(new int[_windows.Count], _ => empty));
+            return (new LatencySnapshot(Histogram, cumulative, 0), Array.ConvertAll(new int[_windows.Count], _ => empty));
         }
 
-        int last = Array.FindLastIndex(cumulative, buckets - 1, buckets, c => c != 0);
+        int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
         int length = last - first + 1;
         long[][] windows = _windows.Read(now, cumulative, first, length, buckets, Histogram.BoundaryCount);
-        return (new LatencySnapshot(Histogram, cumulative), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
+        return (new LatencySnapshot(Histogram, cumulative, last + 1), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
     }
 }

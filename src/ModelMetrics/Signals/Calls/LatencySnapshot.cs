@@ -23,14 +23,17 @@ public sealed class LatencySnapshot
 
     private readonly HistogramLayout _layout;
     private readonly StripedHistogram? _histogram;
-    private readonly long[] _counts; // buckets _first .. _first + _length - 1, then one cell per boundary
+    private readonly long[] _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary
     private readonly int _first;
     private readonly int _length;
+    private readonly int _boundaryStart;
+    private double _sum = double.NaN; // computed when first asked: windows rarely need it
 
     /// <param name="histogram">The histogram read: its layout, and its boundaries for exact <c>le</c> counts.</param>
     /// <param name="counts">A whole reading of it: every bucket, then one cell per boundary (<see cref="StripedHistogram.Length"/>).</param>
-    internal LatencySnapshot(StripedHistogram histogram, long[] counts)
-        : this(histogram.Layout, histogram, counts, 0, histogram.Layout.BucketCount)
+    /// <param name="used">The buckets that can be non-zero: 0 to <paramref name="used"/> − 1 (the others are skipped when reading).</param>
+    internal LatencySnapshot(StripedHistogram histogram, long[] counts, int used)
+        : this(histogram.Layout, histogram, counts, 0, used, histogram.Layout.BucketCount)
     {
     }
 
@@ -39,35 +42,30 @@ public sealed class LatencySnapshot
     /// <param name="first">The first bucket held.</param>
     /// <param name="length">The number of buckets held.</param>
     internal LatencySnapshot(StripedHistogram histogram, long[] counts, int first, int length)
-        : this(histogram.Layout, histogram, counts, first, length)
+        : this(histogram.Layout, histogram, counts, first, length, length)
     {
     }
 
     internal LatencySnapshot(HistogramLayout layout, long[] counts)
-        : this(layout, null, counts, 0, layout.BucketCount)
+        : this(layout, null, counts, 0, layout.BucketCount, layout.BucketCount)
     {
     }
 
-    private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length)
+    private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length, int boundaryStart)
     {
         _layout = layout;
         _histogram = histogram;
         _counts = counts;
         _first = first;
         _length = length;
+        _boundaryStart = boundaryStart;
         long count = 0;
-        double sumTicks = 0;
-        for (int j = 0; j < length; j++)
+        foreach (long c in counts.AsSpan(0, length))
         {
-            if (counts[j] != 0)
-            {
-                count += counts[j];
-                sumTicks += counts[j] * layout.Midpoint(first + j);
-            }
+            count += c;
         }
 
         Count = count;
-        Sum = sumTicks / Stopwatch.Frequency;
     }
 
     /// <summary>Gets the number of recorded durations (the sum of all bucket counts).</summary>
@@ -77,7 +75,28 @@ public sealed class LatencySnapshot
     /// Gets the sum of the recorded durations in seconds: the sum of bucket midpoints, within the declared
     /// relative error of the exact sum (HdrHistogram computes its mean the same way).
     /// </summary>
-    public double Sum { get; }
+    public double Sum
+    {
+        get
+        {
+            // Note: a benign race: two threads asking first both compute the same value.
+            if (double.IsNaN(_sum))
+            {
+                double sumTicks = 0;
+                for (int j = 0; j < _length; j++)
+                {
+                    if (_counts[j] != 0)
+                    {
+                        sumTicks += _counts[j] * _layout.Midpoint(_first + j);
+                    }
+                }
+
+                _sum = sumTicks / Stopwatch.Frequency;
+            }
+
+            return _sum;
+        }
+    }
 
     /// <summary>Gets the mean duration in seconds, or 0 when nothing was recorded.</summary>
     public double Mean => Count == 0 ? 0 : Sum / Count;
@@ -179,7 +198,7 @@ public sealed class LatencySnapshot
     internal int FirstBucket => _first;
 
     /// <summary>Gets the boundary cells: per boundary, the durations at or below it in the bucket it straddles.</summary>
-    internal ReadOnlySpan<long> BoundaryCells => _counts.AsSpan(_length);
+    internal ReadOnlySpan<long> BoundaryCells => _counts.AsSpan(_boundaryStart);
 
     /// <summary>Gets the histogram this snapshot was read from, or <see langword="null"/> for a bare layout.</summary>
     internal StripedHistogram? Histogram => _histogram;
@@ -189,7 +208,7 @@ public sealed class LatencySnapshot
     /// all-zero array (snapshots never write their counts), so idle histograms cost no memory per monitor.
     /// </summary>
     internal static LatencySnapshot Empty(StripedHistogram histogram) =>
-        new(histogram, ZeroCounts.GetOrAdd(histogram.Length, static length => new long[length]));
+        new(histogram, ZeroCounts.GetOrAdd(histogram.Length, static length => new long[length]), 0);
 
     /// <summary>
     /// Writes the quantiles <paramref name="quantiles"/> (ascending) in seconds into <paramref name="seconds"/> in one
