@@ -125,17 +125,7 @@ internal sealed class WindowedCells<T>
     public int Count => _windows.Length;
 
     /// <summary>Advances every window to <paramref name="now"/> (TimeSpan ticks since the monitor's creation) and returns each window's cells, shortest first.</summary>
-    public T[][] Read(long now, T[] cumulative)
-    {
-        var result = new T[_windows.Length][];
-        for (int w = 0; w < _windows.Length; w++)
-        {
-            result[w] = new T[Length];
-            _windows[w].Update(now, cumulative, result[w]);
-        }
-
-        return result;
-    }
+    public T[][] Read(long now, T[] cumulative) => Read(now, cumulative, 0, Length, Length, 0);
 
     /// <summary>
     /// Advances every window to <paramref name="now"/> over two segments of the cells only (see
