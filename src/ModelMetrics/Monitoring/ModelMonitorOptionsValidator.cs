@@ -153,6 +153,19 @@ internal static class ModelMonitorOptionsValidator
                 throw new ArgumentException($"{param} must not contain null or empty labels.", param);
             }
 
+            // Labels become attribute values on several instruments: as bounded as model names.
+            if (label.Length > MaxNameLength)
+            {
+                throw new ArgumentException($"{param} must hold labels of at most {MaxNameLength} characters.", param);
+            }
+
+            // _OTHER is the class that sums the classes past MaxPublishedClasses: a declared one would publish a second
+            // series of the same name.
+            if (label == ClassificationInstruments.OverflowClass)
+            {
+                throw new ArgumentException($"{param} must not contain '{ClassificationInstruments.OverflowClass}', the reserved name of the classes past MaxPublishedClasses.", param);
+            }
+
             if (!seen.Add(label))
             {
                 throw new ArgumentException($"{param} contains the label '{label}' more than once.", param);

@@ -36,7 +36,7 @@ internal enum RejectionReason
     /// <summary>A listener of the native histogram threw while a call was recorded; the exception was swallowed.</summary>
     ListenerFault,
 
-    /// <summary>Class probabilities had the wrong length or a value outside [0, 1] (or NaN); not recorded.</summary>
+    /// <summary>Class probabilities had the wrong length, a value outside [0, 1] (or NaN), or did not sum to 1 (within 0.001); not recorded.</summary>
     InvalidProbabilities,
 
     /// <summary>A regression prediction or actual value was NaN or infinite; the pair was not recorded.</summary>

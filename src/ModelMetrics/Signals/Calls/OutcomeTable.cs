@@ -119,6 +119,17 @@ internal sealed class OutcomeTable
         return result;
     }
 
+    /// <summary>
+    /// The <c>error.type</c> of an exception type: its full name, except that a type in the global namespace named
+    /// like a reserved value (<c>timeout</c>, <c>cancelled</c>, <c>_OTHER</c>) is written <c>global::name</c>, as C#
+    /// names it, so that it never merges with the built-in outcome of that name.
+    /// </summary>
+    public static string ErrorTypeName(Type type)
+    {
+        string name = type.FullName ?? type.Name;
+        return name is CancelledType or TimeoutType or OtherType ? "global::" + name : name;
+    }
+
     private int IndexOf(Type type)
     {
         if (_typeIndex.TryGetValue(type, out int index))
@@ -143,7 +154,7 @@ internal sealed class OutcomeTable
             index = FirstType + _typeCount++;
 
             // Publish the name before the index, so a reader that sees a count sees its name.
-            Volatile.Write(ref _names[index], type.FullName ?? type.Name);
+            Volatile.Write(ref _names[index], ErrorTypeName(type));
             _typeIndex[type] = index;
             return index;
         }

@@ -28,6 +28,12 @@ internal sealed class ClassificationSignal : Signal
     /// <summary>The largest accepted probability: 1, plus rounding slack for outputs normalized in single precision.</summary>
     private const double MaxProbability = 1.0001;
 
+    /// <summary>
+    /// How far from 1 the sum of a probability vector may be: rounding of a softmax in single precision is far below
+    /// it; all ones or all zeros (scores, not probabilities) are far above. Log-loss and top-k mean nothing otherwise.
+    /// </summary>
+    private const double SumTolerance = 1e-3;
+
     private readonly string[] _labels;
     private readonly FrozenDictionary<string, int> _labelIndex;
     private readonly ConfusionCounts _confusion;
@@ -138,7 +144,8 @@ internal sealed class ClassificationSignal : Signal
     }
 
     /// <summary>
-    /// Checks that <paramref name="probabilities"/> has one value in [0, 1] per class and returns the predicted
+    /// Checks that <paramref name="probabilities"/> has one value in [0, 1] per class, summing to 1 (within 0.001),
+    /// and returns the predicted
     /// class: the first most probable one (as numpy's argmax), so that top-1 accuracy equals accuracy.
     /// </summary>
     public bool TryReadProbabilities<T>(ReadOnlySpan<T> probabilities, out int predicted)
@@ -152,6 +159,7 @@ internal sealed class ClassificationSignal : Signal
         }
 
         double best = double.NegativeInfinity;
+        double sum = 0;
         for (int i = 0; i < probabilities.Length; i++)
         {
             // Note: a little above 1 is allowed for rounding in normalized outputs; more is not a probability.
@@ -162,11 +170,18 @@ internal sealed class ClassificationSignal : Signal
                 return false;
             }
 
+            sum += p;
             if (p > best)
             {
                 best = p;
                 predicted = i;
             }
+        }
+
+        if (Math.Abs(sum - 1) > SumTolerance)
+        {
+            Context.Reject(RejectionReason.InvalidProbabilities);
+            return false;
         }
 
         return true;

@@ -72,8 +72,12 @@ internal sealed class EnumLabelMap
         var indices = new Dictionary<long, int>();
         foreach (TEnum value in Enum.GetValues<TEnum>())
         {
+            // An exact match first: with labels "cat" and "Cat", Animal.Cat is "Cat"; case is ignored only when no
+            // label matches exactly.
             string? name = Enum.GetName(value);
-            indices[ToInt64(value)] = name is not null && ignoringCase.TryGetValue(name, out int index) ? index : Unknown;
+            indices[ToInt64(value)] = name is null ? Unknown
+                : labelIndex.TryGetValue(name, out int exact) ? exact
+                : ignoringCase.TryGetValue(name, out int index) ? index : Unknown;
         }
 
         return new EnumLabelMap(typeof(TEnum), indices);

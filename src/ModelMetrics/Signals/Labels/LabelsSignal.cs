@@ -17,8 +17,11 @@ internal sealed class LabelsSignal : Signal
     /// <summary>The <c>le</c> boundaries of the label delay, in seconds: 1 s to 30 days.</summary>
     public static readonly double[] DelayBoundaries = [1, 10, 60, 600, 3600, 21600, 86400, 604800, 2592000];
 
-    /// <summary>Label delays: from 1 ms, where a click arrives, to 30 days, where a chargeback does.</summary>
-    private static readonly HistogramLayout DelayLayout = new(ToTicks(TimeSpan.FromMilliseconds(1)), ToTicks(TimeSpan.FromDays(30)), 2);
+    /// <summary>
+    /// Label delays: from 1 ms, where a click arrives, to 366 days, past the longest <see cref="ModelMonitorOptions.PendingTimeToLive"/>
+    /// (365 days), so that no joined label's delay is ever clamped.
+    /// </summary>
+    private static readonly HistogramLayout DelayLayout = new(ToTicks(TimeSpan.FromMilliseconds(1)), ToTicks(TimeSpan.FromDays(366)), 2);
 
     private readonly PendingPredictions _pending;
     private readonly WindowedHistogram _delay;
