@@ -29,6 +29,8 @@ internal sealed class SnapshotReader
     private readonly object _gate = new();
     private ModelMonitorSnapshot? _last;
     private TimeSpan _lastAt;
+    private TimeSpan _lastClock; // the clock's elapsed time at the last reading
+    private TimeSpan _now; // time since creation as the windows see it: the clock's forward steps only
 
     // The instruments (by number, modulo 64) that have read _last: one bit each.
     private ulong _readBy;
@@ -46,7 +48,7 @@ internal sealed class SnapshotReader
         lock (_gate)
         {
             _monitor.Context.TakeChanged();
-            return Refresh(_time.GetElapsedTime(_createdTimestamp));
+            return Refresh(Now());
         }
     }
 
@@ -65,7 +67,7 @@ internal sealed class SnapshotReader
         ulong bit = 1UL << (instrument & 63);
         lock (_gate)
         {
-            TimeSpan now = _time.GetElapsedTime(_createdTimestamp);
+            TimeSpan now = Now();
             bool recent = _last is not null && now - _lastAt < ShareWithin;
             if (recent && (_readBy & bit) == 0)
             {
@@ -84,6 +86,24 @@ internal sealed class SnapshotReader
             _readBy = bit;
             return snapshot;
         }
+    }
+
+    /// <summary>
+    /// The windows' time: it advances by the clock's forward steps and ignores its backward ones, so a clock stepping
+    /// back (NTP on a VM, a custom <see cref="TimeProvider"/>) neither freezes the windows until it catches up nor
+    /// moves them backwards: they go on from where they were. Called under the lock.
+    /// </summary>
+    private TimeSpan Now()
+    {
+        TimeSpan clock = _time.GetElapsedTime(_createdTimestamp);
+        TimeSpan step = clock - _lastClock;
+        _lastClock = clock;
+        if (step > TimeSpan.Zero)
+        {
+            _now += step;
+        }
+
+        return _now;
     }
 
     private ModelMonitorSnapshot Refresh(TimeSpan now)

@@ -176,6 +176,53 @@ public class ClockTests
         });
     }
 
+    /// <summary>
+    /// Issue 18, item 11: after the clock steps back two days, windows go on moving with it rather than freezing until it
+    /// catches up (a 1 s window read every second used to hold everything since the step).
+    /// </summary>
+    [Test]
+    public void Windows_ClockStepsBackTwoDays_KeepMovingFromThere()
+    {
+        var clock = new SettableClock();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = ReliabilityHelpers.ModelName(),
+            MeterName = ReliabilityHelpers.MeterName(),
+            ClassLabels = Labels,
+            TimeProvider = clock,
+            Windows = [TimeSpan.FromSeconds(1)],
+        });
+        void Record(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                monitor.RecordGroundTruth(i % 2, i % 2);
+                monitor.RecordCall(0.01);
+            }
+        }
+
+        Record(100);
+        monitor.GetSnapshot();
+        clock.Move(TimeSpan.FromDays(-2));
+        var recent = new List<long>();
+        for (int second = 1; second <= 10; second++)
+        {
+            clock.Move(TimeSpan.FromSeconds(1));
+            Record(100);
+            WindowSnapshot window = monitor.GetSnapshot().Recent;
+            recent.Add(window.Classification!.Total);
+            Assert.That(window.Calls, Is.EqualTo(window.Classification.Total), $"second {second}");
+        }
+
+        // The step back happened between two readings and outweighed the second that followed it, so the first reading
+        // after it sees no time pass, and the second one a window that still reaches back to the monitor's start (1 s
+        // earlier: 300 pairs). From then on, read every second, a 1 s window covers at most its length plus the interval
+        // between readings: 2 readings' worth. (Before, it kept growing by 100 a second until the clock caught up.)
+        Assert.That(recent.Take(2), Is.All.InRange(100, 300));
+        Assert.That(recent.Skip(2), Is.All.InRange(100, 200));
+        Assert.That(monitor.GetSnapshot().Classification!.Total, Is.EqualTo(1100), "cumulative keeps everything");
+    }
+
     [Test]
     public void DelayedLabel_ClockJumpsBackwardsBeforeTheLabel_JoinedWithZeroDelayCountedAsNegative()
     {
