@@ -50,7 +50,11 @@ public sealed class ModelMonitor : IDisposable
     /// <summary>Initializes a new monitor, registers it in its registry and starts publishing it.</summary>
     /// <param name="options">The monitor's configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">An option is invalid; the message and parameter name say which.</exception>
+    /// <exception cref="ArgumentException">
+    /// An option is invalid; the message and parameter name say which. Also when a live monitor of the same
+    /// <see cref="ModelMonitorOptions.ModelName"/> and <see cref="ModelMonitorOptions.ModelVersion"/> already publishes on the
+    /// same meter (<c>ParamName</c> <c>ModelName</c>): dispose it first, share it, or use another version or meter name.
+    /// </exception>
     public ModelMonitor(ModelMonitorOptions options)
     {
         _labelNames = ModelMonitorOptionsValidator.Validate(options);
@@ -93,7 +97,7 @@ public sealed class ModelMonitor : IDisposable
 
         _reader = new SnapshotReader(this, options.TimeProvider);
         Publisher.Join(this);
-        Registry.Add(this);
+        Registry.Announce(this);
     }
 
     /// <summary>Gets the model's name (attribute <c>model.name</c>).</summary>

@@ -55,15 +55,17 @@ public sealed class ModelMonitorRegistry
         return null;
     }
 
-    internal void Add(ModelMonitor monitor)
+    /// <summary>Adds a monitor without telling anyone yet (the caller holds the publishing lock); see <see cref="Announce"/>.</summary>
+    internal void Insert(ModelMonitor monitor)
     {
         lock (_gate)
         {
             _monitors = [.. _monitors, monitor];
         }
-
-        Raise(MonitorAdded, monitor);
     }
+
+    /// <summary>Raises <see cref="MonitorAdded"/> for a monitor <see cref="Insert"/> added, outside any lock.</summary>
+    internal void Announce(ModelMonitor monitor) => Raise(MonitorAdded, monitor);
 
     internal void Remove(ModelMonitor monitor)
     {

@@ -90,11 +90,33 @@ internal sealed class MeterPublisher
         }
     }
 
-    /// <summary>Creates the instruments of the monitor's signals that this meter does not have yet, and observes its registry.</summary>
+    /// <summary>
+    /// Adds the monitor to its registry and to this meter: creates the instruments of its signals that the meter does not
+    /// have yet, and observes its registry.
+    /// </summary>
+    /// <exception cref="ArgumentException">A live monitor of the same model name and version already publishes on this meter.</exception>
     public void Join(ModelMonitor monitor)
     {
         lock (Gate)
         {
+            // Two monitors of one model on one meter would export the same series twice, and an exporter keeps either's
+            // value, not their sum. Refused here, under the lock every monitor of every registry joins under.
+            foreach (ModelMonitorRegistry registry in _registries)
+            {
+                foreach (ModelMonitor other in registry.Monitors)
+                {
+                    if (ReferenceEquals(other.Publisher, this) && other.ModelName == monitor.ModelName && other.ModelVersion == monitor.ModelVersion)
+                    {
+#pragma warning disable CA2208 // Note: the error names the option the user set.
+                        throw new ArgumentException(
+                            $"A live monitor of model '{monitor.ModelName}' version '{monitor.ModelVersion ?? "(none)"}' already publishes on meter '{Meter.Name}': two would export one series with either's values. Dispose it first, share it, or give this one another ModelVersion or MeterName.",
+                            nameof(ModelMonitorOptions.ModelName));
+#pragma warning restore CA2208
+                    }
+                }
+            }
+
+            monitor.Registry.Insert(monitor);
             foreach (Signal signal in monitor.Signals)
             {
                 if (_created.Add(signal.Instruments))

@@ -1,6 +1,8 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Linq;
+using ModelMetrics.Tests.Publishing;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Reliability;
@@ -145,5 +147,63 @@ public class GuaranteesRoundTwoTests
 
         var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = "long-label", ClassLabels = ["a", new string('x', 1_000_000)] }));
         Assert.That(error!.ParamName, Is.EqualTo("ClassLabels"));
+    }
+
+    /// <summary>
+    /// Item 1: two live monitors of one model (name and version) on one meter would export one series with either's
+    /// values; the second is refused at construction, the first keeps publishing exactly, and once the first is
+    /// disposed a new one may take its place.
+    /// </summary>
+    [Test]
+    public void Constructor_SecondLiveMonitorOfTheSameModelOnTheSameMeter_IsRefusedAndTheFirstPublishesExactly()
+    {
+        string meter = ReliabilityHelpers.MeterName();
+        string model = ReliabilityHelpers.ModelName();
+        using var collector = new MeasurementCollector(meter);
+        var first = new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "1", MeterName = meter });
+        for (int i = 0; i < 100; i++)
+        {
+            first.RecordCall(0.01);
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "1", MeterName = meter }));
+        Assert.That(error!.ParamName, Is.EqualTo("ModelName"));
+        Assert.That(error.Message, Does.Contain(model).And.Contain(meter));
+
+        // A registry of its own does not make a second series on the same meter acceptable.
+        Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "1", MeterName = meter, Registry = new ModelMonitorRegistry() }));
+
+        // Another version, or the same model on another meter, is another series: allowed.
+        using (new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "2", MeterName = meter }))
+        using (new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "1", MeterName = meter + ".other" }))
+        {
+            double calls = collector.Collect(model).Where(o => o.Instrument == "model.inference.calls" && o.Tag("model.version") == "1").Sum(o => o.Value);
+            Assert.That(calls, Is.EqualTo(100), "the first monitor's series, alone");
+        }
+
+        first.Dispose();
+        using var next = new ModelMonitor(new ModelMonitorOptions { ModelName = model, ModelVersion = "1", MeterName = meter });
+        next.RecordCall(0.01);
+        double after = collector.Collect(model).Where(o => o.Instrument == "model.inference.calls" && o.Tag("model.version") == "1").Sum(o => o.Value);
+        Assert.That(after, Is.EqualTo(1), "the new monitor's own series once the first is gone");
+    }
+
+    /// <summary>Item 1: a pipeline that owns its monitor, built twice while the first lives, fails at the second Build.</summary>
+    [Test]
+    public void Build_PipelineWithOwnMonitorBuiltTwice_SecondBuildFailsUntilTheFirstIsDisposed()
+    {
+        string meter = ReliabilityHelpers.MeterName();
+        string model = ReliabilityHelpers.ModelName();
+        PredictorBuilder<int, int> builder = Predictor.Create<int, int>(x => x + 1).AsBuilder().UseMetrics(o =>
+        {
+            o.ModelName = model;
+            o.MeterName = meter;
+        });
+        IPredictor<int, int> first = builder.Build();
+        Assert.Throws<ArgumentException>(() => builder.Build());
+        first.Dispose();
+        using IPredictor<int, int> second = builder.Build();
+        Assert.That(second.Predict(1), Is.EqualTo(2));
+        Assert.That(second.GetService<ModelMonitor>()!.GetSnapshot().Calls, Is.EqualTo(1));
     }
 }
