@@ -30,10 +30,11 @@ namespace ModelMetrics.Signals;
 /// s lies near the data (the shifted-data algorithm). Every stripe and every checkpoint must use the same s to
 /// be added or subtracted, so a shift is set once, by a compare-exchange, and never changes. With one shift,
 /// the first actual, a first actual far from the later data ruins every window that does not contain it: with
-/// 10⁸ first and then y ~ U(0, 100), a window of n later pairs has Σd² ≈ n·10¹⁶, whose rounding (each add is off
-/// by up to 2⁻⁵³ of the running sum, about n·1.1 here) exceeds SS_tot ≈ n·833, and R² read 0 instead of 0.88.
-/// Re-centring at read time cannot help (the digits are gone from the sums), and compensated sums would not
-/// either: the window's difference of two cumulative sums is itself rounded to 2⁻⁵³ of Σd².
+/// 10⁸ first and then y ~ U(0, 100), the running Σd² after n pairs is about n·10¹⁶, so each add is off by up to
+/// about 1.1·n; a few hundred such adds exceed SS_tot ≈ 833·n, and the zero-spread rule below read R² as 0
+/// (true: 0.88). Re-centring at read time cannot help (the digits are gone from the sums), and compensated
+/// sums (two cells per sum) would not either: the window's difference of two cumulative sums is itself
+/// rounded to 2⁻⁵³ of the window's Σd², which is 10¹³ times its SS_tot here.
 /// </para>
 /// <para>
 /// Lanes. So a pair's deviation goes to one of up to <see cref="Lanes"/> lanes, each with a shift of its own,
@@ -55,21 +56,24 @@ namespace ModelMetrics.Signals;
 /// <para>
 /// Accuracy. In a lane whose pairs lie within ρ standard deviations σ of its shift (ρ = |m − s|/σ), each add
 /// rounds by at most 2⁻⁵³ of the lane's running Σd² ≤ N(ρ² + 1)σ², N the lane's cumulative count, so the
-/// computed SS_tot of any window of nₗ of its pairs is off by at most about 2⁻⁵³·nₗ·N(ρ² + 1)σ², a relative
-/// error of 2⁻⁵³·N(ρ² + 1) (a random walk of roundings is typically far below it); the combination adds a few
-/// roundings of each lane mean relative to the fullest lane's shift. ρ stays below about 32 except for the pairs
-/// a lane takes before its writers re-centre it (fewer than 8 per stripe; a window holding them is off by up to
-/// 2⁻⁵³·nₗ·8ρ² of its SS_tot), and except once all <see cref="Lanes"/> lanes are open, when data far from every
-/// shift at its own spread shares the nearest lane (at least <see cref="Lanes"/> actuals of other scales
-/// before it, or a regime change after the lanes filled). A cumulative reading is never worse off than that,
-/// since a lane's first actual is one of its pairs: Σd² ≤ N·SS there. For the case (10⁸, then 10,000
-/// pairs of U(0, 100)) the window's R² is 0.88074910427540… against a two-pass 0.88074910427540….
+/// computed SS_tot of a window of nₗ of its pairs is off by at most about 2⁻⁵³·nₗ·N(ρ² + 1)σ², a relative error
+/// of 2⁻⁵³·N(ρ² + 1) (the roundings, a random walk, are typically far below it); the combination adds a few
+/// roundings of each lane mean relative to the fullest lane's shift. ρ stays below 32 except for the pairs a
+/// lane takes before its writers re-centre it (at most 8 per stripe, which put an absolute error of up to
+/// 2⁻⁵³·64(ρ² + 1)σ² per stripe into a window that holds them), and except once all <see cref="Lanes"/> lanes
+/// are open, when data far from every shift at its own spread shares the nearest lane (after at least
+/// <see cref="Lanes"/> actuals of other scales, or a regime change after the lanes filled). A cumulative
+/// reading fares better: the first pair of a lane opened by an actual is one of the lane's pairs, so its SS is
+/// at least (m − s)² and ρ² at most N. For the case (10⁸, then 10,000 pairs of U(0, 100),
+/// ŷ = y + N(0, 10²)) the window after the outlier reads R² = 0.8807491042754101 against a two-pass
+/// 0.8807491042754094 (it read 0 with the shift fixed to the first actual); the tests find 10⁻¹⁶ to 10⁻¹⁴
+/// relative in every case they try.
 /// </para>
 /// <para>
-/// Concurrency. Lock-free for writers: a pair is five compare-exchange loops and two or three interlocked
-/// increments on the calling processor's stripe, which almost never fail because another thread rarely writes
-/// the same stripe, plus a read of the open lanes' shifts; nothing is allocated after a stripe's first use, and
-/// opening a lane is one compare-exchange. Readers never block writers. A pair writes its lane's sums before
+/// Concurrency. Lock-free for writers: a pair is five compare-exchange loops and two interlocked increments
+/// (four and three for a zero actual) on the calling processor's stripe, which almost never fail because
+/// another thread rarely writes the same stripe, plus a read of the open lanes' shifts; nothing is allocated
+/// after a stripe's first use, and opening a lane is one compare-exchange. Readers never block writers. A pair writes its lane's sums before
 /// the lane's count, and all its sums before the pair count; a reader reads a stripe's counts before its sums
 /// and the shifts after every stripe, so a reading's sums include every pair its counts include, and possibly
 /// some pairs recorded while it read, whose count it missed: a reading taken while writers run can overstate

@@ -181,6 +181,50 @@ public class RegressionShiftTests
         AssertClose(RegressionCounts.CreateWindowSnapshot(recent, cumulative), data, 1e-9, "window");
     }
 
+    [Test]
+    public void Record_WritersOpeningLanesConcurrently_CellsNeverDecreaseAndRSquaredMatchesTwoPass()
+    {
+        // Each writer starts with an actual of its own scale (1e8, -1e7, 5e8 next to the 1e8, 1e-3), so lanes open
+        // in a race, then records 50,000 pairs y ~ U(0, 100), ŷ = y + N(0, 10²). A reader checks that no cell of
+        // a reading is below the same cell of the reading before (windows are differences) and that R² stays
+        // finite and at most 1; at the end R² matches the two-pass value over every pair.
+        double[] firsts = [1e8, -1e7, 5e8, 1e-3];
+        var data = new List<(double Predicted, double Actual)>[firsts.Length];
+        for (int t = 0; t < firsts.Length; t++)
+        {
+            data[t] = [(firsts[t] + 1, firsts[t]), .. Pairs(50_000, 50 + t, random => 100 * random.NextDouble(), 10)];
+        }
+
+        var counts = new RegressionCounts();
+        double[] previous = new double[RegressionCounts.CellCount];
+        var run = new ConcurrentRun(firsts.Length) { MaxReadings = 20_000 };
+        run.Execute(
+            id => Record(counts, data[id]),
+            reading =>
+            {
+                double[] cells = Read(counts);
+                for (int i = 0; i < cells.Length; i++)
+                {
+                    if (!(cells[i] >= previous[i]) || !double.IsFinite(cells[i]))
+                    {
+                        run.Problem($"reading {reading}: cell {i} went from {previous[i]:R} to {cells[i]:R}");
+                    }
+                }
+
+                previous = cells;
+                double r2 = RegressionCounts.CreateSnapshot(cells).RSquared;
+                if (!double.IsFinite(r2) || r2 > 1)
+                {
+                    run.Problem($"reading {reading}: R² {r2:R}");
+                }
+            });
+
+        run.AssertClean();
+        List<(double Predicted, double Actual)> all = [.. data.SelectMany(pairs => pairs)];
+        AssertClose(RegressionCounts.CreateSnapshot(Read(counts)), all, 1e-9, "cumulative");
+        Assert.That(1 - RegressionCounts.CreateSnapshot(Read(counts)).RSquared, Is.EqualTo(1 - TwoPassRSquared(all)).Within(1e-6 * (1 - TwoPassRSquared(all))));
+    }
+
     private static void AssertWindowAndCumulative((double Predicted, double Actual)[] first, List<(double Predicted, double Actual)> later, double expectedWindow)
     {
         var counts = new RegressionCounts();
