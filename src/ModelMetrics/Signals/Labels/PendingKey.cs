@@ -49,9 +49,12 @@ internal readonly struct PendingKey : IEquatable<PendingKey>
     /// <summary>The Mersenne prime 2^61 - 1.</summary>
     private const ulong Prime = (1UL << 61) - 1;
 
-    // Note: two independent random evaluation points in [1, Prime - 1], drawn once per process.
+    // Note: two independent random evaluation points in [1, Prime - 1], drawn once per process, and their squares
+    // (mod Prime), with which two coefficients are taken per step.
     private static readonly ulong Key1 = RandomPoint();
     private static readonly ulong Key2 = RandomPoint();
+    private static readonly ulong Key1Squared = Canonical(MultiplyAdd(Key1, Key1, 0));
+    private static readonly ulong Key2Squared = Canonical(MultiplyAdd(Key2, Key2, 0));
 
     private PendingKey(IdKind kind, long first, long second)
     {
@@ -100,43 +103,67 @@ internal readonly struct PendingKey : IEquatable<PendingKey>
     /// <inheritdoc/>
     public override int GetHashCode() => Hash;
 
-    /// <summary>Evaluates both polynomials (Horner): the length, then one coefficient per three characters (the last zero-padded).</summary>
+    /// <summary>
+    /// Evaluates both polynomials (Horner): the length, then one coefficient per three characters (the last
+    /// zero-padded), two coefficients per step (h × key² + w1 × key + w2), so that the multiplications of a step do
+    /// not wait for each other.
+    /// </summary>
     private static (ulong First, ulong Second) HashString(string text)
     {
         ReadOnlySpan<char> chars = text;
         ulong h1 = (ulong)chars.Length;
         ulong h2 = (ulong)chars.Length;
         int i = 0;
-        for (; i + 3 <= chars.Length; i += 3)
+        for (; i + 6 <= chars.Length; i += 6)
         {
-            ulong word = chars[i] | ((ulong)chars[i + 1] << 16) | ((ulong)chars[i + 2] << 32);
+            ulong w1 = chars[i] | ((ulong)chars[i + 1] << 16) | ((ulong)chars[i + 2] << 32);
+            ulong w2 = chars[i + 3] | ((ulong)chars[i + 4] << 16) | ((ulong)chars[i + 5] << 32);
+            h1 = MultiplyAddTwo(h1, Key1Squared, w1, Key1, w2);
+            h2 = MultiplyAddTwo(h2, Key2Squared, w1, Key2, w2);
+        }
+
+        for (; i < chars.Length; i += 3)
+        {
+            ulong word = chars[i]
+                | (i + 1 < chars.Length ? (ulong)chars[i + 1] << 16 : 0)
+                | (i + 2 < chars.Length ? (ulong)chars[i + 2] << 32 : 0);
             h1 = MultiplyAdd(h1, Key1, word);
             h2 = MultiplyAdd(h2, Key2, word);
         }
 
-        if (i < chars.Length)
-        {
-            ulong word = chars[i] | (i + 1 < chars.Length ? (ulong)chars[i + 1] << 16 : 0);
-            h1 = MultiplyAdd(h1, Key1, word);
-            h2 = MultiplyAdd(h2, Key2, word);
-        }
-
-        return (h1, h2);
+        return (Canonical(h1), Canonical(h2));
     }
 
-    /// <summary>Returns (<paramref name="h"/> × <paramref name="key"/> + <paramref name="word"/>) mod 2^61 - 1, fully reduced.</summary>
-    /// <remarks><paramref name="h"/> and <paramref name="key"/> are below 2^61 and <paramref name="word"/> below 2^48.</remarks>
+    /// <summary>Returns a value congruent to <paramref name="h"/> × <paramref name="key"/> + <paramref name="word"/> mod 2^61 - 1, below 2^61 + 8.</summary>
+    /// <remarks><paramref name="h"/> is below 2^61 + 8, <paramref name="key"/> below 2^61, <paramref name="word"/> below 2^48.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong MultiplyAdd(ulong h, ulong key, ulong word)
     {
-        // The product is below 2^122: high * 2^64 + low. As 2^61 = 1 (mod Prime), it is the sum of its 61-bit
-        // halves: (low & Prime) + (high << 3 | low >> 61), each at most Prime.
+        // The product is below 2^123: high * 2^64 + low. As 2^61 = 1 (mod Prime), it is congruent to the sum of its
+        // 61-bit parts, (low & Prime) + (high << 3 | low >> 61), below 2^63 with the word; folded once more.
         ulong high = Math.BigMul(h, key, out ulong low);
-        ulong sum = (low & Prime) + ((high << 3) | (low >> 61));
-        sum = sum >= Prime ? sum - Prime : sum;
-        sum += word;
-        return sum >= Prime ? sum - Prime : sum;
+        return Fold((low & Prime) + ((high << 3) | (low >> 61)) + word);
     }
+
+    /// <summary>Returns a value congruent to <paramref name="h"/> × <paramref name="keySquared"/> + <paramref name="w1"/> × <paramref name="key"/> + <paramref name="w2"/>, below 2^61 + 8.</summary>
+    /// <remarks>As <see cref="MultiplyAdd"/>; <paramref name="w1"/> and <paramref name="w2"/> below 2^48.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong MultiplyAddTwo(ulong h, ulong keySquared, ulong w1, ulong key, ulong w2)
+    {
+        // Both products fit 128 bits and so does their sum (below 2^123 + 2^109).
+        ulong high = Math.BigMul(h, keySquared, out ulong low);
+        ulong high2 = Math.BigMul(w1, key, out ulong low2);
+        low += low2;
+        high += high2 + (low < low2 ? 1UL : 0);
+        return Fold((low & Prime) + ((high << 3) | (low >> 61)) + w2);
+    }
+
+    /// <summary>Folds a value below 2^64 to one congruent mod 2^61 - 1 and below 2^61 + 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fold(ulong value) => (value & Prime) + (value >> 61);
+
+    /// <summary>Returns the representative in [0, 2^61 - 2] of a value below 2^61 + 8, so that congruent values are equal.</summary>
+    private static ulong Canonical(ulong value) => value >= Prime ? value - Prime : value;
 
     private static ulong RandomPoint()
     {
