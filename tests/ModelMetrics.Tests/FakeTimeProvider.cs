@@ -30,4 +30,11 @@ internal sealed class FakeTimeProvider : TimeProvider
         ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
         Interlocked.Add(ref _elapsedTicks, delta.Ticks);
     }
+
+    /// <summary>Steps the clock back by <paramref name="delta"/>, as NTP on a virtual machine may: timestamps and UTC time both go back.</summary>
+    public void StepBack(TimeSpan delta)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
+        Interlocked.Add(ref _elapsedTicks, -delta.Ticks);
+    }
 }

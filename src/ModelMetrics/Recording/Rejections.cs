@@ -42,7 +42,10 @@ internal enum RejectionReason
     /// <summary>A regression prediction or actual value was NaN or infinite; the pair was not recorded.</summary>
     InvalidValue,
 
-    /// <summary>A class label arrived for a value prediction, or a value for a class prediction; not recorded.</summary>
+    /// <summary>
+    /// A regression prediction or value label on a model with class labels, or a label of the other kind than its
+    /// pending prediction; not recorded, and a pending prediction stays pending.
+    /// </summary>
     KindMismatch,
 }
 

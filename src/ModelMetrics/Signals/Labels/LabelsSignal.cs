@@ -12,6 +12,12 @@ namespace ModelMetrics.Signals;
 /// until their label arrives; a joined label is recorded into the classification or regression signal, and its
 /// delay into a histogram. What became of every prediction and label is counted.
 /// </summary>
+/// <remarks>
+/// A monitor with class labels keeps class predictions only, one without them value predictions only: a prediction
+/// of the other kind is rejected (<see cref="RejectionReason.KindMismatch"/> here; the monitor rejects a class
+/// prediction without labels as <see cref="RejectionReason.NoLabelsDeclared"/>) and never stored, and a label of
+/// the other kind is rejected without consuming the prediction, counting it joined or recording a delay.
+/// </remarks>
 internal sealed class LabelsSignal : Signal
 {
     /// <summary>The <c>le</c> boundaries of the label delay, in seconds: 1 s to 30 days.</summary>
@@ -50,12 +56,19 @@ internal sealed class LabelsSignal : Signal
         Context.MarkChanged();
     }
 
-    /// <summary>Keeps a regression prediction until its actual value arrives; non-finite values are rejected.</summary>
+    /// <summary>Keeps a regression prediction until its actual value arrives; non-finite values, and any value on a model with class labels, are rejected.</summary>
     public void AddValue(PredictionId id, double predictedValue)
     {
         if (!double.IsFinite(predictedValue))
         {
             Context.Reject(RejectionReason.InvalidValue);
+            return;
+        }
+
+        if (_classification is not null)
+        {
+            // A classifier's labels are classes: no label could ever join this prediction, it would only take room.
+            Context.Reject(RejectionReason.KindMismatch);
             return;
         }
 
@@ -66,23 +79,24 @@ internal sealed class LabelsSignal : Signal
     /// <summary>Joins a validated class label with its prediction and records the pair; false when not joined.</summary>
     public bool JoinClass(PredictionId id, int actualClass)
     {
-        if (!Join(id, out PendingPrediction prediction))
+        if (_classification is not { } classification)
         {
+            // Not reached from the monitor, which checks the class index first.
+            Context.Reject(RejectionReason.NoLabelsDeclared);
             return false;
         }
 
-        if (prediction.PredictedClass < 0 || _classification is null)
+        if (!Join(id, LabelKind.Class, out PendingPrediction prediction))
         {
-            Context.Reject(RejectionReason.KindMismatch);
             return false;
         }
 
         if (prediction.Probabilities is { } probabilities)
         {
-            _classification.RecordProbabilities<float>(probabilities, actualClass);
+            classification.RecordProbabilities<float>(probabilities, actualClass);
         }
 
-        _classification.Record(prediction.PredictedClass, actualClass);
+        classification.Record(prediction.PredictedClass, actualClass);
         return true;
     }
 
@@ -95,14 +109,15 @@ internal sealed class LabelsSignal : Signal
             return false;
         }
 
-        if (!Join(id, out PendingPrediction prediction))
+        if (_classification is not null)
         {
+            // A value for a classifier can join nothing (its pending predictions are classes): rejected at once.
+            Context.Reject(RejectionReason.KindMismatch);
             return false;
         }
 
-        if (prediction.PredictedClass >= 0)
+        if (!Join(id, LabelKind.Value, out PendingPrediction prediction))
         {
-            Context.Reject(RejectionReason.KindMismatch);
             return false;
         }
 
@@ -135,11 +150,21 @@ internal sealed class LabelsSignal : Signal
 
     private static long ToTicks(TimeSpan value) => (long)(value.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
 
-    private bool Join(PredictionId id, out PendingPrediction prediction)
+    private bool Join(PredictionId id, LabelKind kind, out PendingPrediction prediction)
     {
-        if (_pending.TryJoin(id, out prediction) != JoinResult.Joined)
+        JoinResult result = _pending.TryJoin(id, kind, out prediction);
+        if (result != JoinResult.Joined)
         {
-            Context.MarkChanged();
+            // A label of the other kind left the prediction pending, uncounted by the store: the rejection counts it.
+            if (result == JoinResult.KindMismatch)
+            {
+                Context.Reject(RejectionReason.KindMismatch);
+            }
+            else
+            {
+                Context.MarkChanged();
+            }
+
             return false;
         }
 

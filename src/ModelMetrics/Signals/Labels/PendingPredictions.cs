@@ -12,10 +12,14 @@ namespace ModelMetrics.Signals;
 /// <param name="PredictedClass">The predicted class index (classifiers).</param>
 /// <param name="PredictedValue">The predicted value (regression models).</param>
 /// <param name="Probabilities">The class probabilities, or <see langword="null"/>; owned by the caller, never copied.</param>
-/// <param name="Timestamp">When the prediction was made, in <see cref="TimeProvider.GetTimestamp"/> units of the store's clock.</param>
+/// <param name="Timestamp">
+/// When the prediction was made, in <see cref="TimeProvider.GetTimestamp"/> units of the store's clock. As returned by
+/// <see cref="PendingPredictions.TryJoin(PredictionId, out PendingPrediction)"/>, moved back by every backward step of
+/// the clock since (see <see cref="PendingPredictions"/>), so that the clock's reading minus it is the time elapsed.
+/// </param>
 internal readonly record struct PendingPrediction(int PredictedClass, double PredictedValue, float[]? Probabilities, long Timestamp);
 
-/// <summary>What became of a label offered to <see cref="PendingPredictions.TryJoin"/>.</summary>
+/// <summary>What became of a label offered to <see cref="PendingPredictions.TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>.</summary>
 internal enum JoinResult
 {
     /// <summary>The prediction was pending: it is returned and removed.</summary>
@@ -32,6 +36,25 @@ internal enum JoinResult
 
     /// <summary>The id was invalid (a <see langword="null"/> or empty string, or <see langword="default"/>).</summary>
     InvalidId,
+
+    /// <summary>
+    /// The prediction is pending but of the other kind than the label (a class label for a value prediction, or a
+    /// value for a class prediction): it stays pending, and the store counts nothing (the caller counts a rejection).
+    /// </summary>
+    KindMismatch,
+}
+
+/// <summary>The kind of label offered to <see cref="PendingPredictions.TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>.</summary>
+internal enum LabelKind
+{
+    /// <summary>Joins a prediction of either kind.</summary>
+    Any,
+
+    /// <summary>A class label: joins only a class prediction (<see cref="PendingPrediction.PredictedClass"/> at least 0).</summary>
+    Class,
+
+    /// <summary>A value: joins only a value prediction (<see cref="PendingPrediction.PredictedClass"/> negative).</summary>
+    Value,
 }
 
 /// <summary>
@@ -43,44 +66,62 @@ internal enum JoinResult
 /// Ids are partitioned by hash into segments (a power of two: four per processor, clamped to 16..64, and never
 /// more than the capacity, so that each segment holds at least one entry). Each segment has its own lock, its own
 /// share of the capacity (the shares sum to the capacity exactly) and a hash table over an array of nodes that
-/// are linked into either the pending list (oldest first) or the recently-removed list. No lock is global: threads
-/// that touch different segments never wait for each other, and a segment's lock is held for O(1) work (amortized:
+/// are linked into either the pending list (oldest first) or the recently-removed list. No lock is global (but the
+/// clock's, taken only when the clock steps back): threads that touch different segments never wait for each other, and a segment's lock is held for O(1) work (amortized:
 /// an operation also expires every entry of its segment that is older than the time to live, each entry once).
+/// </para>
+/// <para>
+/// Ids are not kept: each is reduced to a <see cref="PendingKey"/> of 17 bytes (a long or Guid exactly, a string as
+/// a 122-bit hash; two different strings with the same hash are treated as the same id, with the probability
+/// stated there, below 10^-30 for ids of up to 100 characters), so the store's memory does not depend on the ids.
 /// </para>
 /// <para>
 /// Bounds: a segment never holds more pending entries than its share (adding to a full segment evicts its
 /// oldest entry, counted in <see cref="Evicted"/>), and remembers at most as many recently removed ids (joined,
-/// evicted or expired: the id and why, to tell a duplicate or late label from an unknown id). So the store holds
-/// at most <c>capacity</c> pending entries and <c>capacity</c> removed ids, whatever the traffic. Because shares
+/// evicted or expired: the key and why, to tell a duplicate or late label from an unknown id). So the store holds
+/// at most <c>capacity</c> pending entries and <c>capacity</c> removed keys, whatever the traffic. Because shares
 /// are per segment, an entry can be evicted before the store as a whole is full (its segment is): while it fills
 /// with random ids the first eviction comes at roughly 1 - 2/sqrt(share) full (about 90% for shares of a few
 /// hundred); under sustained traffic every segment is full and the store holds its capacity. Entries expire when older than the time to live, at the next
-/// <see cref="Add"/> or <see cref="TryJoin"/> of their segment or at <see cref="ExpireOld"/>, never earlier; as the
-/// pending list is in the order of adding, an entry added just after one stamped later (racing threads) can
-/// expire that much later.
+/// <see cref="Add"/> or <see cref="TryJoin(PredictionId, out PendingPrediction)"/> of their segment or at
+/// <see cref="ExpireOld"/>, never earlier; as the pending list is in the order of adding, an entry added just after
+/// one stamped later (racing threads) can expire that much later.
 /// </para>
 /// <para>
-/// Memory, measured with <see cref="GC.GetTotalMemory(bool)"/> around the filling of 100 000 entries with long
-/// ids (capacity 100 000): about 100 bytes per pending entry. Node arrays grow by doubling up to twice the
-/// capacity (a pending entry and a removed id each take a 72-byte node), plus 4 to 8 bytes of hash bucket per
-/// node: a store that has seen several times its capacity in traffic holds about 155 bytes per unit of capacity
-/// (measured), and at most 160 plus a few hundred bytes per segment. Guid ids take the same (they are stored
-/// inline); string ids add the strings themselves, which the store keeps alive while the entry is pending or its id
-/// is remembered. Probability arrays are referenced, not copied, and released when the entry leaves the pending
-/// list.
+/// A clock that steps backwards (a custom <see cref="TimeProvider"/>, or NTP on a virtual machine) does not stop
+/// expiry. The store keeps a time that never goes back (<see cref="SteadyClock"/>): the clock's reading plus the sum
+/// of the backward steps seen, where a reading below the last one counts as a step back by the difference (no time
+/// elapsed since the last reading). Entries are stamped and aged on that time (a stamp is never later than the
+/// time at its add), so an entry added before a step back still expires after its time to live counted across the
+/// step, and a joined prediction's timestamp is returned moved back by the steps seen since it was added (the delay
+/// to its label is the time elapsed, not negative). What a step costs: the time between the store's last reading
+/// before it and its first after (any add, label or sweep reads the clock) is not counted, so entries expire that
+/// much later, never earlier, and a delay across the step reads that much shorter; under traffic that is
+/// microseconds, and a collected monitor's store is read at each collection.
+/// </para>
+/// <para>
+/// Memory, measured with <see cref="GC.GetTotalMemory(bool)"/> around the filling of 100 000 entries (capacity
+/// 100 000): about 90 bytes per pending entry, whatever the kind and length of the ids. Node arrays grow by
+/// doubling up to twice the capacity (a pending entry and a removed key each take a 64-byte node), plus 4 to 8
+/// bytes of hash bucket per node: a store that has seen several times its capacity in traffic holds about 140
+/// bytes per unit of capacity (measured: 139 with 1 KB string ids, 2 cores), and at most 144 plus a few hundred
+/// bytes per segment. No id is kept alive. Probability arrays are referenced, not copied (the monitor copies the
+/// caller's: 4 bytes per class plus a 24-byte array header per pending entry), and released when the entry leaves
+/// the pending list.
 /// </para>
 /// <para>
 /// Thread-safe. Every operation on a segment holds its lock, so no count is lost or doubled under any number of
 /// threads: each added prediction is exactly once replaced, joined, evicted, expired or still pending, and each
-/// label is counted under exactly one <see cref="JoinResult"/>. No allocation per <see cref="Add"/> or
-/// <see cref="TryJoin"/> once the node arrays have grown: removed nodes are reused from a free list. Counters are
-/// read without locks and summed over segments one after another, so a reading is exact for every operation that
+/// label is counted under exactly one <see cref="JoinResult"/> (but <see cref="JoinResult.KindMismatch"/>, which the
+/// caller counts). No allocation per <see cref="Add"/> or <see cref="TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>
+/// once the node arrays have grown: removed nodes are reused from a free list. Counters are read without locks
+/// and summed over segments one after another, so a reading is exact for every operation that
 /// completed before it started but is not a snapshot of all counters at one instant.
 /// </para>
 /// </remarks>
 internal sealed class PendingPredictions
 {
-    /// <summary>The largest capacity: 10^8 entries (about 16 GB at 160 bytes each).</summary>
+    /// <summary>The largest capacity: 10^8 entries (about 14.4 GB at 144 bytes each).</summary>
     public const int MaxCapacity = 100_000_000;
 
     private const int MinSegments = 16;
@@ -88,7 +129,6 @@ internal sealed class PendingPredictions
 
     private readonly Segment[] _segments;
     private readonly int _segmentMask;
-    private readonly TimeProvider _timeProvider;
     private readonly long _timeToLiveTimestamp;
     private long _invalidId;
 
@@ -105,7 +145,6 @@ internal sealed class PendingPredictions
 
         Capacity = capacity;
         TimeToLive = timeToLive;
-        _timeProvider = timeProvider;
 
         // Rounded up, so that an entry is never expired before its full time to live; Int128 so that a long time to
         // live on a fine clock cannot overflow (it then saturates: nothing ever expires).
@@ -116,6 +155,7 @@ internal sealed class PendingPredictions
         // mask; at most the largest power of two not above the capacity, so that every segment gets at least one entry.
         int wanted = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(Environment.ProcessorCount * 4, MinSegments, MaxSegments));
         int count = Math.Min(wanted, 1 << BitOperations.Log2((uint)capacity));
+        var clock = new SteadyClock(timeProvider);
         _segments = new Segment[count];
         _segmentMask = count - 1;
         int share = capacity / count;
@@ -123,7 +163,7 @@ internal sealed class PendingPredictions
         for (int i = 0; i < count; i++)
         {
             // The first `remainder` segments take one more, so that the shares sum to the capacity exactly.
-            _segments[i] = new Segment(share + (i < remainder ? 1 : 0));
+            _segments[i] = new Segment(share + (i < remainder ? 1 : 0), clock);
         }
     }
 
@@ -189,8 +229,9 @@ internal sealed class PendingPredictions
             return;
         }
 
-        int hash = id.GetHashCode();
-        SegmentFor(hash).Add(id, hash, prediction, _timeProvider.GetTimestamp(), _timeToLiveTimestamp);
+        var key = PendingKey.Of(id);
+        int hash = key.Hash;
+        SegmentFor(hash).Add(key, hash, prediction, _timeToLiveTimestamp);
     }
 
     /// <summary>
@@ -201,7 +242,19 @@ internal sealed class PendingPredictions
     /// <param name="id">The id the prediction was added with.</param>
     /// <param name="prediction">The joined prediction; <see langword="default"/> unless joined.</param>
     /// <returns>What became of the label.</returns>
-    public JoinResult TryJoin(PredictionId id, out PendingPrediction prediction)
+    public JoinResult TryJoin(PredictionId id, out PendingPrediction prediction) => TryJoin(id, LabelKind.Any, out prediction);
+
+    /// <summary>
+    /// Joins a label of kind <paramref name="kind"/> to the prediction pending under <paramref name="id"/>, as
+    /// <see cref="TryJoin(PredictionId, out PendingPrediction)"/>, except that a pending prediction of the other kind
+    /// is left pending and <see cref="JoinResult.KindMismatch"/> returned (counted under no result here: the caller
+    /// rejects the label). Never throws.
+    /// </summary>
+    /// <param name="id">The id the prediction was added with.</param>
+    /// <param name="kind">The kind of the label: which predictions it may join.</param>
+    /// <param name="prediction">The joined prediction; <see langword="default"/> unless joined.</param>
+    /// <returns>What became of the label.</returns>
+    public JoinResult TryJoin(PredictionId id, LabelKind kind, out PendingPrediction prediction)
     {
         if (!id.IsValid)
         {
@@ -210,8 +263,9 @@ internal sealed class PendingPredictions
             return JoinResult.InvalidId;
         }
 
-        int hash = id.GetHashCode();
-        return SegmentFor(hash).TryJoin(id, hash, _timeProvider.GetTimestamp(), _timeToLiveTimestamp, out prediction);
+        var key = PendingKey.Of(id);
+        int hash = key.Hash;
+        return SegmentFor(hash).TryJoin(key, hash, kind, _timeToLiveTimestamp, out prediction);
     }
 
     /// <summary>
@@ -221,11 +275,10 @@ internal sealed class PendingPredictions
     /// <returns>The number of entries expired by this sweep.</returns>
     public int ExpireOld()
     {
-        long now = _timeProvider.GetTimestamp();
         int expired = 0;
         foreach (Segment segment in _segments)
         {
-            expired += segment.ExpireOld(now, _timeToLiveTimestamp);
+            expired += segment.ExpireOld(_timeToLiveTimestamp);
         }
 
         return expired;
@@ -234,7 +287,7 @@ internal sealed class PendingPredictions
     /// <summary>Returns the index of the segment that holds <paramref name="id"/> (for tests and diagnostics).</summary>
     /// <param name="id">A valid id.</param>
     /// <returns>0 to <see cref="SegmentCount"/> - 1.</returns>
-    public int SegmentOf(PredictionId id) => SegmentIndex(id.GetHashCode());
+    public int SegmentOf(PredictionId id) => SegmentIndex(PendingKey.Of(id).Hash);
 
     /// <summary>Returns how many entries segment <paramref name="segment"/> holds at most (its share of the capacity).</summary>
     /// <param name="segment">0 to <see cref="SegmentCount"/> - 1.</param>
@@ -280,12 +333,14 @@ internal sealed class PendingPredictions
     }
 
     /// <summary>
-    /// One pending entry or one remembered removal: 72 bytes in a 64-bit process. The prediction's fields are
-    /// inlined rather than held as a <see cref="PendingPrediction"/>, whose padding would make it 80.
+    /// One pending entry or one remembered removal: 64 bytes in a 64-bit process. The key's and the prediction's
+    /// fields are inlined rather than held as a <see cref="PendingKey"/> and a <see cref="PendingPrediction"/>, whose
+    /// padding would make it 80.
     /// </summary>
     private struct Node
     {
-        public PredictionId Id;
+        public long KeyFirst;
+        public long KeySecond;
         public float[]? Probabilities;
         public double PredictedValue;
         public long Timestamp;
@@ -295,6 +350,7 @@ internal sealed class PendingPredictions
         public int Older;
         public int Newer;
         public NodeState State;
+        public IdKind KeyKind;
     }
 
     /// <summary>A doubly linked list of nodes by index, oldest to newest.</summary>
@@ -303,6 +359,88 @@ internal sealed class PendingPredictions
         public int Oldest;
         public int Newest;
         public int Count;
+    }
+
+    /// <summary>
+    /// The store's clock, which a backward step of its <see cref="TimeProvider"/> does not send back: the provider's
+    /// reading plus <see cref="_offset"/>, the sum of the backward steps seen so far.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Rule: a reading below the last one recorded (<see cref="_lastNow"/>) is a step back, and no time is counted
+    /// between the two: the offset grows by the difference, so the time goes on from the last reading. So the store's
+    /// time never runs ahead of the provider's time had it never stepped back (entries never expire early), and
+    /// falls behind it by the time between the last reading before a step and the first after it (the store cannot
+    /// tell how much of that gap came before the step), plus at most <see cref="_slack"/> (one millisecond), the
+    /// resolution of <see cref="_lastNow"/>.
+    /// </para>
+    /// <para>
+    /// Lock-free for readers: one volatile read of the offset before the provider's reading (so that an offset
+    /// raised after a step is never added to a reading from before it), one of the last reading after, and a write
+    /// of it at most once per millisecond of the provider's time. A reading that looks like a step back is checked
+    /// again under a lock, with a fresh reading, before the offset is raised; only that happens under it.
+    /// </para>
+    /// </remarks>
+    private sealed class SteadyClock
+    {
+        private readonly TimeProvider _provider;
+        private readonly long _slack;
+#if NET9_0_OR_GREATER
+        private readonly Lock _stepGate = new();
+#else
+        private readonly object _stepGate = new();
+#endif
+        private long _offset;
+        private long _lastNow;
+
+        public SteadyClock(TimeProvider provider)
+        {
+            _provider = provider;
+            _slack = Math.Max(1, provider.TimestampFrequency / 1000);
+            _lastNow = provider.GetTimestamp();
+        }
+
+        /// <summary>Returns the store's time now, and in <paramref name="offset"/> what was added to the provider's reading.</summary>
+        public long Now(out long offset)
+        {
+            offset = Volatile.Read(ref _offset);
+            long now = unchecked(_provider.GetTimestamp() + offset);
+            long last = Volatile.Read(ref _lastNow);
+            if (now < last)
+            {
+                return SteppedBack(out offset);
+            }
+
+            // Note: a plain write, not a compare-and-swap: a racing thread may write an older reading over a newer one,
+            // which only makes a later step look a little smaller (never larger) than it was.
+            if (now - last > _slack)
+            {
+                Volatile.Write(ref _lastNow, now);
+            }
+
+            return now;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private long SteppedBack(out long offset)
+        {
+            lock (_stepGate)
+            {
+                // Read again: the first reading may have raced with another thread raising the offset.
+                offset = _offset;
+                long now = unchecked(_provider.GetTimestamp() + offset);
+                long last = Volatile.Read(ref _lastNow);
+                if (now < last)
+                {
+                    offset = unchecked(offset + (last - now));
+                    Volatile.Write(ref _offset, offset);
+                    return last;
+                }
+
+                Volatile.Write(ref _lastNow, now);
+                return now;
+            }
+        }
     }
 
     /// <summary>
@@ -326,6 +464,7 @@ internal sealed class PendingPredictions
 #else
         private readonly object _gate = new();
 #endif
+        private readonly SteadyClock _clock;
         private readonly int _capacity;
         private readonly int _maxNodes;
         private readonly long[] _counts = new long[(int)Counter.LateLabel + 1];
@@ -336,8 +475,9 @@ internal sealed class PendingPredictions
         private NodeList _pending = new() { Oldest = Nil, Newest = Nil };
         private NodeList _removed = new() { Oldest = Nil, Newest = Nil };
 
-        public Segment(int capacity)
+        public Segment(int capacity, SteadyClock clock)
         {
+            _clock = clock;
             _capacity = capacity;
             _maxNodes = 2 * capacity;
             // No nodes until the first add (most monitors never use ids); until then every lookup
@@ -352,12 +492,13 @@ internal sealed class PendingPredictions
 
         public long Read(Counter counter) => Volatile.Read(ref _counts[(int)counter]);
 
-        public void Add(PredictionId id, int hash, in PendingPrediction prediction, long now, long timeToLive)
+        public void Add(in PendingKey key, int hash, in PendingPrediction prediction, long timeToLive)
         {
             lock (_gate)
             {
+                long now = _clock.Now(out long offset);
                 ExpireOldest(now, timeToLive);
-                int index = Find(id, hash);
+                int index = Find(key, hash);
                 if (index == Nil)
                 {
                     if (_pending.Count == _capacity)
@@ -369,7 +510,9 @@ internal sealed class PendingPredictions
                     // as pending < capacity and removed <= capacity now.
                     index = TakeNode();
                     ref Node created = ref _nodes[index];
-                    created.Id = id;
+                    created.KeyFirst = key.First;
+                    created.KeySecond = key.Second;
+                    created.KeyKind = key.Kind;
                     created.Hash = hash;
                     ref int bucket = ref _buckets[hash & (_buckets.Length - 1)];
                     created.NextInBucket = bucket;
@@ -396,18 +539,22 @@ internal sealed class PendingPredictions
                 node.PredictedClass = prediction.PredictedClass;
                 node.PredictedValue = prediction.PredictedValue;
                 node.Probabilities = prediction.Probabilities;
-                node.Timestamp = prediction.Timestamp;
+
+                // On the segment's time, and never after its now: a stamp read before a step back (by the caller, or
+                // before this thread waited for the lock) would otherwise sit in the future and block expiry behind it.
+                node.Timestamp = Math.Min(unchecked(prediction.Timestamp + offset), now);
                 Append(ref _pending, index);
             }
         }
 
-        public JoinResult TryJoin(PredictionId id, int hash, long now, long timeToLive, out PendingPrediction prediction)
+        public JoinResult TryJoin(in PendingKey key, int hash, LabelKind kind, long timeToLive, out PendingPrediction prediction)
         {
             lock (_gate)
             {
                 // Expire first: a label that arrives after the time to live is late even if no sweep has run yet.
+                long now = _clock.Now(out long offset);
                 ExpireOldest(now, timeToLive);
-                int index = Find(id, hash);
+                int index = Find(key, hash);
                 if (index == Nil)
                 {
                     Increment(Counter.UnknownId);
@@ -418,8 +565,14 @@ internal sealed class PendingPredictions
                 ref Node node = ref _nodes[index];
                 switch (node.State)
                 {
+                    case NodeState.Pending when kind != LabelKind.Any && (node.PredictedClass >= 0) != (kind == LabelKind.Class):
+                        // Checked before anything changes: a label of the wrong kind neither consumes the prediction
+                        // nor counts here.
+                        prediction = default;
+                        return JoinResult.KindMismatch;
                     case NodeState.Pending:
-                        prediction = new PendingPrediction(node.PredictedClass, node.PredictedValue, node.Probabilities, node.Timestamp);
+                        // Back on the clock's scale: moved back by the steps seen since it was stamped.
+                        prediction = new PendingPrediction(node.PredictedClass, node.PredictedValue, node.Probabilities, unchecked(node.Timestamp - offset));
                         Retire(index, NodeState.Joined);
                         Increment(Counter.Joined);
                         return JoinResult.Joined;
@@ -435,11 +588,11 @@ internal sealed class PendingPredictions
             }
         }
 
-        public int ExpireOld(long now, long timeToLive)
+        public int ExpireOld(long timeToLive)
         {
             lock (_gate)
             {
-                return ExpireOldest(now, timeToLive);
+                return ExpireOldest(_clock.Now(out _), timeToLive);
             }
         }
 
@@ -455,8 +608,9 @@ internal sealed class PendingPredictions
         {
             int expired = 0;
 
-            // Note: unchecked difference, so that a timestamp after `now` (a caller's clock ahead of ours, or a thread
-            // that read `now` before waiting for the lock) reads as negative age: not expired.
+            // Note: unchecked difference, so that a stamp after `now` reads as a negative age: not expired. Add clamps
+            // stamps to its `now`; one can still be ahead of a later `now` by the steady clock's slack (a thread that
+            // read the clock just before a step back was detected), a millisecond or so.
             while (_pending.Count > 0 && unchecked(now - _nodes[_pending.Oldest].Timestamp) > timeToLive)
             {
                 Retire(_pending.Oldest, NodeState.Expired);
@@ -471,13 +625,13 @@ internal sealed class PendingPredictions
             return expired;
         }
 
-        private int Find(PredictionId id, int hash)
+        private int Find(in PendingKey key, int hash)
         {
             Node[] nodes = _nodes;
             for (int i = _buckets[hash & (_buckets.Length - 1)]; i != Nil; i = nodes[i].NextInBucket)
             {
-                // The hash first: a string compare only for a probable match.
-                if (nodes[i].Hash == hash && nodes[i].Id.Equals(id))
+                ref Node node = ref nodes[i];
+                if (node.Hash == hash && node.KeyFirst == key.First && node.KeySecond == key.Second && node.KeyKind == key.Kind)
                 {
                     return i;
                 }
@@ -519,7 +673,7 @@ internal sealed class PendingPredictions
 
             link = node.NextInBucket;
 
-            // Clearing the id releases a string id; the free list is threaded through Newer.
+            // The free list is threaded through Newer.
             node = default;
             node.Newer = _free;
             _free = index;

@@ -24,7 +24,9 @@ namespace ModelMetrics;
 /// <para>
 /// 24 bytes in a 64-bit process, copied by value: one reference (the string, or a shared marker that says
 /// "Guid" or "long") and two <see cref="long"/> fields (the 16 bytes of a Guid, or the long and a zero). A string
-/// id also keeps its string alive while the id is stored. Immutable, so safe to share between threads.
+/// id keeps its string alive while the id itself is held; the pending-prediction store does not hold ids, only a
+/// fixed-size key (a long or Guid exactly, a string as a 122-bit hash: see <c>PendingKey</c>). Immutable, so safe
+/// to share between threads.
 /// </para>
 /// </remarks>
 public readonly struct PredictionId : IEquatable<PredictionId>
@@ -50,6 +52,18 @@ public readonly struct PredictionId : IEquatable<PredictionId>
     /// from a <see langword="null"/> or empty string and for <see langword="default"/>.
     /// </summary>
     public bool IsValid => _reference is not null;
+
+    /// <summary>Gets the string of a string id, else <see langword="null"/> (for <see cref="Signals.PendingKey"/>).</summary>
+    internal string? Text => _reference as string;
+
+    /// <summary>Gets a value indicating whether this is a <see cref="long"/> id (else a Guid, a string or invalid).</summary>
+    internal bool IsInt64 => ReferenceEquals(_reference, Int64Kind);
+
+    /// <summary>Gets the long of a long id, or the first 8 bytes (little-endian) of a Guid id; 0 for a string id.</summary>
+    internal long First => _first;
+
+    /// <summary>Gets the last 8 bytes (little-endian) of a Guid id; 0 for the other kinds.</summary>
+    internal long Second => _second;
 
     /// <summary>Creates an id from a string; compared by ordinal equality. Same as the implicit conversion.</summary>
     /// <param name="value">The id. <see langword="null"/> or empty gives an invalid id; it does not throw.</param>
