@@ -60,8 +60,6 @@ internal sealed class CallsSignal : Signal
 
     public WindowedHistogram FirstChunk => _firstChunk;
 
-    public IReadOnlyList<double> Boundaries => _latency.Boundaries;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long StartCall()
     {
