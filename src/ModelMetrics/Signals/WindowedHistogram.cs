@@ -47,8 +47,7 @@ internal sealed class WindowedHistogram
         {
             if (Histogram.IsEmpty)
             {
-                LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
-                return (empty, Array.ConvertAll(new int[_windows.Count], _ => empty));
+                return Empty();
             }
 
             cumulative = new long[Histogram.Length];
@@ -61,13 +60,19 @@ internal sealed class WindowedHistogram
         int first = cumulative.AsSpan(0, buckets).IndexOfAnyExcept(0L);
         if (first < 0)
         {
-            LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
-            return (new LatencySnapshot(Histogram, cumulative, 0), Array.ConvertAll(new int[_windows.Count], _ => empty));
+            return (new LatencySnapshot(Histogram, cumulative, 0), Empty().Windows);
         }
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
         int length = last - first + 1;
         long[][] windows = _windows.Read(now, cumulative, first, length, buckets, Histogram.BoundaryCount);
         return (new LatencySnapshot(Histogram, cumulative, last + 1), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
+    }
+
+    /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array.</summary>
+    public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Empty()
+    {
+        LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
+        return (empty, Array.ConvertAll(new int[_windows.Count], _ => empty));
     }
 }

@@ -174,7 +174,9 @@ internal sealed class CallsSignal : Signal
         counts[ChunksCell] = _cells.Sum(Chunks);
         long inFlight = Math.Max(0, _cells.Sum(InFlight));
 
-        (LatencySnapshot latency, LatencySnapshot[] latencyWindows) = all is null ? _latency.Read(snapshot.Now) : _latency.Read(snapshot.Now, all);
+        // Note: not a second look at the histograms when they were empty above: a call recorded since would show in
+        // the latency but not in the calls counted from the same reading.
+        (LatencySnapshot latency, LatencySnapshot[] latencyWindows) = all is null ? _latency.Empty() : _latency.Read(snapshot.Now, all);
         (LatencySnapshot firstChunk, LatencySnapshot[] firstChunkWindows) = _firstChunk.Read(snapshot.Now);
         long[][] windows = _counts.Read(snapshot.Now, counts);
 
