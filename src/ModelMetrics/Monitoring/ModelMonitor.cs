@@ -65,7 +65,7 @@ public sealed class ModelMonitor : IDisposable
         _context = new SignalContext(ModelName, ModelVersion, Windows, options.TimeProvider);
         Publisher = MeterPublisher.For(options.MeterName, options.MeterFactory);
 
-        var layout = new HistogramLayout(ToTicks(options.LatencyLowest), ToTicks(options.LatencyHighest), options.LatencyPrecision);
+        var layout = HistogramLayout.ForDurations(options.LatencyLowest, options.LatencyHighest, options.LatencyPrecision);
         var native = options.EnableNativeHistogram ? Publisher.NativeDurationHistogram(options.BucketBoundaries) : null;
         _calls = new CallsSignal(_context, layout, [.. options.BucketBoundaries], native);
         if (_labelNames.Length > 0)
@@ -485,9 +485,6 @@ public sealed class ModelMonitor : IDisposable
 
     /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>
     internal ModelMonitorSnapshot ReadForPublishing(int instrument) => _reader.ReadForPublishing(instrument);
-
-    private static long ToTicks(TimeSpan value) =>
-        Math.Max(1, (long)Math.Round(value.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
 
     private void RecordScored<T>(ReadOnlySpan<T> probabilities, int actual)
         where T : unmanaged, System.Numerics.INumberBase<T>

@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Diagnostics;
 using System.Numerics;
 
 namespace ModelMetrics.Recording;
@@ -89,6 +90,14 @@ internal sealed class HistogramLayout
 
     /// <summary>Gets the largest relative error of a bucket midpoint for values in [Lowest, Highest].</summary>
     public double MaxRelativeError { get; }
+
+    /// <summary>A layout for durations in Stopwatch ticks from <paramref name="lowest"/> to <paramref name="highest"/>.</summary>
+    public static HistogramLayout ForDurations(TimeSpan lowest, TimeSpan highest, int significantDigits) =>
+        new(Math.Max(1, ToStopwatchTicks(lowest)), ToStopwatchTicks(highest), significantDigits);
+
+    /// <summary>Converts a <see cref="TimeSpan"/> to Stopwatch ticks, the unit durations are recorded in.</summary>
+    public static long ToStopwatchTicks(TimeSpan value) =>
+        (long)Math.Round(value.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
 
     /// <summary>Returns the bucket of a value in [0, <see cref="Highest"/>].</summary>
     public int IndexOf(long value)
