@@ -14,9 +14,9 @@ namespace ModelMetrics.Signals;
 /// </summary>
 /// <remarks>
 /// A monitor with class labels keeps class predictions only, one without them value predictions only: a prediction
-/// of the other kind is rejected (<see cref="RejectionReason.KindMismatch"/> here; the monitor rejects a class
-/// prediction without labels as <see cref="RejectionReason.NoLabelsDeclared"/>) and never stored, and a label of
-/// the other kind is rejected without consuming the prediction, counting it joined or recording a delay.
+/// or label of the other kind is rejected before it reaches the store (<see cref="RejectionReason.KindMismatch"/>
+/// here; the monitor rejects a class prediction or label without labels as <see cref="RejectionReason.NoLabelsDeclared"/>),
+/// so it never consumes a prediction, counts as joined or records a delay.
 /// </remarks>
 internal sealed class LabelsSignal : Signal
 {
@@ -27,7 +27,7 @@ internal sealed class LabelsSignal : Signal
     /// Label delays: from 1 ms, where a click arrives, to 366 days, past the longest <see cref="ModelMonitorOptions.PendingTimeToLive"/>
     /// (365 days), so that no joined label's delay is ever clamped.
     /// </summary>
-    private static readonly HistogramLayout DelayLayout = new(ToTicks(TimeSpan.FromMilliseconds(1)), ToTicks(TimeSpan.FromDays(366)), 2);
+    private static readonly HistogramLayout DelayLayout = HistogramLayout.ForDurations(TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(366), 2);
 
     private readonly PendingPredictions _pending;
     private readonly WindowedHistogram _delay;
@@ -76,27 +76,20 @@ internal sealed class LabelsSignal : Signal
         Context.MarkChanged();
     }
 
-    /// <summary>Joins a validated class label with its prediction and records the pair; false when not joined.</summary>
+    /// <summary>Joins a validated class label (the monitor has class labels) with its prediction and records the pair; false when not joined.</summary>
     public bool JoinClass(PredictionId id, int actualClass)
     {
-        if (_classification is not { } classification)
-        {
-            // Not reached from the monitor, which checks the class index first.
-            Context.Reject(RejectionReason.NoLabelsDeclared);
-            return false;
-        }
-
-        if (!Join(id, LabelKind.Class, out PendingPrediction prediction))
+        if (!Join(id, out PendingPrediction prediction))
         {
             return false;
         }
 
         if (prediction.Probabilities is { } probabilities)
         {
-            classification.RecordProbabilities<float>(probabilities, actualClass);
+            _classification!.RecordProbabilities<float>(probabilities, actualClass);
         }
 
-        classification.Record(prediction.PredictedClass, actualClass);
+        _classification!.Record(prediction.PredictedClass, actualClass);
         return true;
     }
 
@@ -116,7 +109,7 @@ internal sealed class LabelsSignal : Signal
             return false;
         }
 
-        if (!Join(id, LabelKind.Value, out PendingPrediction prediction))
+        if (!Join(id, out PendingPrediction prediction))
         {
             return false;
         }
@@ -148,28 +141,16 @@ internal sealed class LabelsSignal : Signal
         }
     }
 
-    private static long ToTicks(TimeSpan value) => (long)(value.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
-
-    private bool Join(PredictionId id, LabelKind kind, out PendingPrediction prediction)
+    private bool Join(PredictionId id, out PendingPrediction prediction)
     {
-        JoinResult result = _pending.TryJoin(id, kind, out prediction);
-        if (result != JoinResult.Joined)
+        if (_pending.TryJoin(id, out prediction) != JoinResult.Joined)
         {
-            // A label of the other kind left the prediction pending, uncounted by the store: the rejection counts it.
-            if (result == JoinResult.KindMismatch)
-            {
-                Context.Reject(RejectionReason.KindMismatch);
-            }
-            else
-            {
-                Context.MarkChanged();
-            }
-
+            Context.MarkChanged();
             return false;
         }
 
         TimeSpan delay = Context.Time.GetElapsedTime(prediction.Timestamp);
-        _delay.Histogram.Record(ToTicks(delay));
+        _delay.Histogram.Record(HistogramLayout.ToStopwatchTicks(delay));
         return true;
     }
 }

@@ -19,7 +19,7 @@ namespace ModelMetrics.Signals;
 /// </param>
 internal readonly record struct PendingPrediction(int PredictedClass, double PredictedValue, float[]? Probabilities, long Timestamp);
 
-/// <summary>What became of a label offered to <see cref="PendingPredictions.TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>.</summary>
+/// <summary>What became of a label offered to <see cref="PendingPredictions.TryJoin"/>.</summary>
 internal enum JoinResult
 {
     /// <summary>The prediction was pending: it is returned and removed.</summary>
@@ -36,25 +36,6 @@ internal enum JoinResult
 
     /// <summary>The id was invalid (a <see langword="null"/> or empty string, or <see langword="default"/>).</summary>
     InvalidId,
-
-    /// <summary>
-    /// The prediction is pending but of the other kind than the label (a class label for a value prediction, or a
-    /// value for a class prediction): it stays pending, and the store counts nothing (the caller counts a rejection).
-    /// </summary>
-    KindMismatch,
-}
-
-/// <summary>The kind of label offered to <see cref="PendingPredictions.TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>.</summary>
-internal enum LabelKind
-{
-    /// <summary>Joins a prediction of either kind.</summary>
-    Any,
-
-    /// <summary>A class label: joins only a class prediction (<see cref="PendingPrediction.PredictedClass"/> at least 0).</summary>
-    Class,
-
-    /// <summary>A value: joins only a value prediction (<see cref="PendingPrediction.PredictedClass"/> negative).</summary>
-    Value,
 }
 
 /// <summary>
@@ -112,8 +93,7 @@ internal enum LabelKind
 /// <para>
 /// Thread-safe. Every operation on a segment holds its lock, so no count is lost or doubled under any number of
 /// threads: each added prediction is exactly once replaced, joined, evicted, expired or still pending, and each
-/// label is counted under exactly one <see cref="JoinResult"/> (but <see cref="JoinResult.KindMismatch"/>, which the
-/// caller counts). No allocation per <see cref="Add"/> or <see cref="TryJoin(PredictionId, LabelKind, out PendingPrediction)"/>
+/// label is counted under exactly one <see cref="JoinResult"/>. No allocation per <see cref="Add"/> or <see cref="TryJoin"/>
 /// once the node arrays have grown: removed nodes are reused from a free list. Counters are read without locks
 /// and summed over segments one after another, so a reading is exact for every operation that
 /// completed before it started but is not a snapshot of all counters at one instant.
@@ -242,19 +222,11 @@ internal sealed class PendingPredictions
     /// <param name="id">The id the prediction was added with.</param>
     /// <param name="prediction">The joined prediction; <see langword="default"/> unless joined.</param>
     /// <returns>What became of the label.</returns>
-    public JoinResult TryJoin(PredictionId id, out PendingPrediction prediction) => TryJoin(id, LabelKind.Any, out prediction);
-
-    /// <summary>
-    /// Joins a label of kind <paramref name="kind"/> to the prediction pending under <paramref name="id"/>, as
-    /// <see cref="TryJoin(PredictionId, out PendingPrediction)"/>, except that a pending prediction of the other kind
-    /// is left pending and <see cref="JoinResult.KindMismatch"/> returned (counted under no result here: the caller
-    /// rejects the label). Never throws.
-    /// </summary>
-    /// <param name="id">The id the prediction was added with.</param>
-    /// <param name="kind">The kind of the label: which predictions it may join.</param>
-    /// <param name="prediction">The joined prediction; <see langword="default"/> unless joined.</param>
-    /// <returns>What became of the label.</returns>
-    public JoinResult TryJoin(PredictionId id, LabelKind kind, out PendingPrediction prediction)
+    /// <remarks>
+    /// A store holds predictions of one kind only (its monitor rejects the other kind before it gets here), so a
+    /// label never meets a prediction of the other kind.
+    /// </remarks>
+    public JoinResult TryJoin(PredictionId id, out PendingPrediction prediction)
     {
         if (!id.IsValid)
         {
@@ -265,7 +237,7 @@ internal sealed class PendingPredictions
 
         var key = PendingKey.Of(id);
         int hash = key.Hash;
-        return SegmentFor(hash).TryJoin(key, hash, kind, _timeToLiveTimestamp, out prediction);
+        return SegmentFor(hash).TryJoin(key, hash, _timeToLiveTimestamp, out prediction);
     }
 
     /// <summary>
@@ -547,7 +519,7 @@ internal sealed class PendingPredictions
             }
         }
 
-        public JoinResult TryJoin(in PendingKey key, int hash, LabelKind kind, long timeToLive, out PendingPrediction prediction)
+        public JoinResult TryJoin(in PendingKey key, int hash, long timeToLive, out PendingPrediction prediction)
         {
             lock (_gate)
             {
@@ -565,11 +537,6 @@ internal sealed class PendingPredictions
                 ref Node node = ref _nodes[index];
                 switch (node.State)
                 {
-                    case NodeState.Pending when kind != LabelKind.Any && (node.PredictedClass >= 0) != (kind == LabelKind.Class):
-                        // Checked before anything changes: a label of the wrong kind neither consumes the prediction
-                        // nor counts here.
-                        prediction = default;
-                        return JoinResult.KindMismatch;
                     case NodeState.Pending:
                         // Back on the clock's scale: moved back by the steps seen since it was stamped.
                         prediction = new PendingPrediction(node.PredictedClass, node.PredictedValue, node.Probabilities, unchecked(node.Timestamp - offset));

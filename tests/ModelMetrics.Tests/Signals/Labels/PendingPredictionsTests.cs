@@ -675,29 +675,6 @@ public class PendingPredictionsTests
     }
 
     [Test]
-    public void TryJoin_LabelOfTheOtherKind_LeavesThePredictionPendingAndCountsNothing()
-    {
-        // Issue 18, item 10: a label of the other kind must not consume the prediction its right label needs.
-        var store = new PendingPredictions(1_000, LongTimeToLive, TimeProvider.System);
-        store.Add("class", new PendingPrediction(2, 0, null, 10));
-        store.Add("value", new PendingPrediction(-1, 4.5, null, 20));
-
-        Assert.That(store.TryJoin("class", LabelKind.Value, out PendingPrediction none), Is.EqualTo(JoinResult.KindMismatch));
-        Assert.That(store.TryJoin("value", LabelKind.Class, out _), Is.EqualTo(JoinResult.KindMismatch));
-        Assert.That(none, Is.EqualTo(default(PendingPrediction)));
-        Assert.That(store.Count, Is.EqualTo(2));
-        Assert.That(store.Joined + store.UnknownId + store.DuplicateLabel + store.LateLabel + store.InvalidId, Is.Zero, "counted by the caller, not here");
-
-        Assert.That(store.TryJoin("class", LabelKind.Class, out PendingPrediction joinedClass), Is.EqualTo(JoinResult.Joined));
-        Assert.That(store.TryJoin("value", LabelKind.Value, out PendingPrediction joinedValue), Is.EqualTo(JoinResult.Joined));
-        Assert.That(joinedClass, Is.EqualTo(new PendingPrediction(2, 0, null, 10)));
-        Assert.That(joinedValue, Is.EqualTo(new PendingPrediction(-1, 4.5, null, 20)));
-        Assert.That(store.TryJoin("class", LabelKind.Value, out _), Is.EqualTo(JoinResult.DuplicateLabel), "kinds are checked only while pending");
-        Assert.That(store.Joined, Is.EqualTo(2));
-        Assert.That(store.Count, Is.Zero);
-    }
-
-    [Test]
     public void Expiry_ClockStepsBackTwoDays_OldEntriesStillExpireAfterTheirTimeToLive()
     {
         // Issue 18, item 11: after a step back, entries stamped before it sat "in the future" and blocked their
