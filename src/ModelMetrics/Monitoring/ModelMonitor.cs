@@ -42,6 +42,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly RegressionSignal _regression;
     private readonly DriftSignal? _drift;
     private readonly LabelsSignal _labels;
+    private readonly CpuTimeSignal? _cpu;
     private readonly Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
@@ -76,6 +77,7 @@ public sealed class ModelMonitor : IDisposable
 
         _regression = new RegressionSignal(_context);
         _labels = new LabelsSignal(_context, options.PendingCapacity, options.PendingTimeToLive, _classification, _regression);
+        _cpu = options.CpuTimeSampling > 0 ? new CpuTimeSignal(_context, options.CpuTimeSampling) : null;
 
         // Read order: quality before calls, the reverse of the order one prediction's records are written, so a
         // snapshot never shows a label ahead of its call; delayed labels last (their joins feed quality).
@@ -92,6 +94,13 @@ public sealed class ModelMonitor : IDisposable
         }
 
         signals.Add(_calls);
+
+        // CPU time reads after calls: its part takes the call count from the calls part of the same snapshot.
+        if (_cpu is not null)
+        {
+            signals.Add(_cpu);
+        }
+
         signals.Add(_labels);
         _signals = [.. signals];
 
@@ -134,12 +143,21 @@ public sealed class ModelMonitor : IDisposable
     /// </summary>
     /// <returns>A <see cref="Stopwatch.GetTimestamp"/> value.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long StartCall() => _calls.StartCall();
+    public long StartCall()
+    {
+        long start = _calls.StartCall();
+        _cpu?.Start(start);
+        return start;
+    }
 
     /// <summary>Records a successful call of one item that started at <paramref name="startTimestamp"/>.</summary>
     /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void EndCall(long startTimestamp) => _calls.EndCall(startTimestamp);
+    public void EndCall(long startTimestamp)
+    {
+        _cpu?.End(startTimestamp);
+        _calls.EndCall(startTimestamp);
+    }
 
     /// <summary>
     /// Records a call that threw <paramref name="exception"/>, as <c>cancelled</c>, <c>timeout</c> or an error
@@ -148,8 +166,11 @@ public sealed class ModelMonitor : IDisposable
     /// <param name="startTimestamp">The value <see cref="StartCall"/> returned.</param>
     /// <param name="exception">The exception the call threw. A <see langword="null"/> counts as an error of type <c>_OTHER</c>.</param>
     /// <param name="cancellationToken">The caller's token: cancellation is told from a timeout by whether it was cancelled.</param>
-    public void EndCall(long startTimestamp, Exception exception, CancellationToken cancellationToken = default) =>
+    public void EndCall(long startTimestamp, Exception exception, CancellationToken cancellationToken = default)
+    {
+        _cpu?.End(startTimestamp);
         _calls.EndCall(startTimestamp, exception ?? OutcomeTable.UnknownFailure, itemCount: 1, cancellationToken);
+    }
 
     /// <summary>
     /// Records a batch call of <paramref name="itemCount"/> items: one call, <paramref name="itemCount"/> items
@@ -160,8 +181,11 @@ public sealed class ModelMonitor : IDisposable
     /// <param name="itemCount">The number of items in the batch.</param>
     /// <param name="exception">The exception the call threw, or <see langword="null"/> for a successful call.</param>
     /// <param name="cancellationToken">The caller's token (see <see cref="EndCall(long, Exception, CancellationToken)"/>).</param>
-    public void EndBatchCall(long startTimestamp, int itemCount, Exception? exception = null, CancellationToken cancellationToken = default) =>
+    public void EndBatchCall(long startTimestamp, int itemCount, Exception? exception = null, CancellationToken cancellationToken = default)
+    {
+        _cpu?.End(startTimestamp);
         _calls.EndCall(startTimestamp, exception, itemCount, cancellationToken);
+    }
 
     /// <summary>
     /// Records a streamed call: its duration, the time to its first chunk (when one arrived) and its chunk count,
@@ -172,8 +196,11 @@ public sealed class ModelMonitor : IDisposable
     /// <param name="chunkCount">The number of chunks produced.</param>
     /// <param name="exception">The exception the stream threw, or <see langword="null"/> when it completed (or the consumer stopped early).</param>
     /// <param name="cancellationToken">The caller's token (see <see cref="EndCall(long, Exception, CancellationToken)"/>).</param>
-    public void EndStreamingCall(long startTimestamp, long firstChunkTimestamp, long chunkCount, Exception? exception = null, CancellationToken cancellationToken = default) =>
+    public void EndStreamingCall(long startTimestamp, long firstChunkTimestamp, long chunkCount, Exception? exception = null, CancellationToken cancellationToken = default)
+    {
+        _cpu?.End(startTimestamp);
         _calls.EndStreamingCall(startTimestamp, firstChunkTimestamp, chunkCount, exception, cancellationToken);
+    }
 
     /// <summary>
     /// Records a call timed elsewhere (not counted as in flight). NaN is rejected; negative durations

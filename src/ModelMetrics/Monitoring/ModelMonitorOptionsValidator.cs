@@ -57,6 +57,11 @@ internal static class ModelMonitorOptionsValidator
             throw new ArgumentException($"Windows must hold 1 to {MaxWindows} distinct lengths from 1 second to 7 days.", nameof(options.Windows));
         }
 
+        if (options.CpuTimeSampling is < 0 or > 1_000_000)
+        {
+            throw new ArgumentException("CpuTimeSampling must be from 0 (off) to 1,000,000.", nameof(options.CpuTimeSampling));
+        }
+
         if (options.PendingCapacity is < 1 or > PendingPredictions.MaxCapacity)
         {
             throw new ArgumentException($"PendingCapacity must be from 1 to {PendingPredictions.MaxCapacity}.", nameof(options.PendingCapacity));

@@ -90,6 +90,9 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets regression quality over all recorded pairs, or <see langword="null"/> when none was recorded.</summary>
     public RegressionSnapshot? Regression => _parts.Get<RegressionSnapshot>();
 
+    /// <summary>Gets the model's CPU cost from sampled calls, or <see langword="null"/> unless <see cref="ModelMonitorOptions.CpuTimeSampling"/> is on.</summary>
+    public CpuTimeSnapshot? CpuTime => _parts.Get<CpuTimeSnapshot>();
+
     /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
     public LabelSnapshot Labels => _parts.Get<LabelSnapshot>()!;
 

@@ -64,6 +64,9 @@ public sealed class WindowSnapshot
     /// <summary>Gets regression quality of the pairs recorded in the window, or <see langword="null"/> when none was ever recorded.</summary>
     public RegressionSnapshot? Regression => _parts.Get<RegressionSnapshot>();
 
+    /// <summary>Gets the model's CPU cost from sampled calls, or <see langword="null"/> unless <see cref="ModelMonitorOptions.CpuTimeSampling"/> is on.</summary>
+    public CpuTimeSnapshot? CpuTime => _parts.Get<CpuTimeSnapshot>();
+
     /// <summary>Gets output drift in the window against the drift reference, or <see langword="null"/> when there is no reference or no prediction in the window.</summary>
     public DriftSnapshot? Drift => _parts.Get<DriftSnapshot>();
 

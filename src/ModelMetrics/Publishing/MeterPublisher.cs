@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using ModelMetrics.Resources;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics.Publishing;
@@ -39,6 +40,8 @@ internal sealed class MeterPublisher
     private Histogram<double>? _nativeDuration;
     private double[]? _nativeBoundaries;
     private int _instrumentCount;
+    private ResourceMonitor? _resources;
+    private bool _resourceInstruments;
 
     private MeterPublisher(Meter meter) => Meter = meter;
 
@@ -46,6 +49,9 @@ internal sealed class MeterPublisher
 
     /// <summary>Gets the boundaries the native duration histogram was created with, or <see langword="null"/> before.</summary>
     public IReadOnlyList<double>? NativeBoundaries => Volatile.Read(ref _nativeBoundaries);
+
+    /// <summary>Gets the live resource monitor that publishes on this meter, or <see langword="null"/>.</summary>
+    public ResourceMonitor? Resources => Volatile.Read(ref _resources);
 
     /// <summary>Returns the publisher of the meter with this name, from the factory or process-wide.</summary>
     public static MeterPublisher For(string meterName, IMeterFactory? factory)
@@ -128,6 +134,43 @@ internal sealed class MeterPublisher
             if (Array.IndexOf(_registries, monitor.Registry) < 0)
             {
                 _registries = [.. _registries, monitor.Registry];
+            }
+        }
+    }
+
+    /// <summary>Makes <paramref name="monitor"/> the meter's resource monitor, creating the resource instruments on first use.</summary>
+    /// <exception cref="ArgumentException">Another live resource monitor publishes on this meter.</exception>
+    public void JoinResources(ResourceMonitor monitor)
+    {
+        lock (Gate)
+        {
+            if (_resources is not null)
+            {
+#pragma warning disable CA2208 // Note: the error names the option the user set.
+                throw new ArgumentException(
+                    $"A live ResourceMonitor already publishes on meter '{Meter.Name}': resources belong to the process, and two would export every series twice. Dispose it first, share it, or use another MeterName.",
+                    nameof(ResourceMonitorOptions.MeterName));
+#pragma warning restore CA2208
+            }
+
+            if (!_resourceInstruments)
+            {
+                ResourceInstruments.Create(this);
+                _resourceInstruments = true;
+            }
+
+            Volatile.Write(ref _resources, monitor);
+        }
+    }
+
+    /// <summary>Stops publishing <paramref name="monitor"/>'s resources (the instruments stay and report nothing).</summary>
+    public void LeaveResources(ResourceMonitor monitor)
+    {
+        lock (Gate)
+        {
+            if (ReferenceEquals(_resources, monitor))
+            {
+                Volatile.Write(ref _resources, null);
             }
         }
     }

@@ -45,6 +45,21 @@ internal sealed class MeasurementCollector : IDisposable
         return Recorded(modelName);
     }
 
+    /// <summary>Collects the observable instruments once and returns every measurement, whatever its attributes.</summary>
+    public List<Observed> CollectAll()
+    {
+        lock (_observed)
+        {
+            _observed.Clear();
+        }
+
+        _listener.RecordObservableInstruments();
+        lock (_observed)
+        {
+            return [.. _observed];
+        }
+    }
+
     /// <summary>Returns what was recorded so far (synchronous instruments) for one model.</summary>
     public List<Observed> Recorded(string modelName)
     {

@@ -1,0 +1,164 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using ModelMetrics.Publishing;
+
+namespace ModelMetrics.Signals;
+
+/// <summary>
+/// The CPU cost of a model: the thread CPU time of one call in N, measured between <see cref="Start"/> and
+/// <see cref="End"/> on the same thread, and the process's CPU time, so a snapshot can say what a call costs and
+/// what share of the process's CPU the model takes (<see cref="ModelMonitorOptions.CpuTimeSampling"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The sampling decision is a thread-local countdown shared by every monitor's calls on a thread: a plain
+/// decrement, no interlocked operation and no shared cache line. A sampled call keeps its start in three
+/// thread-locals; the call's end matches it by monitor and start timestamp. A call that ends on another thread
+/// (an async call that hopped) finds nothing to match: its sample is lost and counted, never measured wrongly.
+/// </para>
+/// <para>
+/// Only sampled calls touch shared counters (interlocked, one call in N), so the signal costs the countdown on
+/// other calls.
+/// </para>
+/// </remarks>
+internal sealed class CpuTimeSignal : Signal
+{
+    private const int StartedCell = 0;
+    private const int SamplesCell = 1;
+    private const int CpuCell = 2;
+    private const int ProcessCell = 3;
+
+    [ThreadStatic]
+    private static int t_countdown;
+
+    [ThreadStatic]
+    private static bool t_seeded;
+
+    [ThreadStatic]
+    private static CpuTimeSignal? t_owner;
+
+    [ThreadStatic]
+    private static long t_start;
+
+    [ThreadStatic]
+    private static long t_cpuStart;
+
+    private readonly int _every;
+    private readonly long _processStart;
+    private readonly WindowedCells<long> _windows;
+    private long _started;
+    private long _samples;
+    private long _cpuNanoseconds;
+
+    public CpuTimeSignal(SignalContext context, int every)
+        : base(context)
+    {
+        _every = every;
+        _processStart = ProcessCpuTicks();
+        _windows = context.CreateWindows<long>(4);
+    }
+
+    public override SignalInstruments Instruments => CpuTimeInstruments.Instance;
+
+    /// <summary>Counts a call down and, on one call in N, notes its thread's CPU time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Start(long startTimestamp)
+    {
+        if (--t_countdown <= 0)
+        {
+            Sample(startTimestamp);
+        }
+    }
+
+    /// <summary>Completes the sample of the call that started at <paramref name="startTimestamp"/>, if this thread holds it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void End(long startTimestamp)
+    {
+        if (t_start == startTimestamp && ReferenceEquals(t_owner, this))
+        {
+            Complete();
+        }
+    }
+
+    public override void Read(SnapshotBuilder snapshot)
+    {
+        long process = ProcessCpuTicks() - _processStart;
+
+        // Samples before started: a sample completed in between shows as still started, never as more samples than starts.
+        long samples = Volatile.Read(ref _samples);
+        long cpu = Volatile.Read(ref _cpuNanoseconds);
+        long started = Volatile.Read(ref _started);
+        long[] cumulative = new long[4];
+        cumulative[StartedCell] = Math.Max(started, samples);
+        cumulative[SamplesCell] = samples;
+        cumulative[CpuCell] = cpu;
+        cumulative[ProcessCell] = Math.Max(process, 0);
+
+        long[][] windows = _windows.Read(snapshot.Now, cumulative);
+        snapshot.Cumulative.Add(Part(cumulative, snapshot.Cumulative.Get<CallsPart>()));
+        for (int w = 0; w < windows.Length; w++)
+        {
+            snapshot.Windows[w].Add(Part(windows[w], snapshot.Windows[w].Get<CallsPart>()));
+        }
+    }
+
+    /// <summary>The process's CPU time (user + kernel) in <see cref="TimeSpan"/> ticks.</summary>
+    private static long ProcessCpuTicks()
+    {
+#if NET9_0_OR_GREATER
+        return Environment.CpuUsage.TotalTime.Ticks;
+#else
+        using Process process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.Ticks;
+#endif
+    }
+
+    private static CpuTimeSnapshot Part(long[] cells, CallsPart? calls) =>
+        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, calls is null ? 0 : calls.Succeeded + calls.Failed, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Sample(long startTimestamp)
+    {
+        if (!t_seeded)
+        {
+            // A thread's first call would always be sampled, and first calls are the cold ones (JIT, caches):
+            // start each thread at a random point of the cycle instead.
+            t_seeded = true;
+            t_countdown = Random.Shared.Next(1, _every + 1);
+            return;
+        }
+
+        t_countdown = _every;
+        long cpu = ThreadCpuClock.Now();
+        if (cpu < 0)
+        {
+            return;
+        }
+
+        // A previous sample still held here (its call hopped threads or is the outer of nested calls) is lost.
+        t_owner = this;
+        t_start = startTimestamp;
+        t_cpuStart = cpu;
+        Interlocked.Increment(ref _started);
+        Context.MarkChanged();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Complete()
+    {
+        long cpu = ThreadCpuClock.Now();
+        long elapsed = cpu - t_cpuStart;
+        t_owner = null;
+        t_start = 0;
+        if (cpu >= 0 && elapsed >= 0)
+        {
+            Interlocked.Add(ref _cpuNanoseconds, elapsed);
+            Interlocked.Increment(ref _samples);
+            Context.MarkChanged();
+        }
+    }
+}

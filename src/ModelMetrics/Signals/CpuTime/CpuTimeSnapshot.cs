@@ -1,0 +1,53 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using ModelMetrics.Signals;
+
+namespace ModelMetrics;
+
+/// <summary>
+/// What a model's calls cost in CPU, from the thread CPU time of sampled calls (one in
+/// <see cref="ModelMonitorOptions.CpuTimeSampling"/>), cumulative or over one window.
+/// </summary>
+/// <remarks>
+/// A sample measures the CPU time of the thread that ran the call, from its start to its end on that thread:
+/// the model's own work when it runs synchronously. Work it hands to other threads is not in it, and an async call
+/// that ends on another thread than it started on is not measured at all (counted in <see cref="LostSamples"/>).
+/// </remarks>
+public sealed class CpuTimeSnapshot
+{
+    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, long calls, double processCpuSeconds)
+    {
+        Samples = samples;
+        LostSamples = lostSamples;
+        SampledCpuSeconds = sampledCpuSeconds;
+        Calls = calls;
+        ProcessCpuSeconds = processCpuSeconds;
+    }
+
+    /// <summary>Gets the calls measured.</summary>
+    public long Samples { get; }
+
+    /// <summary>Gets the calls picked for a sample that did not end on the thread they started on (async hops), or have not ended yet.</summary>
+    public long LostSamples { get; }
+
+    /// <summary>Gets the CPU time of the measured calls, in seconds.</summary>
+    public double SampledCpuSeconds { get; }
+
+    /// <summary>Gets the mean CPU time of a call, in seconds (0 before the first sample).</summary>
+    public double CpuSecondsPerCall => Samples == 0 ? 0 : SampledCpuSeconds / Samples;
+
+    /// <summary>Gets every call of the model (measured or not), from the calls signal.</summary>
+    public long Calls { get; }
+
+    /// <summary>Gets the CPU time of the whole process (every thread), in seconds, since the monitor started or over the window.</summary>
+    public double ProcessCpuSeconds { get; }
+
+    /// <summary>Gets the model's estimated CPU time: <see cref="CpuSecondsPerCall"/> × <see cref="Calls"/>, in seconds.</summary>
+    public double EstimatedCpuSeconds => CpuSecondsPerCall * Calls;
+
+    /// <summary>
+    /// Gets the model's estimated share of the process's CPU time: <see cref="EstimatedCpuSeconds"/> /
+    /// <see cref="ProcessCpuSeconds"/>, 0 when the process used none. An estimate from samples: it can exceed 1 by noise.
+    /// </summary>
+    public double ProcessShare => ProcessCpuSeconds > 0 ? EstimatedCpuSeconds / ProcessCpuSeconds : 0;
+}

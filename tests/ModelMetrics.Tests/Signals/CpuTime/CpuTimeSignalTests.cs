@@ -1,0 +1,165 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Linq;
+using System.Threading;
+using ModelMetrics.Signals;
+using ModelMetrics.Tests.Publishing;
+using NUnit.Framework;
+
+namespace ModelMetrics.Tests.Signals.CpuTime;
+
+[TestFixture]
+public sealed class CpuTimeSignalTests
+{
+    [Test]
+    public void Off_by_default()
+    {
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name() });
+        monitor.EndCall(monitor.StartCall());
+
+        Assert.That(monitor.GetSnapshot().CpuTime, Is.Null);
+        Assert.That(monitor.GetSnapshot().Recent.CpuTime, Is.Null);
+    }
+
+    [Test]
+    public void Invalid_sampling_names_the_option()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = -1 }));
+        Assert.That(error!.ParamName, Is.EqualTo("CpuTimeSampling"));
+    }
+
+    [Test]
+    public void One_call_in_N_is_sampled_per_thread_from_a_random_start()
+    {
+        if (ThreadCpuClock.Now() < 0)
+        {
+            Assert.Ignore("this platform has no thread CPU clock");
+        }
+
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 4 });
+
+        // A fresh thread: its first call seeds the countdown (1 to 4), then every 4th call is sampled.
+        RunOnNewThread(() =>
+        {
+            for (int i = 0; i < 101; i++)
+            {
+                monitor.EndCall(monitor.StartCall());
+            }
+        });
+
+        CpuTimeSnapshot cpu = monitor.GetSnapshot().CpuTime!;
+        Assert.That(cpu.Samples, Is.InRange(24, 25));
+        Assert.That(cpu.LostSamples, Is.Zero);
+        Assert.That(cpu.Calls, Is.EqualTo(101));
+    }
+
+    [Test]
+    public void Sampled_cpu_time_is_the_work_done_inside_the_calls()
+    {
+        if (ThreadCpuClock.Now() < 0)
+        {
+            Assert.Ignore("this platform has no thread CPU clock");
+        }
+
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 1 });
+        long outside = 0;
+        RunOnNewThread(() =>
+        {
+            monitor.EndCall(monitor.StartCall()); // seeds the countdown: not sampled
+            long before = ThreadCpuClock.Now();
+            for (int i = 0; i < 20; i++)
+            {
+                long start = monitor.StartCall();
+                Burn(2_000_000);
+                monitor.EndCall(start);
+            }
+
+            outside = ThreadCpuClock.Now() - before;
+        });
+
+        CpuTimeSnapshot cpu = monitor.GetSnapshot().CpuTime!;
+        Assert.That(cpu.Samples, Is.EqualTo(20));
+
+        // Inside the calls is most of what the thread did between the two outer readings, and never more.
+        Assert.That(cpu.SampledCpuSeconds, Is.LessThanOrEqualTo(outside / 1e9));
+        Assert.That(cpu.SampledCpuSeconds, Is.GreaterThan(0.8 * outside / 1e9));
+        Assert.That(cpu.CpuSecondsPerCall, Is.EqualTo(cpu.SampledCpuSeconds / 20).Within(1e-15));
+        Assert.That(cpu.ProcessCpuSeconds, Is.GreaterThanOrEqualTo(cpu.SampledCpuSeconds * 0.99), "the process's CPU includes the calls' (clocks of different resolution)");
+        Assert.That(cpu.ProcessShare, Is.InRange(0.01, 1.05));
+    }
+
+    [Test]
+    public void A_call_that_ends_on_another_thread_is_lost_not_mismeasured()
+    {
+        if (ThreadCpuClock.Now() < 0)
+        {
+            Assert.Ignore("this platform has no thread CPU clock");
+        }
+
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 1 });
+        long start = 0;
+        RunOnNewThread(() =>
+        {
+            monitor.EndCall(monitor.StartCall());
+            start = monitor.StartCall();
+        });
+        RunOnNewThread(() => monitor.EndCall(start));
+
+        CpuTimeSnapshot cpu = monitor.GetSnapshot().CpuTime!;
+        Assert.That(cpu.Samples, Is.Zero, "the first call on a thread only seeds its countdown");
+        Assert.That(cpu.LostSamples, Is.EqualTo(1));
+        Assert.That(cpu.Calls, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Published_per_model_with_counters_and_window_gauges()
+    {
+        if (ThreadCpuClock.Now() < 0)
+        {
+            Assert.Ignore("this platform has no thread CPU clock");
+        }
+
+        string name = Name();
+        string meter = "CpuTimeTests." + name;
+        using var collector = new MeasurementCollector(meter);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = name, MeterName = meter, CpuTimeSampling = 1 });
+        RunOnNewThread(() =>
+        {
+            for (int i = 0; i < 11; i++)
+            {
+                long start = monitor.StartCall();
+                Burn(100_000);
+                monitor.EndCall(start);
+            }
+        });
+
+        var observed = collector.Collect(name);
+        CpuTimeSnapshot cpu = monitor.GetSnapshot().CpuTime!;
+
+        Assert.That(observed.Single(o => o.Instrument == "model.inference.cpu.samples").Value, Is.EqualTo(10));
+        Assert.That(observed.Single(o => o.Instrument == "model.inference.cpu.sampled_time").Value, Is.EqualTo(cpu.SampledCpuSeconds));
+        Assert.That(observed.Where(o => o.Instrument == "model.inference.cpu.time_per_call").Select(o => o.Tag("window")), Is.EquivalentTo(new[] { "60", "300", "3600" }));
+        Assert.That(observed.Where(o => o.Instrument == "model.inference.cpu.process_share"), Has.Exactly(3).Items);
+    }
+
+    private static string Name() => "cpu-" + Guid.NewGuid().ToString("N")[..8];
+
+    private static void RunOnNewThread(Action action)
+    {
+        var thread = new Thread(() => action());
+        thread.Start();
+        Assert.That(thread.Join(TimeSpan.FromSeconds(60)), Is.True);
+    }
+
+    private static double Burn(int iterations)
+    {
+        double x = 1;
+        for (int i = 0; i < iterations; i++)
+        {
+            x = Math.Sqrt(x + i);
+        }
+
+        return x;
+    }
+}
