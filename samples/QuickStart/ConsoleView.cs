@@ -28,7 +28,7 @@ internal sealed class ConsoleView
         _labelWidth = Math.Max(labels.Max(l => l.Length), "actual \\ predicted".Length);
     }
 
-    public void Print(ModelMonitorSnapshot snapshot, TimeSpan elapsed)
+    public void Print(ModelMonitorSnapshot snapshot, ResourceSnapshot resources, TimeSpan elapsed)
     {
         // Throughput and errors are differences of cumulative counts between two views: how a backend
         // computes rate() from the exported counters.
@@ -55,9 +55,32 @@ internal sealed class ConsoleView
             PrintMatrix(recent);
         }
 
+        PrintResources(snapshot, resources);
         PrintRejected(snapshot);
         _previous = snapshot;
         _previousElapsed = elapsed;
+    }
+
+    private static void PrintResources(ModelMonitorSnapshot snapshot, ResourceSnapshot resources)
+    {
+        // Process CPU is a share of the CPUs available to the process; "of N CPUs" says how many that is.
+        string cpu = resources.ProcessCpuUtilization is double share ? $"{share:P0} of {resources.AvailableCpus:0.#} CPUs" : "n/a";
+        string model = snapshot.Recent.CpuTime is { Samples: > 0 } cost
+            ? $" | model CPU {Duration(cost.CpuSecondsPerCall)}/call, {cost.ProcessShare:P0} of the process"
+            : string.Empty;
+        Console.WriteLine($"{Indent}process CPU {cpu}, resident {resources.ProcessResidentMemoryBytes / 1048576.0:N0} MiB, GC heap {resources.GcHeapSizeBytes / 1048576.0:N0} MiB{model}");
+
+        if (resources.Gpus.Count == 0)
+        {
+            Console.WriteLine($"{Indent}GPU: none ({resources.GpuStatus})");
+        }
+
+        foreach (GpuSnapshot gpu in resources.Gpus)
+        {
+            Console.WriteLine(
+                $"{Indent}GPU {gpu.Index} {gpu.Name}: utilisation {gpu.Utilization:P0}, memory {gpu.MemoryUsedBytes / 1073741824.0:N1} of {gpu.MemoryTotalBytes / 1073741824.0:N1} GiB" +
+                (gpu.ProcessMemoryBytes is long mine ? $" ({mine / 1048576.0:N0} MiB this process)" : string.Empty));
+        }
     }
 
     public void PrintSummary(ModelMonitorSnapshot snapshot, TimeSpan elapsed)

@@ -49,7 +49,14 @@ using var monitor = new ModelMonitor(new ModelMonitorOptions
     // view reacts within seconds, and a minute (a service keeps the defaults: 1 min, 5 min, 1 h). A window moves
     // when it is read: the 2-second one, read once a second, spans the last 2 to 3 seconds.
     Windows = [recentWindow, TimeSpan.FromMinutes(1)],
+
+    // Measure the thread CPU time of one call in 100: what a prediction costs in CPU and the model's share of the process.
+    CpuTimeSampling = 100,
 });
+
+// The process, machine, container and GPU this runs on (psutil's figures; NVML when an NVIDIA GPU is there),
+// read when asked at most once a second and published on the same meter.
+using var resources = new ResourceMonitor();
 
 // 3. Optional export to an OpenTelemetry collector. Declared after the monitor, so disposed before it:
 // the provider's last export on disposal still sees the monitor.
@@ -84,7 +91,7 @@ for (int second = 1; second <= seconds; second++)
         Thread.Sleep(wait);
     }
 
-    view.Print(monitor.GetSnapshot(), clock.Elapsed);
+    view.Print(monitor.GetSnapshot(), resources.GetSnapshot(), clock.Elapsed);
     if (second == driftAfter)
     {
         data.StartDrift();

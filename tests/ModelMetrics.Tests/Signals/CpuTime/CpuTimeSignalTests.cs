@@ -10,8 +10,40 @@ using NUnit.Framework;
 namespace ModelMetrics.Tests.Signals.CpuTime;
 
 [TestFixture]
+[NonParallelizable]
 public sealed class CpuTimeSignalTests
 {
+    private double _budget;
+
+    // Sample exactly as configured, however slow this machine's thread CPU clock is.
+    [OneTimeSetUp]
+    public void SampleAsConfigured()
+    {
+        _budget = CpuTimeSignal.BudgetNanoseconds;
+        CpuTimeSignal.BudgetNanoseconds = double.MaxValue;
+    }
+
+    [OneTimeTearDown]
+    public void RestoreBudget() => CpuTimeSignal.BudgetNanoseconds = _budget;
+
+    [Test]
+    public void A_slow_clock_lowers_the_sampling_rate_to_keep_the_average_cost_within_budget()
+    {
+        long cost = ThreadCpuClock.ReadCost;
+        CpuTimeSignal.BudgetNanoseconds = 4;
+        try
+        {
+            using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 10 });
+            int every = monitor.GetSignal<CpuTimeSignal>()!.Every;
+            Assert.That(every, Is.EqualTo(Math.Max(10, (int)Math.Ceiling(3.0 * cost / 4))));
+            Assert.That(3.0 * cost / every, Is.LessThanOrEqualTo(4.0), "three readings per sample");
+        }
+        finally
+        {
+            CpuTimeSignal.BudgetNanoseconds = double.MaxValue;
+        }
+    }
+
     [Test]
     public void Off_by_default()
     {
