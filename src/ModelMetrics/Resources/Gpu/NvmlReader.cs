@@ -218,7 +218,7 @@ internal sealed unsafe class NvmlReader : IDisposable
             }
         }
 
-        library = string.Join(", ", names);
+        library = names.Length == 0 ? "NVML exists on Linux and Windows only" : string.Join(", ", names);
         return IntPtr.Zero;
     }
 

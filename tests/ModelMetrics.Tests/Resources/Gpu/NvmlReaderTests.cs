@@ -195,6 +195,44 @@ public class NvmlReaderTests
     }
 
     [Test]
+    public void Read_FromManyThreads_EveryReadingExactAndTheBufferGrowsOnce()
+    {
+        const int Threads = 4;
+        const int ReadsEach = 50;
+        string library = Scenario(
+            "threads",
+            "count=2",
+            "d0.uuid=GPU-a",
+            "d0.util=37",
+            $"d0.compute=11:1,12:2,{Pid}:4096,13:3",
+            "d1.uuid=GPU-b",
+            "d1.util=81",
+            $"d1.compute={Pid}:8192");
+        using NvmlReader reader = NvmlReader.Open(library);
+
+        var run = new ConcurrentRun(Threads);
+        run.Execute(_ =>
+        {
+            for (int i = 0; i < ReadsEach; i++)
+            {
+                IReadOnlyList<GpuSnapshot> snapshots = reader.Read(Pid);
+                if (snapshots.Count != 2 || snapshots[0].ProcessMemoryBytes != 4096 || snapshots[1].ProcessMemoryBytes != 8192
+                    || snapshots[0].Utilization != 0.37 || snapshots[1].Utilization != 0.81)
+                {
+                    run.Problem($"reading {i}: {string.Join(", ", snapshots.Select(s => $"{s.Id} {s.Utilization} {s.ProcessMemoryBytes}"))}");
+                }
+            }
+        });
+
+        run.AssertClean();
+
+        // Readings are serialized: only the very first one finds the buffer too small.
+        List<Call> compute = Calls(library).Where(c => c.Function == "compute").ToList();
+        Assert.That(compute.Count(c => c.Rc == 7), Is.EqualTo(1));
+        Assert.That(compute.Count(c => c.Rc == 0), Is.EqualTo(2 * Threads * ReadsEach));
+    }
+
+    [Test]
     public void Read_ProcessListThatKeepsGrowing_GivesUpAfterBoundedQueriesAndLeavesOnlyThatFigureNull()
     {
         string library = Scenario(
