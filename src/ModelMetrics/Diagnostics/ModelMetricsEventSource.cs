@@ -8,7 +8,7 @@ namespace ModelMetrics.Diagnostics;
 
 /// <summary>
 /// The library's own diagnostics, as an <see cref="EventSource"/> named <c>ModelMetrics</c>: rejected values,
-/// attribute overflows and swallowed faults. Watch it with <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an
+/// attribute overflows, swallowed faults and changes of the GPU readings' status. Watch it with <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an
 /// in-process <see cref="EventListener"/>.
 /// </summary>
 /// <remarks>
@@ -58,6 +58,30 @@ internal sealed class ModelMetricsEventSource : EventSource
         }
     }
 
+    /// <summary>Reports a change of the status of the GPU readings (<see cref="ModelMetrics.Resources.NvmlReader"/>).</summary>
+    /// <param name="status">The new status, as its attribute value (<c>ok</c>, <c>library_not_found</c>, <c>gpu_lost</c>, …).</param>
+    /// <param name="detail">What caused it: the NVML function and error code, the device, the library path.</param>
+    /// <remarks>
+    /// Note: not rate-limited, unlike the other kinds: a reader writes one event when it opens and at most one
+    /// more per device it loses, so these are rare by construction, and dropping the one that says a GPU was lost
+    /// would hide the very thing the event is for.
+    /// </remarks>
+    [NonEvent]
+    public void GpuStatusChanged(string status, string detail)
+    {
+        if (status == "ok")
+        {
+            if (IsEnabled(EventLevel.Informational, EventKeywords.All))
+            {
+                GpuStatusOk(status, detail);
+            }
+        }
+        else if (IsEnabled(EventLevel.Warning, EventKeywords.All))
+        {
+            GpuStatusDegraded(status, detail);
+        }
+    }
+
     [Event(1, Level = EventLevel.Warning, Message = "Model {0}: a value was rejected or corrected ({1}); {2} such events suppressed before this one.")]
     private void ValueRejected(string modelName, string reason, long suppressedBefore) => WriteEvent(1, modelName, reason, suppressedBefore);
 
@@ -67,6 +91,14 @@ internal sealed class ModelMetricsEventSource : EventSource
     [Event(3, Level = EventLevel.Error, Message = "Model {0}: a fault in {1} was swallowed: {2}: {3}; {4} such events suppressed before this one.")]
     private void FaultSwallowed(string modelName, string source, string exceptionType, string message, long suppressedBefore) =>
         WriteEvent(3, modelName, source, exceptionType, message, suppressedBefore);
+
+    // Note: two event ids for one change because an event's level is fixed per id: a GPU that reads fine is
+    // news (Informational), one that cannot be read is a problem (Warning), and a listener filters by level.
+    [Event(4, Level = EventLevel.Warning, Message = "GPU readings: status {0}: {1}")]
+    private void GpuStatusDegraded(string status, string detail) => WriteEvent(4, status, detail);
+
+    [Event(5, Level = EventLevel.Informational, Message = "GPU readings: status {0}: {1}")]
+    private void GpuStatusOk(string status, string detail) => WriteEvent(5, status, detail);
 
     /// <summary>Lets <see cref="EventsPerSecond"/> events a second through, lock-free, and counts the rest.</summary>
     private sealed class RateLimit

@@ -66,7 +66,7 @@ internal static class ResourceInstruments
         ["used", "free", "cached", "buffers"], static state => new KeyValuePair<string, object?>[] { new("system.memory.state", state) });
 
     private static readonly KeyValuePair<string, object?>[][] Statuses = Array.ConvertAll(
-        Enum.GetValues<GpuStatus>(), static status => new KeyValuePair<string, object?>[] { new("status", StatusName(status)) });
+        Enum.GetValues<GpuStatus>(), static status => new KeyValuePair<string, object?>[] { new("status", GpuStatusNames.Get(status)) });
 
     /// <summary>Creates every resource instrument on <paramref name="publisher"/>'s meter.</summary>
     public static void Create(MeterPublisher publisher)
@@ -141,28 +141,16 @@ internal static class ResourceInstruments
         GpuUpDown(meter, publisher, GpuProcessMemory, static g => g.ProcessMemoryBytes);
         meter.CreateObservableGauge(
             GpuStatus.Name,
-            Observe<int>(publisher, static (monitor, s, list) =>
+            Observe<long>(publisher, static (monitor, s, list) =>
             {
                 if (s.GpuStatus != ModelMetrics.GpuStatus.Disabled)
                 {
-                    list.Add(new(1, Statuses[(int)s.GpuStatus]));
+                    list.Add(new(1L, Statuses[(int)s.GpuStatus]));
                 }
             }),
             GpuStatus.Unit,
             GpuStatus.Description);
     }
-
-    /// <summary>The <c>status</c> attribute's value: snake case of the enum name (<c>library_not_found</c>).</summary>
-    public static string StatusName(GpuStatus status) => status switch
-    {
-        ModelMetrics.GpuStatus.Ok => "ok",
-        ModelMetrics.GpuStatus.LibraryNotFound => "library_not_found",
-        ModelMetrics.GpuStatus.DriverNotLoaded => "driver_not_loaded",
-        ModelMetrics.GpuStatus.NoGpu => "no_gpu",
-        ModelMetrics.GpuStatus.NoPermission => "no_permission",
-        ModelMetrics.GpuStatus.GpuLost => "gpu_lost",
-        _ => "disabled",
-    };
 
     private static void AddIf<T>(List<Measurement<T>> list, T? value)
         where T : struct
