@@ -47,9 +47,15 @@ builder.Services.AddOpenTelemetry()
 await using WebApplication app = builder.Build();
 app.MapPrometheusScrapingEndpoint();
 
+// The fleet's fixed traffic is recorded first thing: the meter provider may already export (every 500 ms in some tests).
 using var fleet = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.FleetModel, ModelVersion = Scenarios.FleetVersion, ClassLabels = Scenarios.Classes });
-using var live = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.LiveModel, ModelVersion = Scenarios.LiveVersion, ClassLabels = Scenarios.Classes });
 member.Record(fleet);
+
+// The live model measures the CPU of every call it times itself (the sampling budget lifted, so that a short test
+// sees samples on a VM whose thread CPU clock is slow); the process's resources are published beside it.
+ModelMetrics.Signals.CpuTimeSignal.BudgetNanoseconds = double.MaxValue;
+using var live = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.LiveModel, ModelVersion = Scenarios.LiveVersion, ClassLabels = Scenarios.Classes, CpuTimeSampling = 1 });
+using var resources = new ResourceMonitor();
 
 await app.StartAsync();
 Console.WriteLine($"ready {app.Urls.First()}");
@@ -75,7 +81,21 @@ while (!stop.IsCancellationRequested)
 {
     double roll = random.NextDouble();
     Exception? failure = roll < 0.02 ? new TimeoutException() : roll < 0.03 ? new InvalidOperationException() : null;
-    live.RecordCall(0.001 + (random.NextDouble() * 0.019), failure);
+    if (sequence % 10 == 5)
+    {
+        // One call in ten is timed here and spins for 1 ms (the low end of the range), so its CPU is sampled.
+        long start = live.StartCall();
+        long end = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 1000);
+        while (Stopwatch.GetTimestamp() < end)
+        {
+        }
+
+        live.EndCall(start);
+    }
+    else
+    {
+        live.RecordCall(0.001 + (random.NextDouble() * 0.019), failure);
+    }
 
     int actual = random.Next(Scenarios.Classes.Count);
     int predicted = random.NextDouble() < 0.8 ? actual : (actual + 1 + random.Next(Scenarios.Classes.Count - 1)) % Scenarios.Classes.Count;

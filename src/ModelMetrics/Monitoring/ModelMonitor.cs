@@ -94,8 +94,6 @@ public sealed class ModelMonitor : IDisposable
         }
 
         signals.Add(_calls);
-
-        // CPU time reads after calls: its part takes the call count from the calls part of the same snapshot.
         if (_cpu is not null)
         {
             signals.Add(_cpu);

@@ -14,7 +14,7 @@ internal sealed class CpuTimeInstruments : SignalInstruments
     public static readonly InstrumentInfo SampledTime = new("model.inference.cpu.sampled_time", MetricNames.Seconds, "Thread CPU time of the sampled calls.");
     public static readonly InstrumentInfo Samples = new("model.inference.cpu.samples", "{call}", "Calls whose thread CPU time was sampled.");
     public static readonly InstrumentInfo TimePerCall = new("model.inference.cpu.time_per_call", MetricNames.Seconds, "Mean thread CPU time of a call over each window, from the samples.");
-    public static readonly InstrumentInfo ProcessShare = new("model.inference.cpu.process_share", MetricNames.Ratio, "The model's estimated share of the process's CPU time over each window (CPU per call × calls / process CPU).");
+    public static readonly InstrumentInfo ProcessShare = new("model.inference.cpu.process_share", MetricNames.Ratio, "The model's estimated share of the process's CPU time over each window (CPU per call × timed calls / process CPU).");
 
     public static readonly CpuTimeInstruments Instance = new();
 

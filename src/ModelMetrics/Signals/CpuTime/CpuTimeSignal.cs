@@ -110,10 +110,10 @@ internal sealed class CpuTimeSignal : Signal
         cumulative[ProcessCell] = Math.Max(process, 0);
 
         long[][] windows = _windows.Read(snapshot.Now, cumulative);
-        snapshot.Cumulative.Add(Part(cumulative, snapshot.Cumulative.Get<CallsPart>()));
+        snapshot.Cumulative.Add(Part(cumulative));
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(windows[w], snapshot.Windows[w].Get<CallsPart>()));
+            snapshot.Windows[w].Add(Part(windows[w]));
         }
     }
 
@@ -128,8 +128,8 @@ internal sealed class CpuTimeSignal : Signal
 #endif
     }
 
-    private static CpuTimeSnapshot Part(long[] cells, CallsPart? calls) =>
-        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, calls is null ? 0 : calls.Succeeded + calls.Failed, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
+    private CpuTimeSnapshot Part(long[] cells) =>
+        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, _every, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Sample(long startTimestamp)

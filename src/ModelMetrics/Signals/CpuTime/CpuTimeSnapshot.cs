@@ -15,12 +15,12 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class CpuTimeSnapshot
 {
-    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, long calls, double processCpuSeconds)
+    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, int samplingInterval, double processCpuSeconds)
     {
         Samples = samples;
         LostSamples = lostSamples;
         SampledCpuSeconds = sampledCpuSeconds;
-        Calls = calls;
+        SamplingInterval = samplingInterval;
         ProcessCpuSeconds = processCpuSeconds;
     }
 
@@ -36,14 +36,21 @@ public sealed class CpuTimeSnapshot
     /// <summary>Gets the mean CPU time of a call, in seconds (0 before the first sample).</summary>
     public double CpuSecondsPerCall => Samples == 0 ? 0 : SampledCpuSeconds / Samples;
 
-    /// <summary>Gets every call of the model (measured or not), from the calls signal.</summary>
-    public long Calls { get; }
+    /// <summary>
+    /// Gets the sampling interval in use: one call in this many is measured on each thread. It is
+    /// <see cref="ModelMonitorOptions.CpuTimeSampling"/>, or more where the thread CPU clock is slow.
+    /// </summary>
+    public int SamplingInterval { get; }
 
     /// <summary>Gets the CPU time of the whole process (every thread), in seconds, since the monitor started or over the window.</summary>
     public double ProcessCpuSeconds { get; }
 
-    /// <summary>Gets the model's estimated CPU time: <see cref="CpuSecondsPerCall"/> × <see cref="Calls"/>, in seconds.</summary>
-    public double EstimatedCpuSeconds => CpuSecondsPerCall * Calls;
+    /// <summary>
+    /// Gets the model's estimated CPU time, in seconds: <see cref="CpuSecondsPerCall"/> × the calls timed with
+    /// <see cref="ModelMonitor.StartCall"/> (each sample stands for <see cref="SamplingInterval"/> of them). Calls
+    /// recorded with <see cref="ModelMonitor.RecordCall"/> were timed elsewhere and are not in it.
+    /// </summary>
+    public double EstimatedCpuSeconds => CpuSecondsPerCall * (Samples + LostSamples) * (double)SamplingInterval;
 
     /// <summary>
     /// Gets the model's estimated share of the process's CPU time: <see cref="EstimatedCpuSeconds"/> /
