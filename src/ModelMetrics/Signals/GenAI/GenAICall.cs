@@ -118,6 +118,8 @@ public struct GenAICall
     /// <summary>
     /// Ends a call that threw <paramref name="exception"/> (before or during the stream), counted as <c>cancelled</c>,
     /// <c>timeout</c> or an error named by the exception's type, as <see cref="ModelMonitor.EndCall(long, Exception, CancellationToken)"/> does.
+    /// The semantic-convention histograms carry the exception's full type name as <c>error.type</c> in every case, as
+    /// the conventions ask and Microsoft.Extensions.AI's <c>OpenTelemetryChatClient</c> does.
     /// </summary>
     /// <param name="exception">The exception. A <see langword="null"/> counts as an error of type <c>_OTHER</c>.</param>
     /// <param name="usage">The token usage reported before the failure, if any.</param>
@@ -131,7 +133,8 @@ public struct GenAICall
         }
 
         _ended = true;
-        signal.Fail(this, signal.Classify(exception ?? OutcomeTable.UnknownFailure, cancellationToken), usage, responseModel);
+        exception ??= OutcomeTable.UnknownFailure;
+        signal.Fail(this, signal.Classify(exception, cancellationToken), ReferenceEquals(exception, OutcomeTable.UnknownFailure) ? null : exception, usage, responseModel);
     }
 
     /// <summary>Ends a call whose consumer stopped early (a stream disposed before its end): counted as <c>cancelled</c>.</summary>
@@ -145,6 +148,6 @@ public struct GenAICall
         }
 
         _ended = true;
-        signal.Fail(this, OutcomeTable.Cancelled, usage, responseModel);
+        signal.Fail(this, OutcomeTable.Cancelled, exception: null, usage, responseModel);
     }
 }

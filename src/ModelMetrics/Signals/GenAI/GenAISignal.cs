@@ -193,7 +193,8 @@ internal sealed class GenAISignal : Signal
         }
     }
 
-    public void Fail(in GenAICall call, int outcome, in GenAIUsage usage, string? responseModel)
+    /// <summary>Ends a failed call; <paramref name="exception"/> is <see langword="null"/> for an abandoned one.</summary>
+    public void Fail(in GenAICall call, int outcome, Exception? exception, in GenAIUsage usage, string? responseModel)
     {
         long elapsed = Timestamp() - call.Start;
         int response = responseModel is null ? ModelIdTable.None : _responseModels.IndexOf(responseModel);
@@ -211,7 +212,13 @@ internal sealed class GenAISignal : Signal
         Context.MarkChanged();
         if (_conventions is not null)
         {
-            RecordConventions(call, elapsed, firstToken, input, output, response, _failures.NameOf(outcome));
+            // Note: the conventions' error.type is the exception's type name, as every instrumentation that follows them
+            // writes it (Microsoft.Extensions.AI's too), so fleets merge; model.genai.calls keeps ModelMetrics' outcomes
+            // (cancelled, timeout). Types past the table's cap stay _OTHER, an abandoned stream is cancelled.
+            string errorType = exception is null || outcome == OutcomeTable.Other
+                ? _failures.NameOf(outcome)
+                : OutcomeTable.ErrorTypeName(exception.GetType());
+            RecordConventions(call, elapsed, firstToken, input, output, response, errorType);
         }
     }
 
