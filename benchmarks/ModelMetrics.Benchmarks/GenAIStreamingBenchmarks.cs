@@ -42,7 +42,7 @@ public class GenAIStreamingBenchmarks
     private IChatClient _modelMetricsConventions = null!;
     private IChatClient _openTelemetry = null!;
 
-    [Params(100)]
+    [Params(10, 100)]
     public int Chunks { get; set; }
 
     [GlobalSetup]

@@ -2,7 +2,6 @@
 
 using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
@@ -82,7 +81,7 @@ public sealed class ModelMetricsChatClient : DelegatingChatClient
 
     /// <inheritdoc />
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        StreamAsync(messages, options, cancellationToken);
+        new MeteredStream(this, messages, options, cancellationToken);
 
     /// <inheritdoc />
     public override object? GetService(Type serviceType, object? serviceKey = null)
@@ -141,100 +140,195 @@ public sealed class ModelMetricsChatClient : DelegatingChatClient
 
     private static long? Sum(long? a, long? b) => a is null ? b : b is null ? a : a + b;
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// A streamed call: the enumerable and, on its first enumeration, the enumerator (as the compiler's iterators do),
+    /// written by hand so that an update that completes synchronously passes through without an async state machine.
+    /// </summary>
+    private sealed class MeteredStream : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
     {
-        GenAICall call = _recorder.StartCall(options?.ModelId ?? _defaultModelId);
-        IAsyncEnumerator<ChatResponseUpdate> enumerator;
-        try
+        private readonly ModelMetricsChatClient _client;
+        private readonly IEnumerable<ChatMessage> _messages;
+        private readonly ChatOptions? _options;
+        private readonly CancellationToken _callToken;
+        private CancellationToken _enumeratorToken;
+        private IAsyncEnumerator<ChatResponseUpdate>? _inner;
+        private GenAICall _call;
+        private UsageDetails? _usage;
+        private ChatFinishReason? _finishReason;
+        private string? _modelId;
+        private string? _responseId;
+        private ChatResponseUpdate? _current;
+        private bool _enumerated;
+        private bool _ended;
+
+        public MeteredStream(ModelMetricsChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
         {
-            enumerator = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        }
-        catch (Exception exception)
-        {
-            call.Fail(exception, cancellationToken: cancellationToken);
-            throw;
+            _client = client;
+            _messages = messages;
+            _options = options;
+            _callToken = cancellationToken;
         }
 
-        UsageDetails? usage = null;
-        ChatFinishReason? finishReason = null;
-        string? modelId = null;
-        string? responseId = null;
-        Exception? failure = null;
-        bool finished = false;
-        try
+        public ChatResponseUpdate Current => _current!;
+
+        private CancellationToken CallerToken => _enumeratorToken.IsCancellationRequested ? _enumeratorToken : _callToken;
+
+        public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            while (true)
+            // Each enumeration is a call of its own: the first uses this object, later ones a copy.
+            MeteredStream stream = _enumerated ? new MeteredStream(_client, _messages, _options, _callToken) : this;
+            stream._enumerated = true;
+            stream._enumeratorToken = cancellationToken;
+            stream._call = _client._recorder.StartCall(_options?.ModelId ?? _client._defaultModelId);
+            try
             {
-                bool hasUpdate;
-                try
-                {
-                    hasUpdate = await enumerator.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (Exception exception)
-                {
-                    failure = exception;
-                    throw;
-                }
-
-                if (!hasUpdate)
-                {
-                    finished = true;
-                    break;
-                }
-
-                ChatResponseUpdate update = enumerator.Current;
-
-                // Note: contents are walked by index (no enumerator allocated); usage travels as content of its own.
-                bool carriesContent = false;
-                IList<AIContent> contents = update.Contents;
-                for (int i = 0; i < contents.Count; i++)
-                {
-                    if (contents[i] is UsageContent usageContent)
-                    {
-                        usage = Add(usage, usageContent.Details);
-                    }
-                    else
-                    {
-                        carriesContent = true;
-                    }
-                }
-
-                if (carriesContent)
-                {
-                    call.RecordChunk();
-                }
-
-                finishReason = update.FinishReason ?? finishReason;
-                modelId = update.ModelId ?? modelId;
-                responseId = update.ResponseId ?? responseId;
-                yield return update;
+                // Note: both tokens pass through as given: the inner client's method gets the call's, its enumerator the enumeration's.
+                stream._inner = _client.InnerClient.GetStreamingResponseAsync(_messages, _options, _callToken).GetAsyncEnumerator(cancellationToken);
             }
+            catch (Exception exception)
+            {
+                stream.End(exception);
+                throw;
+            }
+
+            return stream;
         }
-        finally
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            ValueTask<bool> pending;
+            try
+            {
+                pending = _inner!.MoveNextAsync();
+            }
+            catch (Exception exception)
+            {
+                End(exception);
+                throw;
+            }
+
+            // Note: the usual case for buffered updates; no state machine, no allocation.
+            return pending.IsCompletedSuccessfully ? new ValueTask<bool>(Moved(pending.Result)) : AwaitMoveAsync(pending);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (_inner is not { } inner)
+            {
+                return default;
+            }
+
+            ValueTask disposing;
+            try
+            {
+                disposing = inner.DisposeAsync();
+            }
+            catch (Exception exception)
+            {
+                End(exception);
+                throw;
+            }
+
+            if (disposing.IsCompletedSuccessfully)
+            {
+                EndAbandoned();
+                return default;
+            }
+
+            return AwaitDisposeAsync(disposing);
+        }
+
+        private async ValueTask<bool> AwaitMoveAsync(ValueTask<bool> pending)
+        {
+            bool moved;
+            try
+            {
+                moved = await pending.ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                End(exception);
+                throw;
+            }
+
+            return Moved(moved);
+        }
+
+        private async ValueTask AwaitDisposeAsync(ValueTask disposing)
         {
             try
             {
-                await enumerator.DisposeAsync().ConfigureAwait(false);
+                await disposing.ConfigureAwait(false);
             }
-            catch (Exception exception) when ((failure ??= exception) is null)
+            catch (Exception exception)
             {
-                // Never entered: the filter only notes a fault of the inner DisposeAsync and lets it propagate unchanged.
+                End(exception);
+                throw;
             }
-            finally
+
+            EndAbandoned();
+        }
+
+        private bool Moved(bool moved)
+        {
+            if (!moved)
             {
-                if (failure is not null)
+                _current = null;
+                if (!_ended)
                 {
-                    call.Fail(failure, ToUsage(usage), modelId, cancellationToken);
+                    _ended = true;
+                    _call.Complete(ToUsage(_usage), ToFinishReason(_finishReason), _modelId, ToResponseId(_responseId));
                 }
-                else if (finished)
+
+                return false;
+            }
+
+            ChatResponseUpdate update = _inner!.Current;
+
+            // Note: contents are walked by index (no enumerator allocated); usage travels as content of its own.
+            bool carriesContent = false;
+            IList<AIContent> contents = update.Contents;
+            for (int i = 0; i < contents.Count; i++)
+            {
+                if (contents[i] is UsageContent usageContent)
                 {
-                    call.Complete(ToUsage(usage), ToFinishReason(finishReason), modelId, ToResponseId(responseId));
+                    _usage = Add(_usage, usageContent.Details);
                 }
                 else
                 {
-                    // The consumer stopped before the end: the response was abandoned.
-                    call.Abandon(ToUsage(usage), modelId);
+                    carriesContent = true;
                 }
+            }
+
+            if (carriesContent)
+            {
+                _call.RecordChunk();
+            }
+
+            _finishReason = update.FinishReason ?? _finishReason;
+            _modelId = update.ModelId ?? _modelId;
+            _responseId = update.ResponseId ?? _responseId;
+            _current = update;
+            return true;
+        }
+
+        /// <summary>Ends the call as failed with <paramref name="exception"/>, unless it ended already.</summary>
+        private void End(Exception exception)
+        {
+            if (!_ended)
+            {
+                _ended = true;
+                _call.Fail(exception, ToUsage(_usage), _modelId, CallerToken);
+            }
+        }
+
+        /// <summary>Ends a call disposed before its end: the consumer abandoned the stream.</summary>
+        private void EndAbandoned()
+        {
+            if (!_ended)
+            {
+                _ended = true;
+                _call.Abandon(ToUsage(_usage), _modelId);
             }
         }
     }

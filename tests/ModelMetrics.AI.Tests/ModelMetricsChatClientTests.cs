@@ -127,6 +127,37 @@ public class ModelMetricsChatClientTests
     }
 
     [Test]
+    public async Task AStreamEnumeratedTwice_IsTwoCalls_AndAClientThatThrowsBeforeStreamingFailsTheCall()
+    {
+        var time = new FakeTimeProvider();
+        using ModelMonitor monitor = CreateMonitor(time);
+        using IChatClient client = new ChatClientBuilder(new ScriptedChatClient(time, _ => [new(TimeSpan.FromMilliseconds(7), ScriptedChatClient.Text("x"))]))
+            .UseModelMetrics(monitor).Build();
+
+        IAsyncEnumerable<ChatResponseUpdate> stream = client.GetStreamingResponseAsync(Prompt);
+        for (int i = 0; i < 2; i++)
+        {
+            await foreach (ChatResponseUpdate update in stream)
+            {
+                Assert.That(update.Text, Is.EqualTo("x"));
+            }
+        }
+
+        using IChatClient throwing = new ChatClientBuilder(new ThrowingChatClient()).UseModelMetrics(monitor).Build();
+        Assert.Throws<NotSupportedException>(() => throwing.GetStreamingResponseAsync(Prompt).GetAsyncEnumerator());
+
+        GenAISnapshot g = monitor.GetSnapshot().GenAI!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(g.Succeeded, Is.EqualTo(2));
+            Assert.That(g.TimeToFirstToken.Count, Is.EqualTo(2));
+            Assert.That(g.TimeToFirstToken.Max, Is.EqualTo(0.007).Within(0.007e-5));
+            Assert.That(g.Failures, Is.EqualTo(new Dictionary<string, long> { ["System.NotSupportedException"] = 1 }));
+            Assert.That(g.InFlight, Is.Zero);
+        });
+    }
+
+    [Test]
     public void UseModelMetrics_WithAMonitorWithoutGenAI_ThrowsNamingTheMonitor()
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "plain", MeterName = MeterName() });
@@ -205,6 +236,21 @@ public class ModelMetricsChatClientTests
     internal static string MeterName() => "ModelMetrics.AI.Tests." + TestContext.CurrentContext.Test.Name;
 
     private sealed class HttpRequestFailure : Exception;
+
+    private sealed class ThrowingChatClient : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
 
     private sealed class DelegatingFakeGenerator(FakeTimeProvider time) : IEmbeddingGenerator<string, Embedding<float>>
     {

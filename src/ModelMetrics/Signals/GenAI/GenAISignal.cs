@@ -64,6 +64,7 @@ internal sealed class GenAISignal : Signal
     private readonly Dictionary<string, GenAIPrice>? _prices;
     private readonly long _frequency;
     private readonly bool _stopwatchFrequency;
+    private readonly bool _systemClock;
     private long _positive;
     private long _negative;
     private long _scored;
@@ -93,6 +94,7 @@ internal sealed class GenAISignal : Signal
 
         _frequency = context.Time.TimestampFrequency;
         _stopwatchFrequency = _frequency == Stopwatch.Frequency;
+        _systemClock = ReferenceEquals(context.Time, TimeProvider.System);
     }
 
     public override SignalInstruments Instruments => GenAIInstruments.Instance;
@@ -120,8 +122,9 @@ internal sealed class GenAISignal : Signal
     /// <summary>Gets the attribute sets of this signal's own instruments, built when first published.</summary>
     public GenAITags InstrumentTags => field ??= new GenAITags(Context, Currency);
 
+    // Note: the system clock is read directly (TimeProvider.System's timestamp is Stopwatch's), saving a virtual call per chunk.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long Timestamp() => Context.Time.GetTimestamp();
+    public long Timestamp() => _systemClock ? Stopwatch.GetTimestamp() : Context.Time.GetTimestamp();
 
     public GenAICall Start(string? requestModel)
     {
