@@ -48,7 +48,13 @@ await using WebApplication app = builder.Build();
 app.MapPrometheusScrapingEndpoint();
 
 using var fleet = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.FleetModel, ModelVersion = Scenarios.FleetVersion, ClassLabels = Scenarios.Classes });
-using var live = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.LiveModel, ModelVersion = Scenarios.LiveVersion, ClassLabels = Scenarios.Classes });
+using var live = new ModelMonitor(new ModelMonitorOptions
+{
+    ModelName = Scenarios.LiveModel,
+    ModelVersion = Scenarios.LiveVersion,
+    ClassLabels = Scenarios.Classes,
+    GenAI = new GenAIOptions { ProviderName = "testhost" }, // the live model also answers as an LLM (the dashboard's GenAI panels)
+});
 member.Record(fleet);
 
 await app.StartAsync();
@@ -89,6 +95,20 @@ while (!stop.IsCancellationRequested)
     {
         // The delayed label is the truth of the call that made the prediction, so quality stays near 80%.
         live.RecordLabel(PredictionId.FromInt64(sequence - 1), pendingActual);
+    }
+
+    // A generative call: 2 to 9 one-token chunks, usage, a finish reason; every other response rated.
+    GenAICall generation = live.GenAI!.StartCall("testhost-model");
+    int tokens = 2 + random.Next(8);
+    for (int t = 0; t < tokens; t++)
+    {
+        generation.RecordChunk(1);
+    }
+
+    generation.Complete(new GenAIUsage(InputTokens: 20), tokens == 9 ? GenAIFinishReason.Length : GenAIFinishReason.Stop, "testhost-model", responseId: sequence);
+    if (sequence % 2 == 0)
+    {
+        live.GenAI.RecordFeedback(sequence, positive: random.NextDouble() < 0.7);
     }
 
     sequence++;
