@@ -54,7 +54,14 @@ member.Record(fleet);
 // The live model measures the CPU of every call it times itself (the sampling budget lifted, so that a short test
 // sees samples on a VM whose thread CPU clock is slow); the process's resources are published beside it.
 ModelMetrics.Signals.CpuTimeSignal.BudgetNanoseconds = double.MaxValue;
-using var live = new ModelMonitor(new ModelMonitorOptions { ModelName = Scenarios.LiveModel, ModelVersion = Scenarios.LiveVersion, ClassLabels = Scenarios.Classes, CpuTimeSampling = 1 });
+using var live = new ModelMonitor(new ModelMonitorOptions
+{
+    ModelName = Scenarios.LiveModel,
+    ModelVersion = Scenarios.LiveVersion,
+    ClassLabels = Scenarios.Classes,
+    CpuTimeSampling = 1,
+    GenAI = new GenAIOptions { ProviderName = "testhost" }, // the live model also answers as an LLM (the dashboard's GenAI panels)
+});
 using var resources = new ResourceMonitor();
 
 await app.StartAsync();
@@ -109,6 +116,20 @@ while (!stop.IsCancellationRequested)
     {
         // The delayed label is the truth of the call that made the prediction, so quality stays near 80%.
         live.RecordLabel(PredictionId.FromInt64(sequence - 1), pendingActual);
+    }
+
+    // A generative call: 2 to 9 one-token chunks, usage, a finish reason; every other response rated.
+    GenAICall generation = live.GenAI!.StartCall("testhost-model");
+    int tokens = 2 + random.Next(8);
+    for (int t = 0; t < tokens; t++)
+    {
+        generation.RecordChunk(1);
+    }
+
+    generation.Complete(new GenAIUsage(InputTokens: 20), tokens == 9 ? GenAIFinishReason.Length : GenAIFinishReason.Stop, "testhost-model", responseId: sequence);
+    if (sequence % 2 == 0)
+    {
+        live.GenAI.RecordFeedback(sequence, positive: random.NextDouble() < 0.7);
     }
 
     sequence++;

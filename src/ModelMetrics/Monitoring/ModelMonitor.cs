@@ -43,6 +43,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly DriftSignal? _drift;
     private readonly LabelsSignal _labels;
     private readonly CpuTimeSignal? _cpu;
+    private readonly GenAISignal? _genAI;
     private readonly Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
@@ -100,6 +101,14 @@ public sealed class ModelMonitor : IDisposable
         }
 
         signals.Add(_labels);
+        if (options.GenAI is { } genAI)
+        {
+            genAI.Validate();
+            _genAI = new GenAISignal(_context, layout, genAI, Publisher.Meter, options.PendingCapacity, options.PendingTimeToLive);
+            GenAI = new GenAIRecorder(_genAI);
+            signals.Add(_genAI);
+        }
+
         _signals = [.. signals];
 
         _reader = new SnapshotReader(this, options.TimeProvider);
@@ -115,6 +124,9 @@ public sealed class ModelMonitor : IDisposable
 
     /// <summary>Gets the declared class labels in index order; empty when the model is not a classifier.</summary>
     public IReadOnlyList<string> ClassLabels => _labelNames;
+
+    /// <summary>Gets the recorder of generative calls, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
+    public GenAIRecorder? GenAI { get; }
 
     /// <summary>Gets the windows of every signal, shortest first.</summary>
     internal TimeSpan[] Windows { get; }

@@ -169,6 +169,14 @@ public sealed class ModelMonitorOptions
     [Experimental(Diagnostics.Experiments.Registry)]
     public ModelMonitorRegistry Registry { get; set; } = ModelMonitorRegistry.Default;
 
+    /// <summary>
+    /// Gets or sets the generative-AI signal's options: when set, the monitor records LLM calls (tokens, time to first
+    /// token, time per output token, finish reasons, feedback, cost; <see cref="ModelMonitor.GenAI"/>) and publishes
+    /// the <c>model.genai.*</c> and OpenTelemetry <c>gen_ai.*</c> instruments.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no generative-AI signal).</value>
+    public GenAIOptions? GenAI { get; set; }
+
     /// <summary>Gets or sets the clock that drives the windows and label delays (tests use a fake one).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

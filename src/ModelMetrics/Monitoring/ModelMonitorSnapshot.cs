@@ -96,6 +96,9 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
     public LabelSnapshot Labels => _parts.Get<LabelSnapshot>()!;
 
+    /// <summary>Gets what the generative model did since the monitor started, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
+    public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
+
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
     public IReadOnlyDictionary<string, long> Rejected { get; }
 

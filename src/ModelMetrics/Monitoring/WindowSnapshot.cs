@@ -70,6 +70,9 @@ public sealed class WindowSnapshot
     /// <summary>Gets output drift in the window against the drift reference, or <see langword="null"/> when there is no reference or no prediction in the window.</summary>
     public DriftSnapshot? Drift => _parts.Get<DriftSnapshot>();
 
+    /// <summary>Gets what the generative model did in the window, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
+    public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
+
     /// <summary>Gets the delay from prediction to label of the labels joined in the window.</summary>
     public LatencySnapshot LabelDelay => _parts.Get<LabelDelayPart>()!.Delay;
 }

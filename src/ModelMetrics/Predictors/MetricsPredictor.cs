@@ -24,6 +24,7 @@ namespace ModelMetrics;
 public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInput, TOutput>
 {
     private readonly bool _ownsMonitor;
+    private readonly Func<TOutput, int>? _countOutputTokens;
 
     /// <summary>Initializes a new instance that records into <paramref name="monitor"/>.</summary>
     /// <param name="innerPredictor">The predictor to measure.</param>
@@ -31,6 +32,21 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
     public MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor)
         : this(innerPredictor, monitor, ownsMonitor: false)
     {
+    }
+
+    /// <summary>
+    /// Initializes a new instance that records into <paramref name="monitor"/> and, for streamed calls of a monitor with
+    /// <see cref="ModelMonitorOptions.GenAI"/>, counts each chunk's output tokens with <paramref name="countOutputTokens"/>
+    /// (a model served with ONNX Runtime GenAI, llama.cpp or a raw HTTP client: a chunk is often one token).
+    /// </summary>
+    /// <param name="innerPredictor">The predictor to measure.</param>
+    /// <param name="monitor">Where calls are recorded. Not disposed with this predictor.</param>
+    /// <param name="countOutputTokens">Returns the output tokens in one chunk; a negative count is rejected and counted, an exception counts the chunk without tokens.</param>
+    public MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, Func<TOutput, int> countOutputTokens)
+        : this(innerPredictor, monitor, ownsMonitor: false)
+    {
+        ArgumentNullException.ThrowIfNull(countOutputTokens);
+        _countOutputTokens = countOutputTokens;
     }
 
     internal MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, bool ownsMonitor)
@@ -174,6 +190,10 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
 
     private async IAsyncEnumerable<TOutput> StreamAsync(TInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // A monitor with the generative-AI signal also records the stream as a generative call: time to first token,
+        // inter-chunk latency, and the output tokens counted per chunk when a counter was given.
+        GenAICall generation = Monitor.GenAI is { } genAI ? genAI.StartCall() : default;
+        bool finished = false;
         long start = Monitor.StartCall();
         long firstChunk = 0;
         long chunks = 0;
@@ -185,6 +205,7 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
         catch (Exception exception)
         {
             Monitor.EndStreamingCall(start, 0, 0, exception, cancellationToken);
+            generation.Fail(exception, cancellationToken: cancellationToken);
             throw;
         }
 
@@ -207,6 +228,7 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
 
                 if (!hasChunk)
                 {
+                    finished = true;
                     break;
                 }
 
@@ -215,7 +237,9 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
                     firstChunk = Stopwatch.GetTimestamp();
                 }
 
-                yield return enumerator.Current;
+                TOutput chunk = enumerator.Current;
+                RecordGeneratedChunk(ref generation, chunk);
+                yield return chunk;
             }
         }
         finally
@@ -232,7 +256,44 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
             finally
             {
                 Monitor.EndStreamingCall(start, firstChunk, chunks, failure, cancellationToken);
+                if (failure is not null)
+                {
+                    generation.Fail(failure, cancellationToken: cancellationToken);
+                }
+                else if (finished)
+                {
+                    generation.Complete();
+                }
+                else
+                {
+                    // The consumer stopped early: the generation did not finish.
+                    generation.Abandon();
+                }
             }
         }
+    }
+
+    private void RecordGeneratedChunk(ref GenAICall generation, TOutput chunk)
+    {
+        if (_countOutputTokens is null)
+        {
+            generation.RecordChunk();
+            return;
+        }
+
+        int tokens;
+        try
+        {
+            tokens = _countOutputTokens(chunk);
+        }
+#pragma warning disable CA1031 // Note: a faulty token counter must not fail the caller's stream; the chunk counts without tokens.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            generation.RecordChunk();
+            return;
+        }
+
+        generation.RecordChunk(tokens);
     }
 }

@@ -22,6 +22,25 @@ public static class MetricsPredictorBuilderExtensions
     }
 
     /// <summary>
+    /// Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> that records into <paramref name="monitor"/> and counts the
+    /// output tokens of each streamed chunk with <paramref name="countOutputTokens"/>, for the generative-AI signal
+    /// (<see cref="ModelMonitorOptions.GenAI"/>): tokens, tokens per second and time per output token of any LLM.
+    /// </summary>
+    /// <typeparam name="TInput">The model's input.</typeparam>
+    /// <typeparam name="TOutput">The model's output chunk.</typeparam>
+    /// <param name="builder">The pipeline.</param>
+    /// <param name="monitor">Where calls are recorded. The caller keeps ownership of it.</param>
+    /// <param name="countOutputTokens">Returns the output tokens in one chunk (for example 1 for a token, or a tokenizer's count for a text delta).</param>
+    /// <returns>The pipeline.</returns>
+    public static PredictorBuilder<TInput, TOutput> UseMetrics<TInput, TOutput>(this PredictorBuilder<TInput, TOutput> builder, ModelMonitor monitor, Func<TOutput, int> countOutputTokens)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(monitor);
+        ArgumentNullException.ThrowIfNull(countOutputTokens);
+        return builder.Use(inner => new MetricsPredictor<TInput, TOutput>(inner, monitor, countOutputTokens));
+    }
+
+    /// <summary>
     /// Adds a <see cref="MetricsPredictor{TInput, TOutput}"/> with a monitor of its own, created when the
     /// pipeline is built (using the services' <see cref="IMeterFactory"/> when there is one) and disposed
     /// with the predictor. Reach it with <c>predictor.GetService&lt;ModelMonitor&gt;()</c>.

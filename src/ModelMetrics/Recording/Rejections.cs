@@ -47,6 +47,9 @@ internal enum RejectionReason
     /// pending prediction; not recorded, and a pending prediction stays pending.
     /// </summary>
     KindMismatch,
+
+    /// <summary>A token count was negative, above <see cref="GenAIUsage.MaxTokens"/>, or a part above its whole (cached above input, reasoning above output); counted as unknown.</summary>
+    InvalidTokenCount,
 }
 
 /// <summary>
@@ -69,6 +72,7 @@ internal sealed class Rejections
         "invalid_probabilities",
         "invalid_value",
         "kind_mismatch",
+        "invalid_token_count",
     ];
 
     private readonly long[] _counts = new long[Names.Length];

@@ -26,7 +26,15 @@ public partial class OtlpReadmeInstrumentTests
         using MeterProvider provider = OtlpTestKit.CreateProvider(meterName, receiver, OtlpExportProtocol.Grpc);
         using var classifier = new ModelMonitor(new ModelMonitorOptions { ModelName = "readme-classifier", ModelVersion = "1", ClassLabels = ["cat", "dog", "bird"], MeterName = meterName, EnableNativeHistogram = true, CpuTimeSampling = 1 });
         using var regression = new ModelMonitor(new ModelMonitorOptions { ModelName = "readme-regression", MeterName = meterName });
+        using var llm = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "readme-llm",
+            MeterName = meterName,
+            GenAI = new GenAIOptions { ProviderName = "local", MaxModelIds = 1, Prices = new Dictionary<string, GenAIPrice> { ["m"] = new(1, 2) } },
+        });
+        using var llmServer = new ModelMonitor(new ModelMonitorOptions { ModelName = "readme-llm-server", MeterName = meterName, GenAI = new GenAIOptions { ServerSide = true } });
         await ExerciseEveryInstrumentAsync(classifier, regression);
+        ExerciseGenAI(llm, llmServer);
         Assert.That(provider.ForceFlush(), Is.True);
 
         Dictionary<string, OtlpPoint> received = OtlpTestKit.Flatten(receiver.Received.Single().Request)
@@ -91,6 +99,28 @@ public partial class OtlpReadmeInstrumentTests
         classifier.RecordCall(double.NaN); // Rejected and counted.
         regression.RecordRegression(1.0, 1.5);
         regression.RecordRegression(2.0, 1.5);
+    }
+
+    /// <summary>Drives a generative model (client side) and a served one (server side) through every GenAI instrument.</summary>
+    private static void ExerciseGenAI(ModelMonitor llm, ModelMonitor llmServer)
+    {
+        // Streamed with usage, priced, with a response id that gets feedback: tokens, TTFT, TPOT, inter-chunk latency,
+        // tokens/s, cost, feedback; a second response waits for feedback.
+        GenAICall call = llm.GenAI!.StartCall("m");
+        call.RecordChunk();
+        Thread.Sleep(1);
+        call.RecordChunk();
+        call.Complete(new GenAIUsage(10, 5, CachedInputTokens: 2, ReasoningTokens: 1), GenAIFinishReason.Stop, "m", responseId: 7L);
+        llm.GenAI.RecordFeedback(7L, positive: true);
+        llm.GenAI.RecordFeedback(99L, positive: false); // Unmatched.
+        llm.GenAI.StartCall("m").Complete(finishReason: GenAIFinishReason.Length, responseModel: "another", responseId: 8L); // Unknown usage, model id overflow.
+        llm.GenAI.StartCall().Fail(new InvalidOperationException("provider error"));
+
+        GenAICall served = llmServer.GenAI!.StartCall();
+        served.RecordChunk(1);
+        Thread.Sleep(1);
+        served.RecordChunk(1);
+        served.Complete(new GenAIUsage(3), GenAIFinishReason.Stop);
     }
 
     private static async IAsyncEnumerable<int> ChunksAsync(int count, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -205,6 +205,33 @@ public class AllocationTests
     /// smallest allocation of <see cref="Calls"/> calls on this thread over up to <see cref="Attempts"/> attempts,
     /// and how many times <paramref name="call"/> ran in all.
     /// </summary>
+    [Test]
+    public void GenAICall_StreamedWithUsage_AllocatesNothing()
+    {
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = nameof(GenAICall_StreamedWithUsage_AllocatesNothing),
+            MeterName = "ModelMetrics.Tests.Allocation.GenAI",
+            GenAI = new GenAIOptions { ProviderName = "p", Prices = new System.Collections.Generic.Dictionary<string, GenAIPrice> { ["m"] = new(1, 2) } },
+        });
+        GenAIRecorder genAI = monitor.GenAI!;
+
+        // A call of 8 chunks with usage, a finish reason and a known model (cost): start, chunks, end.
+        (long allocated, long calls) = Measure(i =>
+        {
+            GenAICall call = genAI.StartCall("m");
+            for (int chunk = 0; chunk < 8; chunk++)
+            {
+                call.RecordChunk(1);
+            }
+
+            call.Complete(new GenAIUsage(10, 8), GenAIFinishReason.Stop, "m");
+        });
+
+        Assert.That(allocated, Is.Zero, PerCall(allocated));
+        Assert.That(monitor.GetSnapshot().GenAI!.Calls, Is.EqualTo(calls));
+    }
+
     private static (long Allocated, long Calls) Measure(Action<int> call)
     {
         long calls = 0;

@@ -1,0 +1,523 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using ModelMetrics.Diagnostics;
+using ModelMetrics.Publishing;
+using ModelMetrics.Recording;
+
+namespace ModelMetrics.Signals;
+
+/// <summary>
+/// The generative-AI signal: per call input, output, cached-input and reasoning tokens, duration, time to first token,
+/// time per output token, inter-chunk latency, output tokens per second, finish reasons and failures, in flight,
+/// feedback joined by response id, and cost; cumulative and per window. It also records the OpenTelemetry GenAI
+/// semantic-convention histograms (<see cref="GenAIConventions"/>) when asked to.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Times come from the monitor's <see cref="TimeProvider"/> (so tests script them exactly) and are kept in
+/// Stopwatch ticks, the unit of every histogram. A call is one interlocked increment at start (in flight), one
+/// histogram record per chunk after the first (inter-chunk latency), and at the end a few striped adds (tokens, the
+/// finish reason) and up to four histogram records: no lock, no allocation. Failures, feedback, new model ids and the
+/// semantic-convention histograms (when a listener is enabled) take slower paths.
+/// </para>
+/// <para>
+/// Writers write a call's tokens and durations before its finish reason, and readers read finish reasons first, so a
+/// snapshot never shows a call without its tokens.
+/// </para>
+/// </remarks>
+internal sealed class GenAISignal : Signal
+{
+    // Striped cells.
+    private const int InFlight = 0;
+    private const int InputTokens = 1;
+    private const int OutputTokens = 2;
+    private const int CachedTokens = 3;
+    private const int ReasoningTokens = 4;
+    private const int UnknownInput = 5;
+    private const int UnknownOutput = 6;
+    private const int RateTokens = 7; // output tokens of the successful calls whose duration is in RateTicks
+    private const int RateTicks = 8;
+    private const int CostNanos = 9; // cost in 10^-9 of the currency
+    private const int FirstReason = 10; // one cell per GenAIFinishReason
+    private const int ReasonCount = 5;
+    private const int CellCount = FirstReason + ReasonCount;
+
+    // The windowed array: cells 1 .. CellCount - 1 at index cell - 1, then failures, then feedback.
+    private const int FailureOffset = CellCount - 1;
+
+    private static readonly string[] ReasonNames = ["unknown", "stop", "length", "content_filter", "tool_calls"];
+
+    private readonly StripedCells _cells = new(CellCount);
+    private readonly OutcomeTable _failures;
+    private readonly WindowedCells<long> _counts;
+    private readonly int _feedbackOffset;
+    private readonly PendingPredictions _responses;
+    private readonly ModelIdTable _requestModels;
+    private readonly ModelIdTable _responseModels;
+    private readonly GenAIConventions? _conventions;
+    private readonly Dictionary<string, GenAIPrice>? _prices;
+    private readonly long _frequency;
+    private readonly bool _stopwatchFrequency;
+    private readonly bool _systemClock;
+    private long _positive;
+    private long _negative;
+    private long _scored;
+    private long _scoreMicros; // sum of scores, in millionths
+
+    public GenAISignal(SignalContext context, HistogramLayout layout, GenAIOptions options, Meter meter, int pendingCapacity, TimeSpan pendingTimeToLive)
+        : base(context)
+    {
+        OperationName = options.OperationName;
+        ProviderName = options.ProviderName;
+        Currency = options.Currency;
+        Duration = new WindowedHistogram(context, layout, GenAIConventions.DurationBoundaries);
+        TimeToFirstToken = new WindowedHistogram(context, layout, GenAIConventions.DurationBoundaries);
+        TimePerOutputToken = new WindowedHistogram(context, layout, GenAIConventions.ServerTimePerOutputTokenBoundaries);
+        InterChunk = new WindowedHistogram(context, layout, GenAIConventions.ServerTimePerOutputTokenBoundaries);
+        _failures = new OutcomeTable(context.ModelName);
+        _feedbackOffset = FailureOffset + _failures.Length;
+        _counts = context.CreateWindows<long>(_feedbackOffset + 4);
+        _responses = new PendingPredictions(pendingCapacity, pendingTimeToLive, context.Time);
+        _requestModels = new ModelIdTable(options.MaxModelIds, context.ModelName, GenAIConventions.RequestModel);
+        _responseModels = new ModelIdTable(options.MaxModelIds, context.ModelName, GenAIConventions.ResponseModel);
+        _conventions = options.SemanticConventionInstruments ? GenAIConventions.For(meter, options.ServerSide) : null;
+        if (options.Prices is { Count: > 0 } prices)
+        {
+            _prices = new Dictionary<string, GenAIPrice>(prices, StringComparer.Ordinal);
+        }
+
+        _frequency = context.Time.TimestampFrequency;
+        _stopwatchFrequency = _frequency == Stopwatch.Frequency;
+        _systemClock = ReferenceEquals(context.Time, TimeProvider.System);
+    }
+
+    public override SignalInstruments Instruments => GenAIInstruments.Instance;
+
+    public string OperationName { get; }
+
+    public string? ProviderName { get; }
+
+    public string Currency { get; }
+
+    public WindowedHistogram Duration { get; }
+
+    public WindowedHistogram TimeToFirstToken { get; }
+
+    public WindowedHistogram TimePerOutputToken { get; }
+
+    public WindowedHistogram InterChunk { get; }
+
+    public ModelIdTable RequestModels => _requestModels;
+
+    public ModelIdTable ResponseModels => _responseModels;
+
+    public PendingPredictions Responses => _responses;
+
+    /// <summary>Gets the attribute sets of this signal's own instruments, built when first published.</summary>
+    public GenAITags InstrumentTags => field ??= new GenAITags(Context, Currency);
+
+    // Note: the system clock is read directly (TimeProvider.System's timestamp is Stopwatch's), saving a virtual call per chunk.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Timestamp() => _systemClock ? Stopwatch.GetTimestamp() : Context.Time.GetTimestamp();
+
+    public GenAICall Start(string? requestModel)
+    {
+        int model = requestModel is null ? ModelIdTable.None : _requestModels.IndexOf(requestModel);
+        _cells.Increment(InFlight);
+        Context.MarkChanged();
+        return new GenAICall(this, Timestamp(), model);
+    }
+
+    /// <summary>Records the gap between two chunks of a call in flight.</summary>
+    public void RecordGap(long gap, int requestModel)
+    {
+        InterChunk.Histogram.Record(ToStopwatch(gap));
+        Context.MarkChanged();
+        if (_conventions is { IsServer: false } conventions && conventions.TimePerOutput.Enabled)
+        {
+            RecordNative(conventions.TimePerOutput, Seconds(gap), requestModel, ModelIdTable.None, errorType: null);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void RejectTokens() => Context.Reject(RejectionReason.InvalidTokenCount);
+
+    public void Complete(in GenAICall call, in GenAIUsage usage, GenAIFinishReason finishReason, string? responseModel, PredictionId responseId)
+    {
+        long end = Timestamp();
+        long elapsed = end - call.Start;
+        int response = responseModel is null ? ModelIdTable.None : _responseModels.IndexOf(responseModel);
+        long? output = CountTokens(call, usage, responseModel, out long? input);
+
+        long duration = ToStopwatch(elapsed);
+        if (output is long generated && generated > 0 && duration > 0)
+        {
+            _cells.Add(RateTokens, generated);
+            _cells.Add(RateTicks, duration);
+        }
+
+        long firstToken = 0;
+        if (call.Chunks > 0)
+        {
+            firstToken = call.FirstChunk - call.Start;
+            TimeToFirstToken.Histogram.Record(ToStopwatch(firstToken));
+            if (output is long tokens && tokens >= 2)
+            {
+                // The conventions' time per output token: the time after the first token over the tokens after it.
+                // Divided in Stopwatch ticks (nanoseconds on Linux), finer than most clocks' ticks.
+                TimePerOutputToken.Histogram.Record(ToStopwatch(elapsed - firstToken) / (tokens - 1));
+                if (_conventions is { IsServer: true } server && server.TimePerOutput.Enabled)
+                {
+                    RecordNative(server.TimePerOutput, Seconds(elapsed - firstToken) / (tokens - 1), call.RequestModel, response, errorType: null);
+                }
+            }
+        }
+
+        Duration.Histogram.Record(duration);
+        uint reason = (uint)finishReason;
+        _cells.Increment(FirstReason + (int)(reason < ReasonCount ? reason : 0));
+        _cells.Add(InFlight, -1);
+        Context.MarkChanged();
+
+        if (responseId.IsValid)
+        {
+            _responses.Add(responseId, new PendingPrediction(0, 0, null, Context.Time.GetTimestamp()));
+        }
+
+        if (_conventions is not null)
+        {
+            RecordConventions(call, elapsed, firstToken, input, output, response, errorType: null);
+        }
+    }
+
+    /// <summary>Ends a failed call; <paramref name="exception"/> is <see langword="null"/> for an abandoned one.</summary>
+    public void Fail(in GenAICall call, int outcome, Exception? exception, in GenAIUsage usage, string? responseModel)
+    {
+        long elapsed = Timestamp() - call.Start;
+        int response = responseModel is null ? ModelIdTable.None : _responseModels.IndexOf(responseModel);
+        long? output = CountTokens(call, usage, responseModel, out long? input);
+        long firstToken = 0;
+        if (call.Chunks > 0)
+        {
+            firstToken = call.FirstChunk - call.Start;
+            TimeToFirstToken.Histogram.Record(ToStopwatch(firstToken));
+        }
+
+        Duration.Histogram.Record(ToStopwatch(elapsed));
+        _failures.Count(outcome);
+        _cells.Add(InFlight, -1);
+        Context.MarkChanged();
+        if (_conventions is not null)
+        {
+            // Note: the conventions' error.type is the exception's type name, as every instrumentation that follows them
+            // writes it (Microsoft.Extensions.AI's too), so fleets merge; model.genai.calls keeps ModelMetrics' outcomes
+            // (cancelled, timeout). Types past the table's cap stay _OTHER, an abandoned stream is cancelled.
+            string errorType = exception is null || outcome == OutcomeTable.Other
+                ? _failures.NameOf(outcome)
+                : OutcomeTable.ErrorTypeName(exception.GetType());
+            RecordConventions(call, elapsed, firstToken, input, output, response, errorType);
+        }
+    }
+
+    public int Classify(Exception exception, CancellationToken cancellationToken) => _failures.Classify(exception, cancellationToken);
+
+    /// <summary>Joins feedback with its response; false (and counted by why) when the response is not pending.</summary>
+    public bool RecordFeedback(PredictionId responseId, bool positive, double score)
+    {
+        if (_responses.TryJoin(responseId, out _) != JoinResult.Joined)
+        {
+            Context.MarkChanged();
+            return false;
+        }
+
+        if (!double.IsNaN(score))
+        {
+            Interlocked.Add(ref _scoreMicros, (long)Math.Round(score * 1_000_000));
+            Interlocked.Increment(ref _scored);
+        }
+
+        Interlocked.Increment(ref positive ? ref _positive : ref _negative);
+        Context.MarkChanged();
+        return true;
+    }
+
+    public void RejectFeedback() => Context.Reject(RejectionReason.InvalidValue);
+
+    public override void Read(SnapshotBuilder snapshot)
+    {
+        _responses.ExpireOld();
+
+        // Calls first (finish reasons, failures), then what their writers wrote before them.
+        long[] counts = new long[_counts.Length];
+        for (int r = 0; r < ReasonCount; r++)
+        {
+            counts[FirstReason - 1 + r] = _cells.Sum(FirstReason + r);
+        }
+
+        _failures.AddTo(counts, FailureOffset);
+        for (int cell = InputTokens; cell < FirstReason; cell++)
+        {
+            counts[cell - 1] = _cells.Sum(cell);
+        }
+
+        counts[_feedbackOffset] = Volatile.Read(ref _positive);
+        counts[_feedbackOffset + 1] = Volatile.Read(ref _negative);
+        counts[_feedbackOffset + 2] = Volatile.Read(ref _scored);
+        counts[_feedbackOffset + 3] = Volatile.Read(ref _scoreMicros);
+        long inFlight = Math.Max(0, _cells.Sum(InFlight));
+
+        (LatencySnapshot duration, LatencySnapshot[] durations) = Duration.Read(snapshot.Now);
+        (LatencySnapshot firstToken, LatencySnapshot[] firstTokens) = TimeToFirstToken.Read(snapshot.Now);
+        (LatencySnapshot perToken, LatencySnapshot[] perTokens) = TimePerOutputToken.Read(snapshot.Now);
+        (LatencySnapshot interChunk, LatencySnapshot[] interChunks) = InterChunk.Read(snapshot.Now);
+        long[][] windows = _counts.Read(snapshot.Now, counts);
+
+        var unmatched = new Dictionary<string, long>(StringComparer.Ordinal);
+        (string Result, long Count)[] results =
+        [
+            ("unknown_id", _responses.UnknownId), ("duplicate", _responses.DuplicateLabel), ("late", _responses.LateLabel), ("invalid_id", _responses.InvalidId),
+        ];
+        foreach ((string result, long count) in results)
+        {
+            if (count > 0)
+            {
+                unmatched[result] = count;
+            }
+        }
+
+        snapshot.Cumulative.Add(Part(counts, inFlight, duration, firstToken, perToken, interChunk, _responses.Count, unmatched));
+        var none = new Dictionary<string, long>(0);
+        for (int w = 0; w < windows.Length; w++)
+        {
+            snapshot.Windows[w].Add(Part(windows[w], inFlight, durations[w], firstTokens[w], perTokens[w], interChunks[w], _responses.Count, none));
+        }
+    }
+
+    private GenAISnapshot Part(long[] counts, long inFlight, LatencySnapshot duration, LatencySnapshot firstToken, LatencySnapshot perToken, LatencySnapshot interChunk, long pending, Dictionary<string, long> unmatched)
+    {
+        var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
+        long succeeded = 0;
+        for (int r = 0; r < ReasonCount; r++)
+        {
+            long count = counts[FirstReason - 1 + r];
+            succeeded += count;
+            if (count != 0)
+            {
+                reasons[ReasonNames[r]] = count;
+            }
+        }
+
+        Dictionary<string, long> failures = _failures.ToTable(counts.AsSpan(FailureOffset, _failures.Length));
+        long rateTicks = counts[RateTicks - 1];
+        double tokensPerSecond = rateTicks == 0 ? 0 : counts[RateTokens - 1] / ((double)rateTicks / Stopwatch.Frequency);
+        return new GenAISnapshot(
+            succeeded,
+            reasons,
+            failures,
+            inFlight,
+            new GenAITokens(counts[InputTokens - 1], counts[OutputTokens - 1], counts[CachedTokens - 1], counts[ReasoningTokens - 1], counts[UnknownInput - 1], counts[UnknownOutput - 1]),
+            tokensPerSecond,
+            duration,
+            firstToken,
+            perToken,
+            interChunk,
+            new GenAIFeedback(counts[_feedbackOffset], counts[_feedbackOffset + 1], counts[_feedbackOffset + 2], counts[_feedbackOffset + 3] / 1e6, pending, unmatched),
+            counts[CostNanos - 1] / 1e9,
+            Currency);
+    }
+
+    /// <summary>Counts a call's tokens and cost; returns its output tokens (<see langword="null"/> when unknown).</summary>
+    private long? CountTokens(in GenAICall call, in GenAIUsage usage, string? responseModel, out long? input)
+    {
+        input = Valid(usage.InputTokens);
+        long? output = Valid(usage.OutputTokens) ?? (call.TokensCounted ? call.CountedTokens : null);
+        long? cached = Part(Valid(usage.CachedInputTokens), input);
+        long? reasoning = Part(Valid(usage.ReasoningTokens), output);
+        if (input is long i)
+        {
+            _cells.Add(InputTokens, i);
+        }
+        else
+        {
+            _cells.Increment(UnknownInput);
+        }
+
+        if (output is long o)
+        {
+            _cells.Add(OutputTokens, o);
+        }
+        else
+        {
+            _cells.Increment(UnknownOutput);
+        }
+
+        if (cached is long c)
+        {
+            _cells.Add(CachedTokens, c);
+        }
+
+        if (reasoning is long r)
+        {
+            _cells.Add(ReasoningTokens, r);
+        }
+
+        if (_prices is not null && (input is not null || output is not null))
+        {
+            AddCost(responseModel ?? _requestModels.NameOf(call.RequestModel), input ?? 0, cached ?? 0, output ?? 0);
+        }
+
+        return output;
+    }
+
+    private long? Valid(long? tokens)
+    {
+        if (tokens is long count && (ulong)count > GenAIUsage.MaxTokens)
+        {
+            RejectTokens();
+            return null;
+        }
+
+        return tokens;
+    }
+
+    /// <summary>A count that is part of another (cached of input, reasoning of output) cannot exceed it.</summary>
+    private long? Part(long? part, long? whole)
+    {
+        if (part is long p && whole is long w && p > w)
+        {
+            RejectTokens();
+            return null;
+        }
+
+        return part;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddCost(string? model, long input, long cached, long output)
+    {
+        if (model is null || !_prices!.TryGetValue(model, out GenAIPrice price))
+        {
+            return;
+        }
+
+        double cost = (((input - cached) * price.InputPerMillion) + (cached * (price.CachedInputPerMillion ?? price.InputPerMillion)) + (output * price.OutputPerMillion)) / 1e6;
+
+        // Note: in units of 10^-9 of the currency, so that a striped long cell sums it exactly (to 9 billion per monitor).
+        _cells.Add(CostNanos, (long)Math.Round(cost * 1e9));
+    }
+
+    private long ToStopwatch(long timestampTicks)
+    {
+        if (_stopwatchFrequency)
+        {
+            return timestampTicks;
+        }
+
+        Int128 ticks = (Int128)timestampTicks * Stopwatch.Frequency / _frequency;
+        return ticks > long.MaxValue ? long.MaxValue : ticks < long.MinValue ? long.MinValue : (long)ticks;
+    }
+
+    private double Seconds(long timestampTicks) => Math.Max(0, timestampTicks) / (double)_frequency;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordConventions(in GenAICall call, long elapsed, long firstToken, long? input, long? output, int response, string? errorType)
+    {
+        GenAIConventions conventions = _conventions!;
+        if (conventions.Duration.Enabled)
+        {
+            RecordNative(conventions.Duration, Seconds(elapsed), call.RequestModel, response, errorType);
+        }
+
+        if (call.Chunks > 0 && errorType is null && conventions.TimeToFirstChunk.Enabled)
+        {
+            RecordNative(conventions.TimeToFirstChunk, Seconds(firstToken), call.RequestModel, response, errorType: null);
+        }
+
+        if (conventions.TokenUsage is { Enabled: true } usage)
+        {
+            if (input is long i)
+            {
+                RecordTokens(usage, i, GenAIConventions.InputTokenType, call.RequestModel, response);
+            }
+
+            if (output is long o)
+            {
+                RecordTokens(usage, o, GenAIConventions.OutputTokenType, call.RequestModel, response);
+            }
+        }
+    }
+
+    private TagList ConventionTags(int requestModel, int responseModel)
+    {
+        var tags = new TagList
+        {
+            { MetricNames.ModelName, Context.ModelName },
+            { MetricNames.ModelVersion, Context.ModelVersion },
+            { GenAIConventions.OperationName, OperationName },
+        };
+        if (ProviderName is not null)
+        {
+            tags.Add(GenAIConventions.ProviderName, ProviderName);
+        }
+
+        if (_requestModels.NameOf(requestModel) is { } request)
+        {
+            tags.Add(GenAIConventions.RequestModel, request);
+        }
+
+        if (_responseModels.NameOf(responseModel) is { } response)
+        {
+            tags.Add(GenAIConventions.ResponseModel, response);
+        }
+
+        return tags;
+    }
+
+    private void RecordNative(Histogram<double> histogram, double value, int requestModel, int responseModel, string? errorType)
+    {
+        TagList tags = ConventionTags(requestModel, responseModel);
+        if (errorType is not null)
+        {
+            tags.Add(MetricNames.ErrorType, errorType);
+        }
+
+        try
+        {
+            histogram.Record(value, tags);
+        }
+#pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the caller's path.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            ListenerFault(histogram.Name, exception);
+        }
+    }
+
+    private void RecordTokens(Histogram<long> histogram, long tokens, string tokenType, int requestModel, int responseModel)
+    {
+        TagList tags = ConventionTags(requestModel, responseModel);
+        tags.Add(GenAIConventions.TokenType, tokenType);
+        try
+        {
+            histogram.Record(tokens, tags);
+        }
+#pragma warning disable CA1031 // Note: as above.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            ListenerFault(histogram.Name, exception);
+        }
+    }
+
+    private void ListenerFault(string instrument, Exception exception)
+    {
+        Context.Reject(RejectionReason.ListenerFault);
+        ModelMetricsEventSource.Log.Swallowed(Context.ModelName, "a listener of " + instrument, exception);
+    }
+}
