@@ -143,8 +143,8 @@ public sealed class ModelMonitorOptions
     /// Gets or sets how often a call's thread CPU time is measured: one call in this many (per thread), or 0 for never.
     /// Measured calls give the model's CPU per call and its share of the process's CPU
     /// (<see cref="ModelMonitorSnapshot.CpuTime"/>, <c>model.inference.cpu.*</c>). A measured call costs three readings
-    /// of the thread's CPU clock, a system call (about 0.1–0.5 µs on bare metal, several µs in some VMs); where the
-    /// clock is slow, calls are measured less often than asked so that sampling adds at most about 4 ns per call on
+    /// of the thread's CPU clock, a system call (about 0.1–0.5 µs on bare metal, several µs in some VMs); where a
+    /// sample measures slow, calls are measured less often than asked so that the clock adds at most about 3 ns per call on
     /// average. Only calls that end on the thread they started on are measured (see <see cref="CpuTimeSnapshot"/>).
     /// </summary>
     /// <value>From 0 to 1,000,000. The default value is 0 (off); 100 is a good start.</value>

@@ -47,9 +47,18 @@ internal sealed class CpuTimeSignal : Signal
     [ThreadStatic]
     private static long t_cpuStart;
 
-    private const int ReadingsPerSample = 3;
+    [ThreadStatic]
+    private static long t_startOverhead;
 
-    private readonly int _every;
+    private const int ReadingsPerSample = 3;
+    private const long MaxSampleCostNanoseconds = 50_000;
+
+    // GetThreadTimes moves in scheduler ticks (15.6 ms by default); clock_gettime in nanoseconds.
+    private static readonly long ClockResolutionNanoseconds = OperatingSystem.IsWindows() ? 16_000_000 : 1_000;
+
+    private readonly int _configured;
+    private int _every;
+    private double _overheadNanoseconds;
     private readonly long _readCost = ThreadCpuClock.ReadCost;
     private readonly long _processStart;
     private readonly WindowedCells<long> _windows;
@@ -62,18 +71,33 @@ internal sealed class CpuTimeSignal : Signal
     {
         // A sample costs three clock readings; where they are slow, sample less often so that the average cost per
         // call stays within the budget (one call in 100 with a 0.1 µs clock; one in 1,000 or more with a 1.5 µs one).
-        _every = (int)Math.Min(Math.Max(every, Math.Ceiling(ReadingsPerSample * ThreadCpuClock.ReadCost / BudgetNanoseconds)), int.MaxValue);
+        // This first guess comes from warm back-to-back readings; each sample then measures what it really cost
+        // (the first reading after a stretch in user space can cost ten times more) and the interval follows.
+        _configured = every;
+        Adapt(ReadingsPerSample * ThreadCpuClock.ReadCost, weight: 1);
         _processStart = ProcessCpuTicks();
         _windows = context.CreateWindows<long>(4);
     }
 
     /// <summary>Gets or sets the average CPU-clock cost per call sampling may add, in nanoseconds (tests raise it to sample every call).</summary>
-    internal static double BudgetNanoseconds { get; set; } = 4;
+    internal static double BudgetNanoseconds { get; set; } = 3;
 
     public override SignalInstruments Instruments => CpuTimeInstruments.Instance;
 
     /// <summary>Gets the sampling interval in use: the configured one, or more where the clock is slow.</summary>
-    internal int Every => _every;
+    internal int Every => Volatile.Read(ref _every);
+
+    /// <summary>
+    /// Folds one sample's measured cost into a moving average and sets the interval so that the average cost per
+    /// call stays within <see cref="BudgetNanoseconds"/>, never below the configured interval.
+    /// </summary>
+    /// <remarks>Racy by design: two samples adapting at once both write a valid interval; none is lost that matters.</remarks>
+    internal void Adapt(double overheadNanoseconds, double weight = 0.1)
+    {
+        double average = _overheadNanoseconds + ((overheadNanoseconds - _overheadNanoseconds) * weight);
+        _overheadNanoseconds = average;
+        Volatile.Write(ref _every, (int)Math.Min(Math.Max(_configured, Math.Ceiling(average / BudgetNanoseconds)), int.MaxValue));
+    }
 
     /// <summary>Counts a call down and, on one call in N, notes its thread's CPU time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -91,7 +115,7 @@ internal sealed class CpuTimeSignal : Signal
     {
         if (t_start == startTimestamp && ReferenceEquals(t_owner, this))
         {
-            Complete();
+            Complete(startTimestamp);
         }
     }
 
@@ -129,7 +153,7 @@ internal sealed class CpuTimeSignal : Signal
     }
 
     private CpuTimeSnapshot Part(long[] cells) =>
-        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, _every, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
+        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, Every, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Sample(long startTimestamp)
@@ -139,16 +163,18 @@ internal sealed class CpuTimeSignal : Signal
             // A thread's first call would always be sampled, and first calls are the cold ones (JIT, caches):
             // start each thread at a random point of the cycle instead.
             t_seeded = true;
-            t_countdown = Random.Shared.Next(1, _every + 1);
+            t_countdown = Random.Shared.Next(1, Every + 1);
             return;
         }
 
-        t_countdown = _every;
+        t_countdown = Every;
 
         // Note: the first reading after a stretch in user space can carry the cost of that return to the kernel
         // (measured in a Firecracker VM: samples of a 2 µs call read 24 µs); a reading just before makes it warm.
+        long before = Stopwatch.GetTimestamp();
         ThreadCpuClock.Now();
         long cpu = ThreadCpuClock.Now();
+        t_startOverhead = Stopwatch.GetTimestamp() - before;
         if (cpu < 0)
         {
             return;
@@ -163,15 +189,30 @@ internal sealed class CpuTimeSignal : Signal
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Complete()
+    private void Complete(long startTimestamp)
     {
+        long before = Stopwatch.GetTimestamp();
         long cpu = ThreadCpuClock.Now();
+        long after = Stopwatch.GetTimestamp();
+        double nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
+        long endRead = (long)((after - before) * nanosecondsPerTick);
 
-        // The clock's own cost is inside the difference (the end of the first reading, the start of this one).
-        long elapsed = Math.Max(cpu - t_cpuStart - _readCost, 0);
+        // A reading preempted half-way takes long but costs little: cap what one sample can teach the average.
+        Adapt(Math.Min((t_startOverhead * nanosecondsPerTick) + endRead, MaxSampleCostNanoseconds));
+
+        // The clock's own cost is inside the difference: the return from the first reading and the entry into this
+        // one. The return costs what a warm reading's does; the entry can cost far more after a stretch in user space
+        // (in a VM it is charged to the thread). This reading's duration stands for both, within bounds.
+        long clock = Math.Clamp(endRead, _readCost, Math.Max(_readCost, MaxSampleCostNanoseconds / 2));
+        long elapsed = Math.Max(cpu - t_cpuStart - clock, 0);
+
+        // One thread cannot use more CPU than time passed: a sample that says so read a clock that jumped (a thread
+        // CPU clock moving between CPUs whose clocks disagree, as in VMs with an unstable TSC). It is lost, not kept.
+        long wall = (long)((after - startTimestamp) * nanosecondsPerTick);
+        bool plausible = elapsed <= wall + ClockResolutionNanoseconds;
         t_owner = null;
         t_start = 0;
-        if (cpu >= 0)
+        if (cpu >= 0 && plausible)
         {
             Interlocked.Add(ref _cpuNanoseconds, elapsed);
             Interlocked.Increment(ref _samples);

@@ -35,7 +35,7 @@ public sealed class CpuTimeSignalTests
         {
             using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 10 });
             int every = monitor.GetSignal<CpuTimeSignal>()!.Every;
-            Assert.That(every, Is.EqualTo(Math.Max(10, (int)Math.Ceiling(3.0 * cost / 4))));
+            Assert.That(every, Is.EqualTo(Math.Max(10, (int)Math.Ceiling(3.0 * cost / 4))), "budget 4 ns");
             Assert.That(3.0 * cost / every, Is.LessThanOrEqualTo(4.0), "three readings per sample");
         }
         finally
@@ -59,6 +59,37 @@ public sealed class CpuTimeSignalTests
     {
         var error = Assert.Throws<ArgumentException>(() => new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = -1 }));
         Assert.That(error!.ParamName, Is.EqualTo("CpuTimeSampling"));
+    }
+
+    [Test]
+    public void The_interval_follows_the_measured_cost_of_a_sample_and_never_drops_below_the_configured_one()
+    {
+        CpuTimeSignal.BudgetNanoseconds = 4;
+        try
+        {
+            using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = Name(), CpuTimeSampling = 10 });
+            CpuTimeSignal signal = monitor.GetSignal<CpuTimeSignal>()!;
+
+            // Samples that cost 40 µs (a cold clock in a VM): the interval rises to keep 4 ns per call on average.
+            for (int i = 0; i < 200; i++)
+            {
+                signal.Adapt(40_000);
+            }
+
+            Assert.That(signal.Every, Is.InRange(9_900, 10_000));
+
+            // Cheap samples again: it comes back down, to the configured interval and no further.
+            for (int i = 0; i < 400; i++)
+            {
+                signal.Adapt(1);
+            }
+
+            Assert.That(signal.Every, Is.EqualTo(10));
+        }
+        finally
+        {
+            CpuTimeSignal.BudgetNanoseconds = double.MaxValue;
+        }
     }
 
     [Test]
