@@ -3,6 +3,7 @@
 using System;
 using ModelMetrics;
 using ModelMetrics.Publishing;
+using ModelMetrics.Signals;
 
 namespace OpenTelemetry.Metrics;
 
@@ -25,9 +26,26 @@ public static class ModelMetricsMeterProviderBuilderExtensions
 
         return builder
             .AddMeter(meterName)
-            .AddView(
-                instrument => instrument.Meter.Name == meterName && instrument.Name == "model.inference.duration"
-                    ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeterPublisher.Of(instrument.Meter)?.NativeBoundaries ?? ModelMonitorOptions.DefaultBucketBoundaries] }
-                    : null);
+            .AddView(instrument => instrument.Meter.Name == meterName ? Boundaries(instrument) : null);
+    }
+
+    /// <summary>
+    /// The bucket boundaries of ModelMetrics' synchronous histograms: the native duration histogram's are the monitors'
+    /// <see cref="ModelMonitorOptions.BucketBoundaries"/>; the GenAI convention histograms' are the conventions' advised
+    /// ones, which .NET 9+ instruments carry as advice but .NET 8 ones cannot (so the view sets them on both).
+    /// </summary>
+    private static ExplicitBucketHistogramConfiguration? Boundaries(System.Diagnostics.Metrics.Instrument instrument)
+    {
+        double[]? boundaries = instrument.Name switch
+        {
+            "model.inference.duration" => [.. MeterPublisher.Of(instrument.Meter)?.NativeBoundaries ?? ModelMonitorOptions.DefaultBucketBoundaries],
+            GenAIConventions.ClientTokenUsage => Array.ConvertAll(GenAIConventions.TokenBoundaries, static b => (double)b),
+            GenAIConventions.ClientOperationDuration or GenAIConventions.ClientTimeToFirstChunk or GenAIConventions.ClientTimePerOutputChunk
+                or GenAIConventions.ServerRequestDuration => GenAIConventions.DurationBoundaries,
+            GenAIConventions.ServerTimeToFirstToken => GenAIConventions.ServerTimeToFirstTokenBoundaries,
+            GenAIConventions.ServerTimePerOutputToken => GenAIConventions.ServerTimePerOutputTokenBoundaries,
+            _ => null,
+        };
+        return boundaries is null ? null : new ExplicitBucketHistogramConfiguration { Boundaries = boundaries };
     }
 }

@@ -133,6 +133,38 @@ public class AddModelMetricsTests
     }
 
     [Test]
+    public void AddModelMetrics_GenAIConventionHistograms_GetTheAdvisedBoundariesOnEveryTargetFramework()
+    {
+        var exported = new List<MetricSnapshot>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder()
+            .AddModelMetrics("GenAIViews.ModelMetrics")
+            .AddInMemoryExporter(exported)
+            .Build();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = "genai-views", MeterName = "GenAIViews.ModelMetrics", GenAI = new GenAIOptions { ProviderName = "test" } });
+        GenAICall call = monitor.GenAI!.StartCall("m");
+        call.Complete(new GenAIUsage(InputTokens: 100, OutputTokens: 3), GenAIFinishReason.Stop, "m");
+
+        provider.ForceFlush();
+
+        static List<double> Bounds(MetricSnapshot metric)
+        {
+            var bounds = new List<double>();
+            foreach (HistogramBucket b in metric.MetricPoints[0].GetHistogramBuckets())
+            {
+                bounds.Add(b.ExplicitBound);
+            }
+
+            return bounds.SkipLast(1).ToList();
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Bounds(exported.Last(m => m.Name == "gen_ai.client.token.usage")), Is.EqualTo(new double[] { 1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864 }));
+            Assert.That(Bounds(exported.Last(m => m.Name == "gen_ai.client.operation.duration")), Is.EqualTo(new[] { 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92 }));
+        });
+    }
+
+    [Test]
     public void AddModelMetrics_NullBuilder_Throws() =>
         Assert.Throws<ArgumentNullException>(() => ModelMetricsMeterProviderBuilderExtensions.AddModelMetrics(null!));
 
