@@ -112,8 +112,8 @@ public class NvmlReaderTests
             "d0.power_mw=215123",
             "d0.energy_mj=123456789",
             "d0.temp=61",
-            $"d0.compute={Pid}:1500000000,4242:999000",
-            "d0.graphics=4243:77000",
+            $"d0.compute={Pid}:1500000000,{Pid + 101}:999000",
+            $"d0.graphics={Pid + 102}:77000",
             "d1.uuid=GPU-11112222-3333-4444-5555-666677778888",
             "d1.name=NVIDIA A100-SXM4-80GB",
             "d1.util=81",
@@ -123,8 +123,8 @@ public class NvmlReaderTests
             "d1.energy_mj=5000",
             "d1.temp=74",
             // MIG: this process on two GPU instances (summed), with a graphics context on the first (counted once).
-            $"d1.compute={Pid}:250000000:1:0,{Pid}:50000000:2:0,777:1000000:1:0",
-            $"d1.graphics={Pid}:250000000:1:0,778:2000000");
+            $"d1.compute={Pid}:250000000:1:0,{Pid}:50000000:2:0,{Pid + 103}:1000000:1:0",
+            $"d1.graphics={Pid}:250000000:1:0,{Pid + 104}:2000000");
 
         using NvmlReader reader = NvmlReader.Open(library);
         IReadOnlyList<GpuSnapshot> snapshots = reader.Read(Pid);
@@ -175,7 +175,7 @@ public class NvmlReaderTests
             "d0.power_mw=215123",
             "d0.energy_mj=123456789",
             "d0.temp=61",
-            $"d0.compute={Pid}:4000,4242:999",
+            $"d0.compute={Pid}:4000,{Pid + 101}:999",
             "d1.uuid=GPU-bbbb",
             "d1.name=NVIDIA A100",
             "d1.util=81",
@@ -184,7 +184,7 @@ public class NvmlReaderTests
             "d1.rc.power=3",
             "d1.energy_mj=5000",
             "d1.temp=74",
-            "d1.compute=777:1");
+            $"d1.compute={Pid + 103}:1");
         string meter = "NvmlPublishing." + Guid.NewGuid().ToString("N");
         using var collector = new ModelMetrics.Tests.Publishing.MeasurementCollector(meter);
         using var resources = new ResourceMonitor(new ResourceMonitorOptions { MeterName = meter, NvmlLibraryPath = library });
@@ -235,8 +235,8 @@ public class NvmlReaderTests
             "insufficient-size",
             "count=1",
             "d0.uuid=GPU-a",
-            $"d0.compute=11:1,12:2,{Pid}:4096,13:3,14:4",
-            $"d0.graphics={Pid}:4096,15:5");
+            $"d0.compute={Pid + 111}:1,{Pid + 112}:2,{Pid}:4096,{Pid + 113}:3,{Pid + 114}:4",
+            $"d0.graphics={Pid}:4096,{Pid + 115}:5");
 
         using NvmlReader reader = NvmlReader.Open(library);
         long? firstReading = reader.Read(Pid)[0].ProcessMemoryBytes;
@@ -271,7 +271,7 @@ public class NvmlReaderTests
             "count=2",
             "d0.uuid=GPU-a",
             "d0.util=37",
-            $"d0.compute=11:1,12:2,{Pid}:4096,13:3",
+            $"d0.compute={Pid + 111}:1,{Pid + 112}:2,{Pid}:4096,{Pid + 113}:3",
             "d1.uuid=GPU-b",
             "d1.util=81",
             $"d1.compute={Pid}:8192");
@@ -409,7 +409,7 @@ public class NvmlReaderTests
     [Test]
     public void Read_ProcessWithoutEntries_HoldsZeroBytes()
     {
-        string library = Scenario("other-processes", "count=1", "d0.uuid=GPU-a", "d0.compute=11:1024", "d0.graphics=12:2048");
+        string library = Scenario("other-processes", "count=1", "d0.uuid=GPU-a", $"d0.compute={Pid + 111}:1024", $"d0.graphics={Pid + 112}:2048");
 
         using NvmlReader reader = NvmlReader.Open(library);
 
