@@ -1,5 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
+using System.Linq;
 using ModelMetrics.Resources;
 using NUnit.Framework;
 
@@ -73,6 +74,28 @@ public sealed class SystemReaderTests
             Assert.That(reading.VirtualBytes, Is.EqualTo(123_456_789));
             Assert.That(reading.ResidentBytes, Is.EqualTo(1000 * 4096));
         });
+    }
+
+    [Test]
+    public void The_real_reader_reads_whole_files_of_any_size_and_a_missing_one_as_null()
+    {
+        string small = System.IO.Path.GetTempFileName();
+        string large = System.IO.Path.GetTempFileName();
+        try
+        {
+            System.IO.File.WriteAllText(small, "MemTotal: 1 kB\n");
+            string text = string.Concat(System.Linq.Enumerable.Range(0, 20_000).Select(i => $"line {i}\n"));
+            System.IO.File.WriteAllText(large, text);
+
+            Assert.That(ProcFiles.Real(small), Is.EqualTo("MemTotal: 1 kB\n"));
+            Assert.That(ProcFiles.Real(large), Is.EqualTo(text), "larger than the first buffer (16 KiB)");
+            Assert.That(ProcFiles.Real(small + ".missing"), Is.Null);
+        }
+        finally
+        {
+            System.IO.File.Delete(small);
+            System.IO.File.Delete(large);
+        }
     }
 
     [Test]
