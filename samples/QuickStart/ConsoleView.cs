@@ -65,8 +65,10 @@ internal sealed class ConsoleView
     {
         // Process CPU is a share of the CPUs available to the process; "of N CPUs" says how many that is.
         string cpu = resources.ProcessCpuUtilization is double share ? $"{share:P0} of {resources.AvailableCpus:0.#} CPUs" : "n/a";
+        // The model's CPU per call, from one sampled call in 100 (CpuTimeSampling); its share of the process is in
+        // the snapshot too (CpuTime.ProcessShare), an estimate that VMs with jumpy thread clocks inflate.
         string model = snapshot.Recent.CpuTime is { Samples: > 0 } cost
-            ? $" | model CPU {Duration(cost.CpuSecondsPerCall)}/call, {cost.ProcessShare:P0} of the process"
+            ? $" | model CPU {Duration(cost.CpuSecondsPerCall)} per call ({cost.Samples:N0} sampled)"
             : string.Empty;
         Console.WriteLine($"{Indent}process CPU {cpu}, resident {resources.ProcessResidentMemoryBytes / 1048576.0:N0} MiB, GC heap {resources.GcHeapSizeBytes / 1048576.0:N0} MiB{model}");
 
