@@ -16,13 +16,11 @@ internal readonly record struct ProcessReading(TimeSpan UserTime, TimeSpan Syste
 internal sealed class ProcessReader : IDisposable
 {
     private readonly FileReader _files;
-    private readonly long _ticksPerSecond;
     private readonly Process? _process;
 
-    public ProcessReader(FileReader files, long ticksPerSecond)
+    public ProcessReader(FileReader files)
     {
         _files = files;
-        _ticksPerSecond = ticksPerSecond;
         if (!OperatingSystem.IsLinux())
         {
             _process = Process.GetCurrentProcess();
@@ -40,7 +38,7 @@ internal sealed class ProcessReader : IDisposable
             return new ProcessReading(process.UserProcessorTime, process.PrivilegedProcessorTime, process.WorkingSet64, process.VirtualMemorySize64, process.Threads.Count);
         }
 
-        return _files("/proc/self/stat") is { } stat ? Parse(stat, _ticksPerSecond, Environment.SystemPageSize) : null;
+        return _files("/proc/self/stat") is { } stat ? Parse(stat, ClockTicksPerSecond, Environment.SystemPageSize) : null;
     }
 
     public void Dispose() => _process?.Dispose();

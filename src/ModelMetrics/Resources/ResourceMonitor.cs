@@ -39,7 +39,6 @@ public sealed class ResourceMonitor : IDisposable
     private Reading _previous;
     private readonly Dictionary<string, KeyValuePair<string, object?>[]> _gpuTags = new(StringComparer.Ordinal);
     private ResourceSnapshot? _latest;
-    private long _latestAt;
     private int _disposed;
 
     /// <summary>Initializes a resource monitor with the default options and starts publishing on the <c>ModelMetrics</c> meter.</summary>
@@ -73,7 +72,7 @@ public sealed class ResourceMonitor : IDisposable
         _time = options.TimeProvider;
         _interval = options.Interval;
         IncludeRuntime = options.IncludeRuntime;
-        _process = new ProcessReader(files, ProcessReader.ClockTicksPerSecond);
+        _process = new ProcessReader(files);
         _system = new SystemReader(files);
         _cgroup = CgroupReader.Open(files);
         _gpu = options.IncludeGpu ? NvmlReader.Open(options.NvmlLibraryPath) : null;
@@ -105,11 +104,10 @@ public sealed class ResourceMonitor : IDisposable
     {
         lock (_gate)
         {
-            long now = _time.GetTimestamp();
-            if (_latest is null || _time.GetElapsedTime(_latestAt, now) >= _interval)
+            // The last reading's own timestamp says how old it is (the baseline's, before the first).
+            if (_latest is null || _time.GetElapsedTime(_previous.Timestamp) >= _interval)
             {
                 _latest = Read();
-                _latestAt = now;
             }
 
             return _latest;

@@ -2,9 +2,12 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using ModelMetrics.Diagnostics;
 using ModelMetrics.Publishing;
 using ModelMetrics.Recording;
 
@@ -94,6 +97,27 @@ internal sealed class SignalContext
     {
         Rejections.Count(reason);
         MarkChanged();
+    }
+
+    /// <summary>
+    /// Records into a synchronous instrument (the native duration histogram, the GenAI convention histograms). Listeners
+    /// run inside <c>Record</c>; one that throws is swallowed, counted (<c>listener_fault</c>) and reported, never
+    /// thrown into the caller's path.
+    /// </summary>
+    public void Record<T>(Histogram<T> histogram, T value, in TagList tags)
+        where T : struct
+    {
+        try
+        {
+            histogram.Record(value, tags);
+        }
+#pragma warning disable CA1031 // Note: see the summary.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Reject(RejectionReason.ListenerFault);
+            ModelMetricsEventSource.Log.Swallowed(ModelName, "a listener of " + histogram.Name, exception);
+        }
     }
 
     /// <summary>Creates one rolling window per configured window over a cumulative array of <paramref name="length"/> cells.</summary>

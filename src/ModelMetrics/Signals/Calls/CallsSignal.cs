@@ -252,17 +252,7 @@ internal sealed class CallsSignal : Signal
             tags.Add(MetricNames.ErrorType, errorType);
         }
 
-        try
-        {
-            _native.Record(Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
-        }
-#pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the predict path.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            Context.Rejections.Count(RejectionReason.ListenerFault);
-            ModelMetricsEventSource.Log.Swallowed(Context.ModelName, "a listener of " + CallsInstruments.Duration, exception);
-        }
+        Context.Record(_native, Math.Max(0, durationTicks) / (double)Stopwatch.Frequency, tags);
     }
 }
 

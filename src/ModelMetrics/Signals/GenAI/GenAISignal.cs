@@ -487,37 +487,13 @@ internal sealed class GenAISignal : Signal
             tags.Add(MetricNames.ErrorType, errorType);
         }
 
-        try
-        {
-            histogram.Record(value, tags);
-        }
-#pragma warning disable CA1031 // Note: listeners run inside Record; a faulty one must not throw into the caller's path.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            ListenerFault(histogram.Name, exception);
-        }
+        Context.Record(histogram, value, tags);
     }
 
     private void RecordTokens(Histogram<long> histogram, long tokens, string tokenType, int requestModel, int responseModel)
     {
         TagList tags = ConventionTags(requestModel, responseModel);
         tags.Add(GenAIConventions.TokenType, tokenType);
-        try
-        {
-            histogram.Record(tokens, tags);
-        }
-#pragma warning disable CA1031 // Note: as above.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            ListenerFault(histogram.Name, exception);
-        }
-    }
-
-    private void ListenerFault(string instrument, Exception exception)
-    {
-        Context.Reject(RejectionReason.ListenerFault);
-        ModelMetricsEventSource.Log.Swallowed(Context.ModelName, "a listener of " + instrument, exception);
+        Context.Record(histogram, tokens, tags);
     }
 }
