@@ -31,6 +31,8 @@ internal sealed class CpuTimeSignal : Signal
     private const int SamplesCell = 1;
     private const int CpuCell = 2;
     private const int ProcessCell = 3;
+    private const int ReadingsPerSample = 3;
+    private const long MaxSampleCostNanoseconds = 50_000;
 
     [ThreadStatic]
     private static int t_countdown;
@@ -49,9 +51,6 @@ internal sealed class CpuTimeSignal : Signal
 
     [ThreadStatic]
     private static long t_startOverhead;
-
-    private const int ReadingsPerSample = 3;
-    private const long MaxSampleCostNanoseconds = 50_000;
 
     // GetThreadTimes moves in scheduler ticks (15.6 ms by default); clock_gettime in nanoseconds.
     private static readonly long ClockResolutionNanoseconds = OperatingSystem.IsWindows() ? 16_000_000 : 1_000;
