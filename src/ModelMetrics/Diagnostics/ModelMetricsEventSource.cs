@@ -8,7 +8,7 @@ namespace ModelMetrics.Diagnostics;
 
 /// <summary>
 /// The library's own diagnostics, as an <see cref="EventSource"/> named <c>ModelMetrics</c>: rejected values,
-/// attribute overflows, swallowed faults and changes of the GPU readings' status. Watch it with <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an
+/// attribute overflows, swallowed faults, changes of the GPU readings' status, rule state changes and maintenance actions. Watch it with <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an
 /// in-process <see cref="EventListener"/>.
 /// </summary>
 /// <remarks>
@@ -82,6 +82,47 @@ internal sealed class ModelMetricsEventSource : EventSource
         }
     }
 
+    /// <summary>Reports a rule or objective of a <see cref="ModelRuleSet"/> changing severity for one model.</summary>
+    /// <remarks>Note: not rate-limited: a rule changes state at most once per evaluation, and each change is what an operator looks for.</remarks>
+    [NonEvent]
+    public void RuleStatusChanged(RuleStatus status, RuleSeverity previous)
+    {
+        EventLevel level = status.Severity == RuleSeverity.Critical ? EventLevel.Error : status.Severity == RuleSeverity.Warning ? EventLevel.Warning : EventLevel.Informational;
+        if (IsEnabled(level, EventKeywords.All))
+        {
+            string model = status.ModelName + (status.ModelVersion is { } version ? "@" + version : string.Empty);
+            switch (level)
+            {
+                case EventLevel.Error:
+                    RuleCritical(model, status.Rule, previous.ToString(), status.Description);
+                    break;
+                case EventLevel.Warning:
+                    RuleWarning(model, status.Rule, previous.ToString(), status.Description);
+                    break;
+                default:
+                    RuleOk(model, status.Rule, previous.ToString(), status.Description);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Reports how a maintenance action ended (or why it did not start).</summary>
+    [NonEvent]
+    public void MaintenanceActionEnded(string modelName, string action, string outcome, double seconds, Exception? exception)
+    {
+        if (exception is not null)
+        {
+            if (IsEnabled(EventLevel.Error, EventKeywords.All))
+            {
+                MaintenanceActionFailed(modelName, action, outcome, seconds, exception.GetType().FullName ?? exception.GetType().Name, exception.Message);
+            }
+        }
+        else if (IsEnabled(EventLevel.Informational, EventKeywords.All))
+        {
+            MaintenanceActionCompleted(modelName, action, outcome, seconds);
+        }
+    }
+
     [Event(1, Level = EventLevel.Warning, Message = "Model {0}: a value was rejected or corrected ({1}); {2} such events suppressed before this one.")]
     private void ValueRejected(string modelName, string reason, long suppressedBefore) => WriteEvent(1, modelName, reason, suppressedBefore);
 
@@ -99,6 +140,23 @@ internal sealed class ModelMetricsEventSource : EventSource
 
     [Event(5, Level = EventLevel.Informational, Message = "GPU readings: status {0}: {1}")]
     private void GpuStatusOk(string status, string detail) => WriteEvent(5, status, detail);
+
+    // Note: one event id per severity, because an event's level is fixed per id and listeners filter by level.
+    [Event(40, Level = EventLevel.Error, Message = "Model {0}: rule {1} is critical (was {2}): {3}")]
+    private void RuleCritical(string model, string rule, string previous, string description) => WriteEvent(40, model, rule, previous, description);
+
+    [Event(41, Level = EventLevel.Warning, Message = "Model {0}: rule {1} is a warning (was {2}): {3}")]
+    private void RuleWarning(string model, string rule, string previous, string description) => WriteEvent(41, model, rule, previous, description);
+
+    [Event(42, Level = EventLevel.Informational, Message = "Model {0}: rule {1} is ok (was {2}): {3}")]
+    private void RuleOk(string model, string rule, string previous, string description) => WriteEvent(42, model, rule, previous, description);
+
+    [Event(43, Level = EventLevel.Informational, Message = "Model {0}: maintenance action {1}: {2} after {3} s")]
+    private void MaintenanceActionCompleted(string model, string action, string outcome, double seconds) => WriteEvent(43, model, action, outcome, seconds);
+
+    [Event(44, Level = EventLevel.Error, Message = "Model {0}: maintenance action {1}: {2} after {3} s: {4}: {5}")]
+    private void MaintenanceActionFailed(string model, string action, string outcome, double seconds, string exceptionType, string message) =>
+        WriteEvent(44, model, action, outcome, seconds, exceptionType, message);
 
     /// <summary>Lets <see cref="EventsPerSecond"/> events a second through, lock-free, and counts the rest.</summary>
     private sealed class RateLimit

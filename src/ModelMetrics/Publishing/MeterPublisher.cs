@@ -42,6 +42,8 @@ internal sealed class MeterPublisher
     private int _instrumentCount;
     private ResourceMonitor? _resources;
     private bool _resourceInstruments;
+    private ModelRuleSet[] _ruleSets = [];
+    private bool _ruleInstruments;
 
     private MeterPublisher(Meter meter) => Meter = meter;
 
@@ -52,6 +54,9 @@ internal sealed class MeterPublisher
 
     /// <summary>Gets the live resource monitor that publishes on this meter, or <see langword="null"/>.</summary>
     public ResourceMonitor? Resources => Volatile.Read(ref _resources);
+
+    /// <summary>Gets the live rule sets that publish on this meter.</summary>
+    public ModelRuleSet[] RuleSets => Volatile.Read(ref _ruleSets);
 
     /// <summary>Returns the publisher of the meter with this name, from the factory or process-wide.</summary>
     public static MeterPublisher For(string meterName, IMeterFactory? factory)
@@ -172,6 +177,30 @@ internal sealed class MeterPublisher
             {
                 Volatile.Write(ref _resources, null);
             }
+        }
+    }
+
+    /// <summary>Publishes <paramref name="rules"/>' states on this meter, creating the rule instruments on first use.</summary>
+    public void JoinRules(ModelRuleSet rules)
+    {
+        lock (Gate)
+        {
+            if (!_ruleInstruments)
+            {
+                Rules.RuleInstruments.Create(this);
+                _ruleInstruments = true;
+            }
+
+            Volatile.Write(ref _ruleSets, [.. _ruleSets, rules]);
+        }
+    }
+
+    /// <summary>Stops publishing <paramref name="rules"/> (the instruments stay for the others).</summary>
+    public void LeaveRules(ModelRuleSet rules)
+    {
+        lock (Gate)
+        {
+            Volatile.Write(ref _ruleSets, Array.FindAll(_ruleSets, r => !ReferenceEquals(r, rules)));
         }
     }
 
