@@ -3,6 +3,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelMetrics.Tests.Publishing;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Rules;
@@ -148,5 +149,32 @@ public sealed class ObjectiveTests
 
         RuleStatus status = bed.Step();
         Assert.That(status.BurnRates[TimeSpan.FromMinutes(5)], Is.EqualTo(1.0 / 1000 / 0.001).Within(1e-9), "1 failed of 1,000 uncancelled calls");
+    }
+
+    [Test]
+    public void States_burn_rates_and_budgets_are_published()
+    {
+        using var collector = new MeasurementCollector(ModelMonitorOptions.DefaultMeterName);
+        using var bed = new RuleTestBed(o =>
+        {
+            o.Rules = [new ModelRule { Name = "errors", Signal = ModelSignal.ErrorRatio, Warning = 0.01, MinSamples = 0, BreachesToFire = 1 }];
+            return Availability(o);
+        });
+
+        bed.RunMinute(CallsPerMinute, 20, "errors");
+        var observed = collector.Collect(bed.ModelName);
+
+        var states = observed.Where(o => o.Instrument == "model.rule.status").ToDictionary(o => (o.Tag("model.rule"), o.Tag("model.rule.severity")), o => o.Value);
+        Assert.That(states[("errors", "warning")], Is.EqualTo(1));
+        Assert.That(states[("errors", "ok")], Is.EqualTo(0));
+        Assert.That(states[("errors", "critical")], Is.EqualTo(0));
+        Assert.That(states[("availability", "critical")], Is.EqualTo(1), "20× over every window: past the 14.4× page");
+        Assert.That(states, Has.Count.EqualTo(6));
+
+        Observed burn5m = observed.Single(o => o.Instrument == "model.slo.burn_rate" && o.Tag("window") == "300");
+        Assert.That(burn5m.Value, Is.EqualTo(20).Within(1e-9));
+        Assert.That(burn5m.Tag("model.slo"), Is.EqualTo("availability"));
+        Assert.That(observed.Count(o => o.Instrument == "model.slo.burn_rate"), Is.EqualTo(8), "the distinct windows 5m, 1h, 30m, 6h, 2h, 1d, 3d and the 30d period");
+        Assert.That(observed.Single(o => o.Instrument == "model.slo.error_budget.remaining").Value, Is.EqualTo(1 - 20.0).Within(1e-9));
     }
 }
