@@ -20,7 +20,7 @@ internal sealed class MaintenanceRunner : IDisposable
     private readonly object _gate = new();
     private readonly HashSet<string> _busyModels = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Action, string Model), long> _lastStarts = [];
-    private readonly Dictionary<(string Model, string Action, MaintenanceOutcome Outcome), long> _outcomes = [];
+    private readonly Dictionary<(string Model, string? Version, string Action, MaintenanceOutcome Outcome), long> _outcomes = [];
     private readonly HashSet<Task> _running = [];
     private bool _stopped;
 
@@ -30,8 +30,8 @@ internal sealed class MaintenanceRunner : IDisposable
         _completed = completed;
     }
 
-    /// <summary>Returns the count of every (model, action, outcome) so far.</summary>
-    public KeyValuePair<(string Model, string Action, MaintenanceOutcome Outcome), long>[] Outcomes()
+    /// <summary>Returns the count of every (model, version whose rule started it, action, outcome) so far.</summary>
+    public KeyValuePair<(string Model, string? Version, string Action, MaintenanceOutcome Outcome), long>[] Outcomes()
     {
         lock (_gate)
         {
@@ -154,7 +154,7 @@ internal sealed class MaintenanceRunner : IDisposable
     {
         lock (_gate)
         {
-            var key = (context.Status.ModelName, context.Action, outcome);
+            var key = (context.Status.ModelName, context.Status.ModelVersion, context.Action, outcome);
             _outcomes[key] = _outcomes.GetValueOrDefault(key) + 1;
         }
 

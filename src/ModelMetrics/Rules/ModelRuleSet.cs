@@ -180,7 +180,7 @@ public sealed class ModelRuleSet : IDisposable
     }
 
     /// <summary>Returns how often each maintenance action ended each way, per model.</summary>
-    internal KeyValuePair<(string Model, string Action, MaintenanceOutcome Outcome), long>[] ActionOutcomes() => _runner.Outcomes();
+    internal KeyValuePair<(string Model, string? Version, string Action, MaintenanceOutcome Outcome), long>[] ActionOutcomes() => _runner.Outcomes();
 
     private void EvaluateOnTimer()
     {

@@ -64,9 +64,9 @@ internal static class RuleInstruments
             List<Measurement<long>> list = [];
             foreach (ModelRuleSet rules in publisher.RuleSets)
             {
-                foreach (((string model, string action, MaintenanceOutcome outcome), long count) in rules.ActionOutcomes())
+                foreach (((string model, string? version, string action, MaintenanceOutcome outcome), long count) in rules.ActionOutcomes())
                 {
-                    list.Add(new(count, [new(MetricNames.ModelName, model), new(Action, action), new(Outcome, OutcomeName(outcome))]));
+                    list.Add(new(count, [new(MetricNames.ModelName, model), new(MetricNames.ModelVersion, version), new(Action, action), new(Outcome, OutcomeName(outcome))]));
                 }
             }
 

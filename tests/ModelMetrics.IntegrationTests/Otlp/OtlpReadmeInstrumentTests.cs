@@ -35,6 +35,7 @@ public partial class OtlpReadmeInstrumentTests
         using var llmServer = new ModelMonitor(new ModelMonitorOptions { ModelName = "readme-llm-server", MeterName = meterName, GenAI = new GenAIOptions { ServerSide = true } });
         await ExerciseEveryInstrumentAsync(classifier, regression);
         ExerciseGenAI(llm, llmServer);
+        using ModelRuleSet rules = ExerciseRules(meterName, classifier);
         Assert.That(provider.ForceFlush(), Is.True);
 
         Dictionary<string, OtlpPoint> received = OtlpTestKit.Flatten(receiver.Received.Single().Request)
@@ -60,6 +61,24 @@ public partial class OtlpReadmeInstrumentTests
                 Assert.That((point.Kind, point.IsMonotonic), Is.EqualTo(ExpectedShape(row.Type)), $"type of {name} ({row.Type})");
             }
         });
+    }
+
+    /// <summary>A rule set over the regression model: a rule, an objective and a maintenance action that ends.</summary>
+    private static ModelRuleSet ExerciseRules(string meterName, ModelMonitor monitor)
+    {
+        using var ended = new ManualResetEventSlim();
+        var rules = new ModelRuleSet(new ModelRuleSetOptions
+        {
+            MeterName = meterName,
+            EvaluationInterval = TimeSpan.Zero,
+            Rules = [new ModelRule { Name = "calls", Signal = ModelSignal.Calls, Critical = 0, MinSamples = 0, BreachesToFire = 1, ModelName = monitor.ModelName }],
+            Objectives = [new ServiceLevelObjective { Name = "availability", Objective = 0.99, ModelName = monitor.ModelName }],
+            Actions = [new MaintenanceAction { Name = "notify", Handler = (_, _) => Task.CompletedTask }],
+        });
+        rules.ActionCompleted += (_, _) => ended.Set();
+        rules.Evaluate();
+        Assert.That(ended.Wait(TimeSpan.FromSeconds(30)), Is.True, "the maintenance action ended");
+        return rules;
     }
 
     /// <summary>Drives one classifier and one regression model through every instrument the README lists.</summary>
