@@ -23,9 +23,8 @@ internal sealed class CountHistory
 
     private readonly long _windowTicks;
     private readonly long _spacingTicks;
-    private readonly long[] _ticks = new long[Capacity];
-    private readonly long[] _bad = new long[Capacity];
-    private readonly long[] _total = new long[Capacity];
+    // Note: one array of (ticks, bad, total) triples rather than three arrays: 2 array headers less per window.
+    private readonly long[] _slots = new long[3 * Capacity];
     private int _newest = -1;
     private int _count;
 
@@ -41,12 +40,12 @@ internal sealed class CountHistory
     /// <summary>Adds the reading at <paramref name="nowTicks"/> and returns the bad and total events of the window ending there.</summary>
     public (long Bad, long Total) Update(long nowTicks, long bad, long total)
     {
-        if (_count == 0 || nowTicks - _ticks[_newest] >= _spacingTicks)
+        if (_count == 0 || nowTicks - _slots[3 * _newest] >= _spacingTicks)
         {
             _newest = (_newest + 1) % Capacity;
-            _ticks[_newest] = nowTicks;
-            _bad[_newest] = bad;
-            _total[_newest] = total;
+            _slots[3 * _newest] = nowTicks;
+            _slots[(3 * _newest) + 1] = bad;
+            _slots[(3 * _newest) + 2] = total;
             _count = Math.Min(_count + 1, Capacity);
         }
 
@@ -55,10 +54,10 @@ internal sealed class CountHistory
         for (int i = 0; i < _count; i++)
         {
             int slot = (_newest - i + Capacity) % Capacity;
-            if (_ticks[slot] <= nowTicks - _windowTicks)
+            if (_slots[3 * slot] <= nowTicks - _windowTicks)
             {
-                baseBad = _bad[slot];
-                baseTotal = _total[slot];
+                baseBad = _slots[(3 * slot) + 1];
+                baseTotal = _slots[(3 * slot) + 2];
                 break;
             }
         }

@@ -10,7 +10,6 @@ internal sealed class ObjectiveTracker
 {
     private readonly ServiceLevelObjective _objective;
     private readonly CountHistory[] _histories;
-    private readonly Dictionary<TimeSpan, int> _index = [];
     private RuleSeverity _severity;
 
     public ObjectiveTracker(ServiceLevelObjective objective)
@@ -19,7 +18,7 @@ internal sealed class ObjectiveTracker
         List<CountHistory> histories = [];
         foreach (TimeSpan window in Windows(objective))
         {
-            if (_index.TryAdd(window, histories.Count))
+            if (!histories.Exists(h => h.Window == window))
             {
                 histories.Add(new CountHistory(window));
             }

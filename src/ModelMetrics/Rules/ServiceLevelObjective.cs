@@ -17,7 +17,7 @@ namespace ModelMetrics;
 /// the burning stops) — the Google SRE workbook's "multiwindow, multi-burn-rate alerts".
 /// </para>
 /// <para>
-/// Each window is kept as at most 14 checkpoints of two cumulative counts, so an objective costs a few kilobytes per
+/// Each window is kept as at most 14 checkpoints of two cumulative counts, so an objective costs about 4.5 KB per
 /// monitor however long its windows are. A window covers its length and at most a twelfth more (the spacing of its
 /// checkpoints, or the evaluation interval when that is longer); until it has passed since the first evaluation, it
 /// covers everything since the monitor started.

@@ -177,4 +177,19 @@ public sealed class ObjectiveTests
         Assert.That(observed.Count(o => o.Instrument == "model.slo.burn_rate"), Is.EqualTo(8), "the distinct windows 5m, 1h, 30m, 6h, 2h, 1d, 3d and the 30d period");
         Assert.That(observed.Single(o => o.Instrument == "model.slo.error_budget.remaining").Value, Is.EqualTo(1 - 20.0).Within(1e-9));
     }
+
+    [Test]
+    public void An_objective_with_the_default_alerts_costs_under_5_KB_per_monitor()
+    {
+        var objective = new ServiceLevelObjective { Name = "availability", Objective = 0.999 };
+        _ = new ModelMetrics.Rules.ObjectiveTracker(objective);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var tracker = new ModelMetrics.Rules.ObjectiveTracker(objective);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        TestContext.Out.WriteLine($"{bytes} bytes for 8 windows");
+        Assert.That(bytes, Is.LessThan(5 * 1024), "README: about 4.5 KB");
+        GC.KeepAlive(tracker);
+    }
 }
