@@ -215,10 +215,15 @@ internal sealed class StressRun : IDisposable
     private readonly Check _counters = new("listener: every observable counter series never decreases");
     private readonly Check _finite = new("listener: every measurement finite; active_calls in [0, threads]; ratio gauges in [0, 1]");
     private readonly Check _buckets = new("listener: buckets cumulative by le, +Inf the largest; quantile gauges ordered");
+    private readonly Check _onePass = new("listener: every pass is one snapshot (calls = duration count = +Inf bucket) while a second listener collects items on its own thread");
+    private readonly Check _partial = new("second listener (items only, as dotnet-counters): items never decrease; its final pass is exact");
 
     private readonly Dictionary<string, double> _lastCounterValues = new(StringComparer.Ordinal);
     private readonly List<(Instrument Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _pass = [];
     private readonly MeterListener _listener = new();
+    private readonly MeterListener _itemsListener = new();
+    private double _items;
+    private long _itemsPasses;
     private long _snapshots;
     private long _listenerPasses;
     private long _series;
@@ -260,6 +265,16 @@ internal sealed class StressRun : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => OnMeasurement(instrument, value, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => OnMeasurement(instrument, value, tags));
+
+        // A second listener that enables one instrument, as dotnet-counters does, collecting on its own thread.
+        _itemsListener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MeterName && instrument.Name == "model.inference.items")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _itemsListener.SetMeasurementEventCallback<long>((_, value, _, _) => _items += value);
     }
 
     /// <summary>The model: twice the input plus one, and a <see cref="StressFaultException"/> when input % 100 == 37.</summary>
@@ -273,6 +288,7 @@ internal sealed class StressRun : IDisposable
         Console.WriteLine($"ModelMetrics stress: {_options.Threads} writer thread(s) for {_options.Seconds} s on {Environment.ProcessorCount} processor(s), .NET {Environment.Version}");
         Console.WriteLine($"  model '{ModelName}': 1 call in {FailEvery} throws {FaultType}; ground truth over {ClassCount} classes in a fixed pattern");
         _listener.Start();
+        _itemsListener.Start();
 
         var writers = new Thread[_options.Threads];
         for (int t = 0; t < writers.Length; t++)
@@ -285,6 +301,8 @@ internal sealed class StressRun : IDisposable
 
         var collector = new Thread(Collect) { Name = "collector", IsBackground = true };
         collector.Start();
+        var itemsCollector = new Thread(CollectItems) { Name = "items collector", IsBackground = true };
+        itemsCollector.Start();
 
         bool started = _start.SignalAndWait(StopGrace);
         var clock = Stopwatch.StartNew();
@@ -298,9 +316,9 @@ internal sealed class StressRun : IDisposable
         bool writersStopped = writers.All(w => w.Join(StopGrace));
         TimeSpan elapsed = clock.Elapsed;
         Volatile.Write(ref _stopCollector, 1);
-        bool collectorStopped = collector.Join(StopGrace);
+        bool collectorStopped = collector.Join(StopGrace) && itemsCollector.Join(StopGrace);
 
-        var checks = new List<Check> { _sums, _monotonic, _ordering, _inFlight, _quantiles, _quality, _outcomes, _counters, _finite, _buckets };
+        var checks = new List<Check> { _sums, _monotonic, _ordering, _inFlight, _quantiles, _quality, _outcomes, _counters, _finite, _buckets, _onePass, _partial };
         var stopped = new Check("threads: writers and collector started together and stopped within the grace period");
         stopped.That(started && writersStopped && collectorStopped, () => $"all started: {started}, writers stopped: {writersStopped}, collector stopped: {collectorStopped}");
         checks.Add(stopped);
@@ -316,6 +334,7 @@ internal sealed class StressRun : IDisposable
     public void Dispose()
     {
         _listener.Dispose();
+        _itemsListener.Dispose();
         _predictor.Dispose();
         _monitor.Dispose();
         _start.Dispose();
@@ -371,6 +390,30 @@ internal sealed class StressRun : IDisposable
         totals.Failed = failed;
         totals.WrongOutputs = wrong;
         totals.Cells = cells;
+    }
+
+    /// <summary>The second listener's loop: one items-only pass about every millisecond until the collector stops.</summary>
+    private void CollectItems()
+    {
+        var deadline = Stopwatch.StartNew();
+        TimeSpan limit = TimeSpan.FromSeconds(_options.Seconds) + StopGrace;
+        double last = 0;
+        while (Volatile.Read(ref _stopCollector) == 0 && _itemsPasses < _maxSnapshots && deadline.Elapsed < limit)
+        {
+            double items = ItemsPass();
+            _partial.That(items >= last, () => $"items {items} after {last}");
+            last = items;
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>One pass of the items-only listener: the items it saw.</summary>
+    private double ItemsPass()
+    {
+        _items = 0;
+        _itemsListener.RecordObservableInstruments();
+        _itemsPasses++;
+        return _items;
     }
 
     private void Collect()
@@ -493,9 +536,13 @@ internal sealed class StressRun : IDisposable
         var measurements = Listen();
         var bucketsOf = new List<(double Le, double Value)>();
         var quantilesOf = new List<(double Q, double Value)>();
+        double calls = 0;
+        double count = 0;
         foreach ((Instrument instrument, double value, KeyValuePair<string, object?>[] tags) in measurements)
         {
             string name = instrument.Name;
+            calls += name == "model.inference.calls" ? value : 0;
+            count += name == "model.inference.duration.count" ? value : 0;
             string key = SeriesKey(name, tags);
             _finite.That(double.IsFinite(value), () => $"{key} = {value}");
             if (name == "model.inference.active_calls")
@@ -532,6 +579,8 @@ internal sealed class StressRun : IDisposable
         }
 
         _series = _lastCounterValues.Count;
+        double infinite = bucketsOf.Where(b => double.IsPositiveInfinity(b.Le)).Sum(b => b.Value);
+        _onePass.That(calls == count && count == infinite, () => $"calls {calls}, duration count {count}, +Inf bucket {infinite}");
 
         // One instrument's measurements come from one snapshot, so within it the order must hold exactly.
         _buckets.That(IsNonDecreasing(bucketsOf), () => "buckets " + string.Join(", ", bucketsOf.Select(b => $"le {b.Le}: {b.Value}")));
@@ -659,6 +708,10 @@ internal sealed class StressRun : IDisposable
         }
 
         checks.Add(published);
+
+        // The second listener's pass after the writers stopped shows the final state too.
+        double items = ItemsPass();
+        _partial.That(items == calls, () => $"final items-only pass: {items} items, {calls} calls");
         return checks;
     }
 

@@ -23,17 +23,19 @@ internal sealed class SnapshotReader
     /// </summary>
     private static readonly TimeSpan ShareWithin = TimeSpan.FromSeconds(1);
 
+    /// <summary>How many collecting threads keep their own pass at once (more are served in turn, oldest replaced).</summary>
+    private const int PassSlots = 4;
+
     private readonly ModelMonitor _monitor;
     private readonly TimeProvider _time;
     private readonly long _createdTimestamp;
     private readonly object _gate = new();
-    private ModelMonitorSnapshot? _last;
+    private readonly Pass[] _passes = new Pass[PassSlots];
+    private ModelMonitorSnapshot? _last; // the newest reading, by any reader
     private TimeSpan _lastAt;
     private TimeSpan _lastClock; // the clock's elapsed time at the last reading
     private TimeSpan _now; // time since creation as the windows see it: the clock's forward steps only
-
-    // The instruments (by number, modulo 64) that have read _last: one bit each.
-    private ulong _readBy;
+    private int _nextSlot;
 
     public SnapshotReader(ModelMonitor monitor, TimeProvider time)
     {
@@ -53,39 +55,61 @@ internal sealed class SnapshotReader
     }
 
     /// <summary>
-    /// Returns the snapshot of the current publishing pass for <paramref name="instrument"/>: the one already taken
-    /// in this pass, or a new one when the instrument read the last one already (a new pass has begun).
+    /// Returns the snapshot of the current publishing pass of the calling thread for <paramref name="instrument"/>: the
+    /// one already taken in this pass, or a new one when the instrument read that one already (a new pass has begun).
     /// </summary>
     /// <remarks>
+    /// <para>
     /// So a pass reports what was recorded before it began, in one consistent snapshot, and costs one read of the
     /// monitor however many instruments it has; under traffic, reading per instrument would cost ~45 reads a pass.
-    /// A monitor unchanged since the last snapshot (and read within <see cref="ShareWithin"/>) is not read again.
     /// Instruments are told apart modulo 64: two sharing a bit only make a pass read once more than needed.
+    /// </para>
+    /// <para>
+    /// A pass belongs to a thread: a listener's <c>RecordObservableInstruments</c> calls every callback on the collecting
+    /// thread, so keying passes by thread keeps a second listener (dotnet-counters collecting one instrument on its own
+    /// thread) from starting a new snapshot in the middle of the first one's pass. A new pass reuses the newest reading
+    /// of any thread when nothing was recorded since it (the change flag is cleared only by a reading that becomes the
+    /// newest), so a read after the writers stop shows the final state to every listener.
+    /// </para>
     /// </remarks>
     public ModelMonitorSnapshot ReadForPublishing(int instrument)
     {
         ulong bit = 1UL << (instrument & 63);
+        int thread = Environment.CurrentManagedThreadId;
         lock (_gate)
         {
             TimeSpan now = Now();
+            Pass pass = PassOf(thread);
+            if (pass.Snapshot is not null && now - pass.At < ShareWithin && (pass.ReadBy & bit) == 0)
+            {
+                pass.ReadBy |= bit;
+                return pass.Snapshot;
+            }
+
+            // A new pass: read again, unless nothing was recorded since the newest reading.
             bool recent = _last is not null && now - _lastAt < ShareWithin;
-            if (recent && (_readBy & bit) == 0)
-            {
-                _readBy |= bit;
-                return _last!;
-            }
-
-            // A new pass: read again, unless nothing was recorded since the last snapshot.
-            if (!_monitor.Context.TakeChanged() && recent)
-            {
-                _readBy = bit;
-                return _last!;
-            }
-
-            ModelMonitorSnapshot snapshot = Refresh(now);
-            _readBy = bit;
+            ModelMonitorSnapshot snapshot = !_monitor.Context.TakeChanged() && recent ? _last! : Refresh(now);
+            pass.Snapshot = snapshot;
+            pass.At = snapshot == _last ? _lastAt : now;
+            pass.ReadBy = bit;
             return snapshot;
         }
+    }
+
+    /// <summary>Returns the pass of <paramref name="thread"/>, taking over the oldest slot for a thread not seen lately. Under the lock.</summary>
+    private Pass PassOf(int thread)
+    {
+        foreach (Pass? pass in _passes)
+        {
+            if (pass?.Thread == thread)
+            {
+                return pass;
+            }
+        }
+
+        int slot = _nextSlot;
+        _nextSlot = (_nextSlot + 1) % PassSlots;
+        return _passes[slot] = new Pass { Thread = thread };
     }
 
     /// <summary>
@@ -110,7 +134,6 @@ internal sealed class SnapshotReader
     {
         _last = ReadCore(now);
         _lastAt = now;
-        _readBy = 0;
         return _last;
     }
 
@@ -125,5 +148,17 @@ internal sealed class SnapshotReader
         }
 
         return new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _monitor.Context.Rejections.NonZero());
+    }
+
+    /// <summary>One thread's publishing pass: its snapshot, when it was read, and which instruments have read it.</summary>
+    private sealed class Pass
+    {
+        public int Thread { get; init; }
+
+        public ModelMonitorSnapshot? Snapshot { get; set; }
+
+        public TimeSpan At { get; set; }
+
+        public ulong ReadBy { get; set; }
     }
 }

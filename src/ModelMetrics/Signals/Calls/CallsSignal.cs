@@ -41,6 +41,7 @@ internal sealed class CallsSignal : Signal
     private readonly OutcomeTable _outcomes;
     private readonly WindowedCells<long> _counts;
     private readonly Histogram<double>? _native;
+    private readonly long[] _lastFailures; // the failures by outcome of the last reading (readers are serialized)
 
     public CallsSignal(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries, Histogram<double>? nativeHistogram)
         : base(context)
@@ -52,6 +53,7 @@ internal sealed class CallsSignal : Signal
         _outcomes = new OutcomeTable(context.ModelName);
         _counts = context.CreateWindows<long>(FirstOutcomeCell + _outcomes.Length);
         _native = nativeHistogram;
+        _lastFailures = new long[_outcomes.Length];
     }
 
     public override SignalInstruments Instruments => CallsInstruments.Instance;
@@ -152,6 +154,7 @@ internal sealed class CallsSignal : Signal
         int buckets = _succeeded.Layout.BucketCount;
         long[]? all = null;
         long succeeded = 0;
+        long failed = 0;
         if (!_succeeded.IsEmpty || !_failed.IsEmpty)
         {
             all = new long[_succeeded.Length];
@@ -162,11 +165,18 @@ internal sealed class CallsSignal : Signal
             }
 
             _failed.AddTo(all);
+            for (int b = 0; b < buckets; b++)
+            {
+                failed += all[b];
+            }
+
+            failed -= succeeded;
         }
 
         long[] counts = new long[_counts.Length];
         counts[SucceededCell] = succeeded;
         _outcomes.AddTo(counts, FirstOutcomeCell);
+        HoldBackFailuresInProgress(counts.AsSpan(FirstOutcomeCell, _outcomes.Length), failed);
 
         // 2. Items and chunks after calls, so items never lag calls. In flight is its own counter (+1 at start,
         // -1 at end), read in one short pass, so a slow merge above cannot inflate it.
@@ -185,6 +195,37 @@ internal sealed class CallsSignal : Signal
         {
             snapshot.Windows[w].Add(Part(windows[w], inFlight, latencyWindows[w], firstChunkWindows[w]));
         }
+    }
+
+    /// <summary>
+    /// Makes the failures by outcome add up to <paramref name="failedDurations"/>, the failures the histogram held when
+    /// read: a failure's outcome is counted before its duration, and outcomes are read after the histogram, so they can
+    /// only be ahead, by the failures half recorded. Those are held back: each outcome keeps at least what the last
+    /// reading showed (counters never go back) and at most what was counted, and the difference is handed out from the
+    /// first outcome on. With no failure in progress, this changes nothing.
+    /// </summary>
+    private void HoldBackFailuresInProgress(Span<long> outcomes, long failedDurations)
+    {
+        long counted = 0;
+        long shown = 0;
+        for (int t = 0; t < outcomes.Length; t++)
+        {
+            counted += outcomes[t];
+            shown += _lastFailures[t];
+        }
+
+        if (counted > failedDurations)
+        {
+            long left = failedDurations - shown;
+            for (int t = 0; t < outcomes.Length; t++)
+            {
+                long take = Math.Max(0, Math.Min(outcomes[t] - _lastFailures[t], left));
+                outcomes[t] = _lastFailures[t] + take;
+                left -= take;
+            }
+        }
+
+        outcomes.CopyTo(_lastFailures);
     }
 
     private CallsPart Part(long[] counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk)
@@ -226,6 +267,8 @@ internal sealed class CallsSignal : Signal
 
     private void RecordFailure(long duration, int outcome)
     {
+        // Note: the outcome before the duration: readers read the histogram first, so outcomes can only be ahead,
+        // and the reader holds back that excess (HoldBackFailuresInProgress).
         _outcomes.Count(outcome);
         _failed.Record(duration);
         if (_native is not null)
