@@ -51,13 +51,33 @@ internal static class Stripes
 /// </remarks>
 internal sealed class StripedCells
 {
-    private readonly long[]?[] _stripes = new long[Stripes.Count][];
+    /// <summary>
+    /// The most memory all stripes of one array may take: 32 MiB. Arrays larger than 1/<see cref="Stripes.Count"/> of
+    /// it (only latency histograms at 4 or 5 digits of precision over wide ranges) get fewer stripes, down to one, so
+    /// the extreme options cost at most this per histogram instead of 16 MiB per stripe on every core.
+    /// </summary>
+    public const long MaxBytes = 32L << 20;
+
+    private readonly long[]?[] _stripes;
+    private readonly int _mask;
 
     public StripedCells(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         Length = length;
+        long stripeBytes = (length + (2L * Stripes.Padding)) * sizeof(long);
+        int count = Stripes.Count;
+        while (count > 1 && count * stripeBytes > MaxBytes)
+        {
+            count /= 2;
+        }
+
+        _stripes = new long[count][];
+        _mask = count - 1;
     }
+
+    /// <summary>Gets the number of stripes of this array: <see cref="Stripes.Count"/>, or fewer for very large arrays (see <see cref="MaxBytes"/>).</summary>
+    public int StripeCount => _stripes.Length;
 
     public int Length { get; }
 
@@ -68,7 +88,8 @@ internal sealed class StripedCells
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long[] CurrentStripe()
     {
-        int index = Stripes.Current();
+        // Note: masked per array, so a very large array shares its few stripes among processors.
+        int index = Stripes.Current() & _mask;
         return _stripes[index] ?? CreateStripe(index);
     }
 
