@@ -75,6 +75,12 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         // call that sees the retired mark and reads _current again finds the new entry (or a later one).
         Entry replaced = Interlocked.Exchange(ref _current, next);
         Interlocked.Increment(ref _swaps);
+        if (Diagnostics.ModelMetricsEventSource.Log.IsEnabled())
+        {
+            // Before the retirement below, which may dispose the replaced model.
+            Diagnostics.ModelMetricsEventSource.Log.Swapped(Describe(replaced.Model), Describe(model));
+        }
+
         Retire(replaced);
 
         // A Dispose that ran between the check above and the exchange retired the replaced entry, not this one: retire
@@ -223,6 +229,11 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             Finish(entry);
         }
     }
+
+    private static string Describe(IPredictor<TInput, TOutput> model) =>
+        model.GetService(typeof(ModelMonitor)) is ModelMonitor monitor
+            ? $"{monitor.ModelName} {monitor.ModelVersion}".TrimEnd()
+            : model.GetType().Name;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowDisposed() => throw new ObjectDisposedException(GetType().FullName);
