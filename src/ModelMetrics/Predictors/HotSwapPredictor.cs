@@ -17,7 +17,8 @@ namespace ModelMetrics;
 /// Guarantees: each call runs on exactly one model, the one that was live when the call started (a streamed call:
 /// when its enumeration started); calls in flight when a swap happens finish on the model they started on; no call is
 /// lost or runs twice; a model that was swapped out is disposed exactly once, after the last call that runs on it has
-/// ended, and never called after that. Give each model its own <c>.UseMetrics(monitor)</c> (with its version) and the
+/// ended, and never called after that. The disposal runs on the thread that swapped when no call was in flight, else on the
+/// thread pool: never on a caller's thread, whose call happened to be the model's last. Give each model its own <c>.UseMetrics(monitor)</c> (with its version) and the
 /// monitors' counts add up to the calls exactly.
 /// </para>
 /// <para>
@@ -226,7 +227,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         // whichever thread brings the count to zero with the retired bit set.
         if (Interlocked.Add(ref entry.State, -Entry.OneCall) == Entry.RetiredBit)
         {
-            Finish(entry);
+            Finish(entry, onCallersThread: true);
         }
     }
 
@@ -243,11 +244,11 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         // The count was zero when the bit went on: nobody is inside, and anyone who enters from now on backs off.
         if (Interlocked.Or(ref entry.State, Entry.RetiredBit) == 0)
         {
-            Finish(entry);
+            Finish(entry, onCallersThread: false);
         }
     }
 
-    private void Finish(Entry entry)
+    private void Finish(Entry entry, bool onCallersThread)
     {
         // Note: the count can pass through "zero, retired" more than once (a call that saw the retired bit adds and
         // removes its count), so the disposal is claimed once, by exchange.
@@ -256,13 +257,26 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             return;
         }
 
+        if (onCallersThread && _ownsModels)
+        {
+            // The last call out of a retired model is some caller's call: its model's Dispose (which may wait, e.g. for a
+            // shadow queue to drain) runs on the thread pool, so that the caller's latency never includes it.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Dispose(state.Entry), (Owner: this, Entry: entry), preferLocal: false);
+            return;
+        }
+
+        Dispose(entry);
+    }
+
+    private void Dispose(Entry entry)
+    {
         if (_ownsModels)
         {
             try
             {
                 entry.Model.Dispose();
             }
-#pragma warning disable CA1031 // Note: a model that throws from Dispose must not fail the call that happened to be its last one.
+#pragma warning disable CA1031 // Note: a model that throws from Dispose must not fail the swap or the thread pool; it is logged.
             catch (Exception exception)
 #pragma warning restore CA1031
             {

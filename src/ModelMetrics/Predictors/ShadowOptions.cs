@@ -50,6 +50,14 @@ public sealed class ShadowOptions<TInput, TOutput>
             : throw new ArgumentOutOfRangeException(nameof(DrainTimeout), value, $"The drain timeout must be from zero to {MaxDrainTimeout}.");
     }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the challenger is disposed with the pipeline (once its queue is worked through).
+    /// Set it to <see langword="false"/> when the same challenger is to be promoted (swapped into a
+    /// <see cref="HotSwapPredictor{TInput, TOutput}"/>) and so outlive the shadow stage.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool DisposeChallenger { get; set; } = true;
+
     /// <summary>Gets or sets how the challenger's answer is compared with the champion's for <see cref="ShadowComparison.AgreementRate"/>.</summary>
     /// <value>The default value is <see langword="null"/>: <see cref="EqualityComparer{T}.Default"/>.</value>
     public IEqualityComparer<TOutput>? Comparer { get; set; }

@@ -28,6 +28,7 @@ internal sealed class ShadowPredictor<TInput, TOutput> : DelegatingPredictor<TIn
     private readonly Func<TOutput, int>? _predictedClass;
     private readonly TimeProvider _time;
     private readonly TimeSpan _drainTimeout;
+    private readonly bool _disposeChallenger;
     private readonly Channel<Sample> _queue;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _worker;
@@ -45,6 +46,7 @@ internal sealed class ShadowPredictor<TInput, TOutput> : DelegatingPredictor<TIn
         _predictedClass = options.PredictedClass;
         _time = options.TimeProvider;
         _drainTimeout = options.DrainTimeout;
+        _disposeChallenger = options.DisposeChallenger;
         _championName = NameOf(champion, "champion");
         _challengerName = NameOf(challenger, "challenger");
         Comparison = new ShadowComparison(
@@ -200,7 +202,10 @@ internal sealed class ShadowPredictor<TInput, TOutput> : DelegatingPredictor<TIn
             Comparison.CountDropped(left);
             try
             {
-                _challenger.Dispose();
+                if (_disposeChallenger)
+                {
+                    _challenger.Dispose();
+                }
             }
 #pragma warning disable CA1031 // Note: the worker has no caller to throw to; a faulty Dispose of the challenger is logged.
             catch (Exception exception)

@@ -27,6 +27,7 @@ public class HotSwapPredictorTests
         const int CallsPerCaller = 1_000_000;
         const int MaxSwaps = 10_000;
         var models = new List<CountingModel> { new(0) };
+        var drains = new List<Task<IPredictor<int, int>>>();
         var hot = new HotSwapPredictor<int, int>(models[0]);
 
         // A swap bumps _started before and _completed after: the model live at any moment has an id in [completed, started].
@@ -67,13 +68,16 @@ public class HotSwapPredictorTests
                 var next = new CountingModel(swap);
                 models.Add(next);
                 Volatile.Write(ref started, swap);
-                hot.Swap(next);
+                drains.Add(hot.Swap(next));
                 Volatile.Write(ref completed, swap);
                 Thread.Sleep(1);
             });
         hot.Dispose();
+        bool drained = Task.WaitAll([.. drains], Wait);
+        SpinWait.SpinUntil(() => models[^1].Disposals != 0, Wait);
 
         run.AssertClean();
+        Assert.That(drained, Is.True, "every replaced model drained and disposed");
         Assert.Multiple(() =>
         {
             Assert.That(hot.Swaps, Is.EqualTo(models.Count - 1));
@@ -253,6 +257,7 @@ public class HotSwapPredictorTests
 
         gate.SetResult(0);
         Assert.That(await inFlight, Is.EqualTo(1));
+        Assert.That(SpinWait.SpinUntil(() => model.Disposals != 0, Wait), Is.True, "disposed (on the thread pool) after the call");
         Assert.That(model.Disposals, Is.EqualTo(1));
         hot.Dispose();
         Assert.That(model.Disposals, Is.EqualTo(1), "a second Dispose disposes nothing more");

@@ -234,6 +234,28 @@ public class ShadowPredictorTests
         });
     }
 
+    /// <summary>A challenger kept for promotion outlives the shadow stage: the pipeline's disposal leaves it alone.</summary>
+    [Test]
+    public async Task Dispose_DisposeChallengerFalse_LeavesTheChallengerForPromotion()
+    {
+        var challenger = new ScriptedModel(x => x);
+        var live = new HotSwapPredictor<int, int>(new ScriptedModel(x => x).AsBuilder().UseShadow(challenger, 1, o => o.DisposeChallenger = false).Build());
+        ShadowComparison shadow = live.GetService<ShadowComparison>()!;
+        live.Predict(1);
+
+        await live.Swap(challenger).WaitAsync(Wait);
+        int promoted = live.Predict(2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shadow.Compared, Is.EqualTo(1), "the shadow stage drained when the old pipeline was disposed");
+            Assert.That(promoted, Is.EqualTo(2));
+            Assert.That(challenger.Disposals, Is.Zero);
+        });
+        live.Dispose();
+        Assert.That(challenger.Disposals, Is.EqualTo(1), "now owned by the hot-swap predictor");
+    }
+
     [Test]
     public void UseShadow_InvalidArguments_ThrowNamingTheParameter()
     {
