@@ -60,7 +60,10 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
     /// Makes <paramref name="model"/> the live model: calls that start after this returns run on it; calls in flight finish
     /// on the model they started on, which is then retired (disposed when this predictor owns its models).
     /// </summary>
-    /// <param name="model">The new live model. Swapping in a model that is live already is allowed but pointless.</param>
+    /// <param name="model">
+    /// The new live model. Swapping in the live model itself changes nothing (the task is complete at once). With
+    /// <c>ownsModels</c>, do not swap in a model that was swapped out before: it is disposed, or about to be.
+    /// </param>
     /// <returns>
     /// A task that completes when the last call on the replaced model has ended (and the model has been disposed, when
     /// owned). It completes with the replaced model; do not call that model while it is disposed.
@@ -70,6 +73,12 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
     {
         ArgumentNullException.ThrowIfNull(model);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (ReferenceEquals(model, Volatile.Read(ref _current).Model))
+        {
+            // Retiring the live entry would dispose the model it is about to serve again.
+            return Task.FromResult(model);
+        }
+
         var next = new Entry(model);
 
         // Note: the exchange (a full fence) publishes the new entry before the old one is marked retired below, so a
@@ -90,6 +99,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         {
             Retire(next);
         }
+
         return replaced.Drained.Task;
     }
 

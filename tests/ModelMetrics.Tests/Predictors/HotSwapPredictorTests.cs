@@ -243,6 +243,23 @@ public class HotSwapPredictorTests
     }
 
     [Test]
+    public async Task Swap_TheLiveModelItself_ChangesNothing()
+    {
+        var model = new CountingModel(1);
+        using var hot = new HotSwapPredictor<int, int>(model);
+
+        IPredictor<int, int> same = await hot.Swap(model).WaitAsync(Wait);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(same, Is.SameAs(model));
+            Assert.That(hot.Predict(0), Is.EqualTo(1));
+            Assert.That(model.Disposals, Is.Zero);
+            Assert.That(hot.Swaps, Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task Dispose_WithCallInFlight_DisposesModelAfterItAndRefusesNewCalls()
     {
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
