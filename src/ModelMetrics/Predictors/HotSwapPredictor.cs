@@ -171,7 +171,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         StreamAsync(input, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>This predictor itself when asked for its own type; otherwise the live model is asked.</remarks>
+    /// <remarks>This predictor itself when asked for its own type; otherwise the live model is asked (nothing once disposed).</remarks>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -180,7 +180,12 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             return this;
         }
 
-        Entry entry = Acquire();
+        if (!TryAcquire(out Entry entry))
+        {
+            // Disposed: like any pipeline after disposal, it offers nothing (and does not throw).
+            return null;
+        }
+
         try
         {
             return entry.Model.GetService(serviceType, serviceKey);
@@ -205,9 +210,19 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
 
     private Entry Acquire()
     {
+        if (!TryAcquire(out Entry entry))
+        {
+            ThrowDisposed();
+        }
+
+        return entry;
+    }
+
+    private bool TryAcquire(out Entry entry)
+    {
         while (true)
         {
-            Entry entry = Volatile.Read(ref _current);
+            entry = Volatile.Read(ref _current);
 
             // Note: the increment comes first and the retired bit is checked in its result, in one atomic operation
             // on the entry's state word. All operations on that word are totally ordered: if this increment saw no
@@ -215,7 +230,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             // model until it is released. If it saw the bit, the call backs off and never touches the model.
             if ((Interlocked.Add(ref entry.State, Entry.OneCall) & Entry.RetiredBit) == 0)
             {
-                return entry;
+                return true;
             }
 
             // Retired by a swap after we read _current: give the count back (which may make us the last one out and
@@ -226,7 +241,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             // was retired by Dispose.
             if (ReferenceEquals(Volatile.Read(ref _current), entry))
             {
-                ThrowDisposed();
+                return false;
             }
         }
     }

@@ -271,6 +271,7 @@ public class HotSwapPredictorTests
         Assert.That(model.Disposals, Is.Zero);
         Assert.Throws<ObjectDisposedException>(() => hot.Predict(0));
         Assert.Throws<ObjectDisposedException>(() => hot.Swap(new CountingModel(2)));
+        Assert.That(hot.GetService<ModelMonitor>(), Is.Null, "GetService after Dispose finds nothing and does not throw");
 
         gate.SetResult(0);
         Assert.That(await inFlight, Is.EqualTo(1));
