@@ -17,8 +17,8 @@ namespace ModelMetrics;
 /// Guarantees: each call runs on exactly one model, the one that was live when the call started (a streamed call:
 /// when its enumeration started); calls in flight when a swap happens finish on the model they started on; no call is
 /// lost or runs twice; a model that was swapped out is disposed exactly once, after the last call that runs on it has
-/// ended, and never called after that. The disposal runs on the thread that swapped when no call was in flight, else on the
-/// thread pool: never on a caller's thread, whose call happened to be the model's last. Give each model its own <c>.UseMetrics(monitor)</c> (with its version) and the
+/// ended, and never called after that. The disposal of a replaced model runs on the thread pool: never on a caller's thread
+/// (whose call happened to be the model's last), nor in <see cref="Swap"/>, which returns at once. Give each model its own <c>.UseMetrics(monitor)</c> (with its version) and the
 /// monitors' counts add up to the calls exactly.
 /// </para>
 /// <para>
@@ -91,13 +91,13 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             Diagnostics.ModelMetricsEventSource.Log.Swapped(Describe(replaced.Model), Describe(model));
         }
 
-        Retire(replaced);
+        Retire(replaced, disposeHere: false);
 
         // A Dispose that ran between the check above and the exchange retired the replaced entry, not this one: retire
         // it too, so that it is disposed and calls throw (retiring twice is harmless: the disposal is claimed once).
         if (Volatile.Read(ref _disposed) != 0)
         {
-            Retire(next);
+            Retire(next, disposeHere: false);
         }
 
         return replaced.Drained.Task;
@@ -204,7 +204,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Retire(Volatile.Read(ref _current));
+            Retire(Volatile.Read(ref _current), disposeHere: true);
         }
     }
 
@@ -252,7 +252,7 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
         // whichever thread brings the count to zero with the retired bit set.
         if (Interlocked.Add(ref entry.State, -Entry.OneCall) == Entry.RetiredBit)
         {
-            Finish(entry, onCallersThread: true);
+            Finish(entry, disposeHere: false);
         }
     }
 
@@ -264,16 +264,16 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowDisposed() => throw new ObjectDisposedException(GetType().FullName);
 
-    private void Retire(Entry entry)
+    private void Retire(Entry entry, bool disposeHere)
     {
         // The count was zero when the bit went on: nobody is inside, and anyone who enters from now on backs off.
         if (Interlocked.Or(ref entry.State, Entry.RetiredBit) == 0)
         {
-            Finish(entry, onCallersThread: false);
+            Finish(entry, disposeHere);
         }
     }
 
-    private void Finish(Entry entry, bool onCallersThread)
+    private void Finish(Entry entry, bool disposeHere)
     {
         // Note: the count can pass through "zero, retired" more than once (a call that saw the retired bit adds and
         // removes its count), so the disposal is claimed once, by exchange.
@@ -282,10 +282,10 @@ public sealed class HotSwapPredictor<TInput, TOutput> : IPredictor<TInput, TOutp
             return;
         }
 
-        if (onCallersThread && _ownsModels)
+        if (!disposeHere && _ownsModels)
         {
-            // The last call out of a retired model is some caller's call: its model's Dispose (which may wait, e.g. for a
-            // shadow queue to drain) runs on the thread pool, so that the caller's latency never includes it.
+            // A model's Dispose may wait (a shadow stage drains its queue), so it runs on the thread pool: never on a caller's
+            // thread (whose call happened to be the model's last), nor in Swap, which returns at once with a task instead.
             ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Dispose(state.Entry), (Owner: this, Entry: entry), preferLocal: false);
             return;
         }
