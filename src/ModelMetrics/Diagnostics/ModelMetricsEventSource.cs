@@ -26,6 +26,7 @@ internal sealed class ModelMetricsEventSource : EventSource
     private readonly RateLimit _rejected = new();
     private readonly RateLimit _overflow = new();
     private readonly RateLimit _faults = new();
+    private readonly RateLimit _shadowDrops = new();
 
     private ModelMetricsEventSource()
     {
@@ -123,6 +124,30 @@ internal sealed class ModelMetricsEventSource : EventSource
         }
     }
 
+    /// <summary>Reports a sampled call that a shadow stage dropped because its challenger's queue was full (rate-limited).</summary>
+    /// <param name="championName">The champion's model name (its monitor's), or <c>champion</c>.</param>
+    /// <param name="challengerName">The challenger's model name (its monitor's), or <c>challenger</c>.</param>
+    [NonEvent]
+    public void ShadowSampleDropped(string championName, string challengerName)
+    {
+        if (IsEnabled(EventLevel.Warning, EventKeywords.All) && _shadowDrops.TryEnter(out long suppressed))
+        {
+            ShadowDropped(championName, challengerName, suppressed);
+        }
+    }
+
+    /// <summary>Reports that a hot-swap predictor replaced its live model (rare: not rate-limited).</summary>
+    /// <param name="replacedModel">The replaced model's name (its monitor's) and version.</param>
+    /// <param name="newModel">The new live model's name and version.</param>
+    [NonEvent]
+    public void Swapped(string replacedModel, string newModel)
+    {
+        if (IsEnabled(EventLevel.Informational, EventKeywords.All))
+        {
+            ModelSwapped(replacedModel, newModel);
+        }
+    }
+
     [Event(1, Level = EventLevel.Warning, Message = "Model {0}: a value was rejected or corrected ({1}); {2} such events suppressed before this one.")]
     private void ValueRejected(string modelName, string reason, long suppressedBefore) => WriteEvent(1, modelName, reason, suppressedBefore);
 
@@ -157,6 +182,13 @@ internal sealed class ModelMetricsEventSource : EventSource
     [Event(44, Level = EventLevel.Error, Message = "Model {0}: maintenance action {1}: {2} after {3} s: {4}: {5}")]
     private void MaintenanceActionFailed(string model, string action, string outcome, double seconds, string exceptionType, string message) =>
         WriteEvent(44, model, action, outcome, seconds, exceptionType, message);
+
+    // Event ids 60–69: champion / challenger.
+    [Event(60, Level = EventLevel.Warning, Message = "Shadow of model {0}: a sampled call was dropped, the queue of challenger {1} is full; {2} such events suppressed before this one.")]
+    private void ShadowDropped(string championName, string challengerName, long suppressedBefore) => WriteEvent(60, championName, challengerName, suppressedBefore);
+
+    [Event(61, Level = EventLevel.Informational, Message = "Hot swap: {1} replaced {0}; calls in flight finish on {0}.")]
+    private void ModelSwapped(string replacedModel, string newModel) => WriteEvent(61, replacedModel, newModel);
 
     /// <summary>Lets <see cref="EventsPerSecond"/> events a second through, lock-free, and counts the rest.</summary>
     private sealed class RateLimit
