@@ -154,9 +154,17 @@ internal sealed class HtmlReportWriter
 
         _html.Append("</dl>");
 
-        Latency(model);
-        Throughput(model);
-        Errors(model);
+        if (model.Calls + model.InFlight > 0)
+        {
+            Latency(model);
+            Throughput(model);
+            Errors(model);
+        }
+        else
+        {
+            _html.Append("<p class=\"note\">No call recorded through the calls signal yet.</p>");
+        }
+
         if (model.Classification is not null)
         {
             Classification(model);
