@@ -234,3 +234,19 @@ internal static class Expected
         return expected;
     }
 }
+
+/// <summary>A registry and meter name of a test's own.</summary>
+internal sealed class RegistryScope : IDisposable
+{
+    public ModelMonitorRegistry Registry { get; } = new();
+
+    public string Meter { get; } = "reports-tests-" + Guid.NewGuid().ToString("N");
+
+    public void Dispose()
+    {
+        foreach (ModelMonitor monitor in Registry.Monitors)
+        {
+            monitor.Dispose();
+        }
+    }
+}

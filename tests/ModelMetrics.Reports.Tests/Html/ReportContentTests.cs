@@ -174,19 +174,3 @@ public sealed class ReportContentTests
         }
     }
 }
-
-/// <summary>A registry and meter name of a test's own.</summary>
-internal sealed class RegistryScope : IDisposable
-{
-    public ModelMonitorRegistry Registry { get; } = new();
-
-    public string Meter { get; } = "reports-tests-" + Guid.NewGuid().ToString("N");
-
-    public void Dispose()
-    {
-        foreach (ModelMonitor monitor in Registry.Monitors)
-        {
-            monitor.Dispose();
-        }
-    }
-}
