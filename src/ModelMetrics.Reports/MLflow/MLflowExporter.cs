@@ -181,14 +181,20 @@ public sealed class MLflowExporter : IDisposable, IAsyncDisposable
                 }
                 catch (Exception e) when (e is MLflowException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    // One model's failure does not stop the others; reported once the export is done.
+                    // A rejected request (4xx) concerns one model: the others still log. A server that cannot be
+                    // reached or keeps failing (after the retries) is not asked again until the next export.
                     failure ??= e;
+                    if (e is not MLflowException { Status: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError and not System.Net.HttpStatusCode.TooManyRequests })
+                    {
+                        break;
+                    }
                 }
             }
 
             foreach ((string, string?) gone in new List<(string, string?)>(_runs.Keys))
             {
-                if (!seen.Contains(gone))
+                // After a failed export, monitors not reached yet are not "gone": only those missing from the registry.
+                if (_options.Registry.Find(gone.Item1, gone.Item2) is null)
                 {
                     _runs.Remove(gone, out Run? run);
                     await FinishAsync(run!, now).ConfigureAwait(false);
