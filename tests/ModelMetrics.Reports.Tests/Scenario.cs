@@ -20,7 +20,7 @@ internal sealed class Scenario : IDisposable
 
     public Scenario()
     {
-        string meter = "reports-tests-" + Guid.NewGuid().ToString("N");
+        string meter = Meter;
         Classifier = Add(new ModelMonitorOptions
         {
             ModelName = "fraud",
@@ -43,6 +43,9 @@ internal sealed class Scenario : IDisposable
     }
 
     public FakeTimeProvider Time { get; } = new();
+
+    /// <summary>The meter of the scenario's monitors (its own, so that parallel tests never share series).</summary>
+    public string Meter { get; } = "reports-tests-" + Guid.NewGuid().ToString("N");
 
     public ModelMonitorRegistry Registry { get; } = new();
 
