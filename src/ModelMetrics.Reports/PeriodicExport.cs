@@ -26,13 +26,11 @@ internal sealed class PeriodicExport : IDisposable
         _timer = timeProvider.CreateTimer(static state => _ = ((PeriodicExport)state!).TickAsync(), this, interval, interval);
     }
 
-    public CancellationToken Stopping => _stopping.Token;
-
     public void Dispose()
     {
         _timer.Dispose();
+        // Cancelled, not disposed: a tick already running may still read its token (a source without a timer holds nothing to free).
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     private async Task TickAsync()
