@@ -36,7 +36,7 @@ internal sealed class HtmlReportWriter
         "th,td{border:1px solid var(--line);padding:3px 8px;text-align:right;white-space:nowrap}" +
         "th{background:var(--head);font-weight:600}th[scope=row]{text-align:left}" +
         "caption{text-align:left;color:var(--muted);padding:2px 0}" +
-        "svg{max-width:100%;height:auto;display:block}svg text{fill:var(--fg);font-size:11px}" +
+        "svg{max-width:100%;height:auto;display:block}figure svg{min-width:540px}svg text{fill:var(--fg);font-size:11px}" +
         ".axis{stroke:var(--muted)}.bar{fill:var(--bar)}.mark{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:4 3}" +
         ".note{color:var(--muted);font-size:.9rem}";
 
@@ -282,7 +282,7 @@ internal sealed class HtmlReportWriter
         long tallest = bins.Values.Max();
         double X(double log10) => Left + ((log10 - firstDecade) / span * Width);
 
-        _html.Append("<figure style=\"margin:0\"><svg viewBox=\"0 0 720 210\" width=\"720\" role=\"img\" aria-labelledby=\"")
+        _html.Append("<figure class=\"scroll\" style=\"margin:0\"><svg viewBox=\"0 0 720 210\" width=\"720\" role=\"img\" aria-labelledby=\"")
             .Append(ChartId("t")).Append("\"><title id=\"").Append(ChartId("t")).Append("\">Distribution of ")
             .Append(Format.Count(latency.Count)).Append(" call durations since start, log scale; p50 ")
             .Append(Format.Milliseconds(latency.P50)).Append(" ms, p99 ").Append(Format.Milliseconds(latency.P99)).Append(" ms</title>");
