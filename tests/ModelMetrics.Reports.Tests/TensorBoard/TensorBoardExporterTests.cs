@@ -137,7 +137,10 @@ public sealed class TensorBoardExporterTests
         File.WriteAllText(blocker, "not a directory");
         using var exporter = new TensorBoardExporter(new TensorBoardExporterOptions { LogDirectory = Path.Combine(blocker, "logs"), Registry = scenario.Registry, Interval = TimeSpan.FromHours(1) });
 
+        using var listener = new ExportFailureListener();
+
         Assert.That(exporter.Export, Throws.Nothing);
+        Assert.That(listener.Failures, Has.Some.Contains("TensorBoard"), "the failure is reported through the ModelMetrics.Reports EventSource");
     }
 
     [Test]
@@ -196,5 +199,27 @@ public sealed class TensorBoardExporterTests
 
         Assert.That(process.ExitCode, Is.Zero, error);
         return JsonDocument.Parse(output.Result).RootElement.Clone();
+    }
+}
+
+/// <summary>Collects the ModelMetrics.Reports EventSource's export failures (event 80).</summary>
+internal sealed class ExportFailureListener : System.Diagnostics.Tracing.EventListener
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Failures { get; } = new();
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "ModelMetrics.Reports")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Warning);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+    {
+        if (eventData.EventId == 80)
+        {
+            Failures.Enqueue(string.Join(" ", eventData.Payload ?? []));
+        }
     }
 }
