@@ -111,6 +111,11 @@ internal sealed class HtmlReportWriter
             _html.Append("<p>No monitor is registered yet.</p>");
         }
 
+        if (data.Rules is not null)
+        {
+            Rules(data.Rules);
+        }
+
         foreach (ModelMonitorSnapshot model in data.Models)
         {
             Model(model);
@@ -655,6 +660,48 @@ internal sealed class HtmlReportWriter
 
             TableEnd();
         }
+    }
+
+    /// <summary>The rule set's states first, worst first: what needs attention is at the top of the page.</summary>
+    private void Rules(IReadOnlyList<RuleStatus> statuses)
+    {
+        _scope = "rules.";
+        _html.Append("<section id=\"rules\" data-rules=\"\"><h2>Rules and objectives</h2>");
+        if (statuses.Count == 0)
+        {
+            _html.Append("<p>No rule evaluated yet.</p>");
+        }
+        else
+        {
+            TableStart("States after the last evaluation", "rule", "model", "state", "value", "threshold", "window", "samples", "budget left");
+            var ordered = new List<RuleStatus>(statuses);
+            ordered.Sort(static (a, b) => b.Severity != a.Severity ? b.Severity.CompareTo(a.Severity) : string.CompareOrdinal(a.Rule, b.Rule));
+            foreach (RuleStatus status in ordered)
+            {
+                string key = status.Rule + "." + status.ModelName + "." + (status.ModelVersion ?? "-") + ".";
+                RowHeader(status.Rule);
+                Cell(key + "model", status.ModelName + (status.ModelVersion is { } version ? " " + version : string.Empty));
+                Cell(key + "state", status.Severity.ToString().ToLowerInvariant());
+                Cell(key + "value", status.Value is { } value ? Format.Ratio(value) : "–");
+                Cell(key + "threshold", status.Threshold is { } threshold ? Format.Ratio(threshold) : "–");
+                Cell(key + "window", Format.Window(status.Window));
+                Cell(key + "samples", Format.Count(status.Samples));
+                Cell(key + "budget", status.ErrorBudgetRemaining is { } budget ? Format.Ratio(budget) : "–");
+                _html.Append("</tr>");
+            }
+
+            TableEnd();
+            _html.Append("<ul class=\"note\">");
+            foreach (RuleStatus status in ordered)
+            {
+                _html.Append("<li>").Append(Encode(status.Description)).Append("</li>");
+            }
+
+            _html.Append("</ul>");
+        }
+
+        _html.Append("</section>");
+        _scope = string.Empty;
     }
 
     private void Resources(ResourceSnapshot r)

@@ -27,6 +27,11 @@ internal static class JsonReportWriter
         }
 
         json.WriteEndArray();
+        if (data.Rules is not null)
+        {
+            Rules(json, data.Rules);
+        }
+
         if (data.Resources is not null)
         {
             Resources(json, data.Resources);
@@ -367,6 +372,45 @@ internal static class JsonReportWriter
         json.WritePropertyName("delay");
         Latency(json, l.Delay, buckets: false);
         json.WriteEndObject();
+    }
+
+    private static void Rules(Utf8JsonWriter json, IReadOnlyList<RuleStatus> statuses)
+    {
+        json.WriteStartArray("rules");
+        foreach (RuleStatus status in statuses)
+        {
+            json.WriteStartObject();
+            json.WriteString("rule", status.Rule);
+            json.WriteBoolean("objective", status.IsObjective);
+            json.WriteString("model", status.ModelName);
+            if (status.ModelVersion is { } version)
+            {
+                json.WriteString("version", version);
+            }
+
+            json.WriteString("severity", status.Severity.ToString().ToLowerInvariant());
+            if (status.Value is { } value)
+            {
+                Number(json, "value", value);
+            }
+
+            if (status.Threshold is { } threshold)
+            {
+                Number(json, "threshold", threshold);
+            }
+
+            Number(json, "windowSeconds", status.Window.TotalSeconds);
+            json.WriteNumber("samples", status.Samples);
+            if (status.ErrorBudgetRemaining is { } budget)
+            {
+                Number(json, "errorBudgetRemaining", budget);
+            }
+
+            json.WriteString("description", status.Description);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 
     private static void Resources(Utf8JsonWriter json, ResourceSnapshot r)

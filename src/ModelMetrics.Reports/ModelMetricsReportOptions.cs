@@ -21,6 +21,10 @@ public sealed class ModelMetricsReportOptions
     /// <value>The default value is <see langword="null"/>: no resources section.</value>
     public ResourceMonitor? Resources { get; set; }
 
+    /// <summary>Gets or sets a rule set whose rules and objectives the report lists (state, value, threshold, burn rates, budget left).</summary>
+    /// <value>The default value is <see langword="null"/>: no rules section.</value>
+    public ModelRuleSet? Rules { get; set; }
+
     /// <summary>Gets or sets the clock that stamps the report.</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -42,6 +46,6 @@ public sealed class ModelMetricsReportOptions
             throw new ArgumentException("The time provider must not be null.", nameof(TimeProvider));
         }
 
-        return new ModelMetricsReportOptions { Title = Title, Registry = Registry, Resources = Resources, TimeProvider = TimeProvider };
+        return new ModelMetricsReportOptions { Title = Title, Registry = Registry, Resources = Resources, Rules = Rules, TimeProvider = TimeProvider };
     }
 }

@@ -9,12 +9,13 @@ namespace ModelMetrics.Reports;
 /// <summary>One reading of every monitor (and of the resources), which both renderers draw from.</summary>
 internal sealed class ReportData
 {
-    public ReportData(string title, DateTimeOffset generated, IReadOnlyList<ModelMonitorSnapshot> models, ResourceSnapshot? resources)
+    public ReportData(string title, DateTimeOffset generated, IReadOnlyList<ModelMonitorSnapshot> models, ResourceSnapshot? resources, IReadOnlyList<RuleStatus>? rules = null)
     {
         Title = title;
         Generated = generated;
         Models = models;
         Resources = resources;
+        Rules = rules;
     }
 
     public string Title { get; }
@@ -24,6 +25,9 @@ internal sealed class ReportData
     public IReadOnlyList<ModelMonitorSnapshot> Models { get; }
 
     public ResourceSnapshot? Resources { get; }
+
+    /// <summary>Gets the statuses of the rule set's last evaluation, or <see langword="null"/> without a rule set.</summary>
+    public IReadOnlyList<RuleStatus>? Rules { get; }
 
     public static ReportData Read(ModelMetricsReportOptions options)
     {
@@ -39,7 +43,7 @@ internal sealed class ReportData
             int byName = string.CompareOrdinal(a.ModelName, b.ModelName);
             return byName != 0 ? byName : string.CompareOrdinal(a.ModelVersion, b.ModelVersion);
         });
-        return new ReportData(options.Title, options.TimeProvider.GetUtcNow(), snapshots, options.Resources?.GetSnapshot());
+        return new ReportData(options.Title, options.TimeProvider.GetUtcNow(), snapshots, options.Resources?.GetSnapshot(), options.Rules?.Statuses);
     }
 }
 
