@@ -19,7 +19,8 @@ namespace ModelMetrics.Signals;
 /// published by its release (a volatile write) to the next holder, whose acquire is a full fence.
 /// </para>
 /// <para>
-/// At most <see cref="MaxStripes"/> stripes: a monitor of 20 numeric features has about 656 KB of cells per stripe, so
+/// At most <see cref="MaxStripes"/> stripes (and the shared array), each allocated when first needed: a monitor of 20
+/// numeric features has about 657 KB of cells per stripe, so
 /// striping per processor (up to 64) would cost megabytes per monitor. Readers sum the stripes and the shared array,
 /// reading each cell with a volatile read, like <see cref="StripedCells"/>: they never block writers, see every input
 /// recorded before they began and possibly part of one being recorded, and every cell only grows.
@@ -33,7 +34,7 @@ internal sealed class FeatureCells
     private const int OwnerSlot = 0; // in the stripe's front padding, a cache line away from its cells
 
     private readonly long[]?[] _stripes;
-    private readonly long[] _shared;
+    private long[]? _shared;
     private readonly int _mask;
 
     public FeatureCells(int length)
@@ -42,7 +43,6 @@ internal sealed class FeatureCells
         Length = length;
         _stripes = new long[Math.Min(Stripes.Count, MaxStripes)][];
         _mask = _stripes.Length - 1;
-        _shared = new long[length + (2 * Stripes.Padding)];
     }
 
     public int Length { get; }
@@ -70,7 +70,7 @@ internal sealed class FeatureCells
         }
 
         owned = false;
-        return _shared;
+        return Volatile.Read(ref _shared) ?? CreateShared();
     }
 
     /// <summary>Adds one to cell <paramref name="cell"/> of a stripe taken with <see cref="Acquire"/>.</summary>
@@ -108,7 +108,11 @@ internal sealed class FeatureCells
     /// <summary>Adds cells [<paramref name="start"/>, +<paramref name="target"/>.Length) summed over the stripes to <paramref name="target"/>.</summary>
     public void AddTo(Span<long> target, int start)
     {
-        AddStripe(_shared, target, start);
+        if (Volatile.Read(ref _shared) is { } shared)
+        {
+            AddStripe(shared, target, start);
+        }
+
         for (int i = 0; i < _stripes.Length; i++)
         {
             if (Volatile.Read(ref _stripes[i]) is { } stripe)
@@ -124,6 +128,14 @@ internal sealed class FeatureCells
         {
             target[i] += Volatile.Read(ref stripe[Stripes.Padding + start + i]);
         }
+    }
+
+    // Note: allocated only when every stripe was held at once (rare), like a stripe.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long[] CreateShared()
+    {
+        long[] created = new long[Length + (2 * Stripes.Padding)];
+        return Interlocked.CompareExchange(ref _shared, created, null) ?? created;
     }
 
     // Note: out of line, so that Acquire stays small enough to inline; runs once per stripe.

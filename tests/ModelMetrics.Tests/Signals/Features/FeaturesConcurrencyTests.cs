@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using ModelMetrics.Signals;
 using NUnit.Framework;
 
 namespace ModelMetrics.Tests.Signals.Features;
@@ -62,6 +63,38 @@ public class FeaturesConcurrencyTests
             Assert.That(final[2].CategoryCounts, Is.EqualTo(new long[] { Total / 4, Total / 4, Total / 4, Total / 4 }), "red, green, blue, _OTHER");
             Assert.That(snapshot.Rejected["invalid_feature"], Is.EqualTo(invalidY));
             Assert.That(snapshot.Rejected["unknown_category"], Is.EqualTo(Total / 4));
+        });
+    }
+
+    [Test]
+    public void Cells_EveryStripeHeld_FallBackToTheSharedArray_AndLoseNothing()
+    {
+        var cells = new FeatureCells(3);
+        var held = new List<long[]>();
+        long[] stripe = cells.Acquire(out bool owned);
+        while (owned && held.Count < 64)
+        {
+            FeatureCells.Increment(stripe, 0, owned);
+            held.Add(stripe);
+            stripe = cells.Acquire(out owned);
+        }
+
+        Assert.That(owned, Is.False, "with every stripe held, a writer gets the shared array rather than waiting");
+        FeatureCells.Increment(stripe, 1, owned);
+        FeatureCells.Increment(stripe, 1, owned);
+        FeatureCells.Release(stripe, owned);
+        held.ForEach(h => FeatureCells.Release(h, owned: true));
+        long[] again = cells.Acquire(out bool ownedAgain);
+        FeatureCells.Increment(again, 2, ownedAgain);
+        FeatureCells.Release(again, ownedAgain);
+
+        long[] total = new long[3];
+        cells.AddTo(total, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(held, Has.Count.InRange(1, FeatureCells.MaxStripes));
+            Assert.That(ownedAgain, Is.True, "released stripes are free again");
+            Assert.That(total, Is.EqualTo(new long[] { held.Count, 2, 1 }));
         });
     }
 }
