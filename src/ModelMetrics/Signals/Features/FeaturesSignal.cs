@@ -71,7 +71,6 @@ internal sealed class FeaturesSignal : Signal
     public bool HasReference => Volatile.Read(ref _reference) is not null;
 
     /// <summary>Records one input's feature values, in declaration order. Never throws; bad values are counted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(ReadOnlySpan<double> values)
     {
         Slot[] slots = _slots;
@@ -149,7 +148,7 @@ internal sealed class FeaturesSignal : Signal
     {
         FeatureBaseline?[]? reference = Volatile.Read(ref _reference);
         var cumulative = new FeatureSnapshot[_slots.Length];
-        var windows = new FeatureSnapshot[_windows.Length == 0 ? 0 : Context.Windows.Length][];
+        var windows = new FeatureSnapshot[Context.Windows.Length][];
         for (int w = 0; w < windows.Length; w++)
         {
             windows[w] = new FeatureSnapshot[_slots.Length];
