@@ -87,7 +87,8 @@ internal sealed class FeatureBaseline
 
     /// <summary>
     /// The bins at the reference's deciles: a bin ends after the bucket where the reference's cumulative count reaches
-    /// the next tenth, so edges are bucket edges (and bins exact); deciles that fall in one bucket give one bin.
+    /// the next tenth, so edges are bucket edges (and bins exact); deciles that fall in one bucket give one bin. The
+    /// first bin reaches down to −∞, the last up to +∞.
     /// </summary>
     private static int[] QuantileBinStarts(long[] counts, long total)
     {
@@ -112,6 +113,23 @@ internal sealed class FeatureBaseline
             if (reached && cell + 1 < counts.Length && cumulative < total)
             {
                 starts.Add(cell + 1);
+            }
+        }
+
+        // A reference (nearly) constant at one bucket gives one bin, on which nothing could drift: bins below and above
+        // it then hold what leaves its range.
+        if (starts.Count == 1)
+        {
+            int first = Array.FindIndex(counts, static c => c != 0);
+            int last = Array.FindLastIndex(counts, static c => c != 0);
+            if (first > 0)
+            {
+                starts.Add(first);
+            }
+
+            if (last + 1 < counts.Length)
+            {
+                starts.Add(last + 1);
             }
         }
 

@@ -1,7 +1,9 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using ModelMetrics.Recording;
 
@@ -77,7 +79,10 @@ internal sealed class FeatureCells
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Increment(long[] stripe, int cell, bool owned)
     {
-        ref long target = ref stripe[Stripes.Padding + cell];
+        // Note: no bounds check, 20 times per input: every caller's cell is below Length (a feature's offset plus one of
+        // its cells, fixed at construction), and a stripe holds Length cells between its paddings.
+        Debug.Assert((uint)cell < (uint)(stripe.Length - (2 * Stripes.Padding)), "a cell of the stripe");
+        ref long target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(stripe), Stripes.Padding + cell);
 
         // Note: only the holder writes an owned stripe, so a plain increment loses nothing; readers read the cell
         // whole because a 64-bit store is atomic in a 64-bit process (a 32-bit one keeps the interlocked increment).

@@ -56,7 +56,8 @@ internal sealed class FeaturesInstruments : SignalInstruments
 
         for (int f = 0; f < features.Count; f++)
         {
-            list.Add(new(value(features[f]), signal.FeatureTags[f]));
+            // Like every counter here: nothing before the first value.
+            list.AddIf(value(features[f]) > 0, value(features[f]), signal.FeatureTags[f]);
         }
     }
 

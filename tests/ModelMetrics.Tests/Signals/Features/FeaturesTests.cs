@@ -158,6 +158,24 @@ public class FeaturesTests
         });
     }
 
+    [Test]
+    public void Drift_ConstantReference_BinsAroundIt_SoAnyMoveShows()
+    {
+        using ModelMonitor monitor = NewMonitor([FeatureDefinition.Numeric("version")]);
+        monitor.Features!.SetReference(Enumerable.Repeat(new[] { 3.0 }, 100));
+        monitor.RecordFeatures([3.0]);
+        monitor.RecordFeatures([4.0]);
+        FeatureDriftSnapshot drift = monitor.GetSnapshot().Recent.Features![0].Drift!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(drift.BinEdges, Is.EqualTo(new[] { 3.0, FeatureLayout.LowerEdge(FeatureLayout.IndexOf(3.0) + 1) }), "below, at and above the reference's bucket");
+            Assert.That(drift.BinCounts, Is.EqualTo(new long[] { 0, 1, 1 }));
+            Assert.That(drift.Psi, Is.GreaterThan(1));
+            Assert.That(drift.OutOfRangeShare, Is.EqualTo(0.5));
+            Assert.That(drift.KolmogorovSmirnov, Is.EqualTo(0.5));
+        });
+    }
+
     [TestCase(1)]
     [TestCase(2)]
     [TestCase(3)]
