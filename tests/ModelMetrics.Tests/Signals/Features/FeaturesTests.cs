@@ -181,7 +181,8 @@ public class FeaturesTests
     [TestCase(3)]
     public void Drift_TwoSamplesOfOneDistribution_StayBelowTheRecommendedThresholds(int seed)
     {
-        // The README's thresholds for windows of at least 1,000 values: PSI 0.1, KS 0.1, Jensen–Shannon 0.1, chi-square p 0.01.
+        // The README's thresholds for windows of at least 1,000 values: PSI 0.1, KS 0.1, Jensen–Shannon 0.1, chi-square p 0.01,
+        // out-of-range share 0.01.
         const int N = 2_000;
         (string Name, double[] Reference, double[] Window)[] cases =
         [
@@ -208,6 +209,7 @@ public class FeaturesTests
                 FeatureDriftSnapshot drift = feature.Drift!;
                 Assert.That(drift.Psi, Is.LessThan(0.1), $"{feature.Name} PSI");
                 Assert.That(drift.JensenShannon, Is.LessThan(0.1), $"{feature.Name} Jensen–Shannon");
+                Assert.That(drift.OutOfRangeShare, Is.LessThan(0.01), $"{feature.Name} out of the reference's range");
                 if (feature.Definition.IsCategorical)
                 {
                     Assert.That(drift.ChiSquarePValue, Is.GreaterThan(0.01), $"{feature.Name} chi-square p-value");
