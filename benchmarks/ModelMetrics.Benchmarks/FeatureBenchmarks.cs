@@ -9,7 +9,8 @@ namespace ModelMetrics.Benchmarks;
 /// <summary>
 /// The cost of recording an input's features (issue: ≤ 100 ns for 20 numeric features beyond the extractor, 0 B):
 /// one monitor, a call recorded without features (the baseline), the same call with 20 numeric features recorded
-/// directly, with 20 categorical ones, and the decorator with a feature extractor against the decorator without.
+/// directly, with 20 categorical ones, and the decorator with a feature extractor against the decorator without; and
+/// what reading such a monitor costs (a snapshot with drift for every feature and window).
 /// </summary>
 [MemoryDiagnoser]
 public class FeatureBenchmarks
@@ -38,6 +39,14 @@ public class FeatureBenchmarks
             MeterName = "ModelMetrics.Benchmarks.Features",
             Features = [.. Enumerable.Range(0, Features).Select(f => FeatureDefinition.Categorical($"c{f}", ["a", "b", "c", "d"]))],
         });
+
+        // A reference of 10,000 rows spread over a few hundred buckets per feature, for the reading benchmark.
+        var random = new Random(17);
+        _monitor.Features!.SetReference(Enumerable.Range(0, 10_000).Select(_ => Enumerable.Range(0, Features).Select(f => (f + 1) * (random.NextDouble() - 0.3) * 10).ToArray()));
+        for (int i = 0; i < 10_000; i++)
+        {
+            _monitor.RecordFeatures([.. Enumerable.Range(0, Features).Select(f => (f + 1) * (random.NextDouble() - 0.2) * 10)]);
+        }
 
         // Values of several magnitudes and both signs, so that features land in different buckets.
         _values = [.. Enumerable.Range(0, Features).Select(f => (f % 2 == 0 ? 1 : -1) * (f + 1) * 3.7)];
@@ -74,6 +83,9 @@ public class FeatureBenchmarks
         _categorical.RecordFeatures(_categories);
         _categorical.EndCall(_categorical.StartCall());
     }
+
+    [Benchmark(Description = "GetSnapshot: 20 numeric features, a reference, 3 windows (not a recording: its ratio says nothing)")]
+    public ModelMonitorSnapshot Snapshot() => _monitor.GetSnapshot();
 
     [Benchmark(Description = "MetricsPredictor.Predict, no extractor")]
     public int DecoratorWithoutExtractor() => _decorated.Predict(41);

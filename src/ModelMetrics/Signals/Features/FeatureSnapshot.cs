@@ -16,12 +16,19 @@ public sealed class FeatureSnapshot
     private readonly long[] _cells;
     private readonly int _length;
 
-    internal FeatureSnapshot(FeatureDefinition definition, long[] cells, int first, int length, int valueCells, FeatureDriftSnapshot? drift)
+    /// <param name="definition">The feature.</param>
+    /// <param name="cells">The value cells from <paramref name="first"/> (<paramref name="length"/> of them), then the missing and invalid cells.</param>
+    /// <param name="first">The first value cell in <paramref name="cells"/>.</param>
+    /// <param name="length">The number of value cells in <paramref name="cells"/>.</param>
+    /// <param name="valueCells">The feature's number of value cells.</param>
+    /// <param name="drift">The drift, or null.</param>
+    /// <param name="keepCells">Whether to keep <paramref name="cells"/> (a window's, for a reference); otherwise only counts are kept and the array may be reused.</param>
+    internal FeatureSnapshot(FeatureDefinition definition, long[] cells, int first, int length, int valueCells, FeatureDriftSnapshot? drift, bool keepCells = true)
     {
         Definition = definition;
-        _cells = cells;
-        First = first;
-        _length = length;
+        _cells = keepCells ? cells : [];
+        First = keepCells ? first : 0;
+        _length = keepCells ? length : 0;
         Missing = cells[length];
         Invalid = cells[length + 1];
         Drift = drift;

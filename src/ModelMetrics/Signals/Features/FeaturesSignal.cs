@@ -29,6 +29,7 @@ internal sealed class FeaturesSignal : Signal
     private readonly FeatureCells _cells;
     private readonly WindowedCells<long>[] _windows;
     private FeatureBaseline?[]? _reference;
+    private long[] _scratch = [];
 
     public FeaturesSignal(SignalContext context, FeatureDefinition[] definitions)
         : base(context)
@@ -158,8 +159,11 @@ internal sealed class FeaturesSignal : Signal
         {
             Slot slot = _slots[f];
             FeatureDefinition definition = Definitions[f];
-            long[] counts = new long[slot.ValueCells + TailCells];
-            _cells.AddTo(counts, slot.Offset);
+            // Note: one scratch array for every feature's cumulative cells (32 KB for a numeric one): readers are
+            // serialized, windows copy what they keep, and the cumulative snapshot keeps counts only.
+            long[] counts = _scratch.Length >= slot.ValueCells + TailCells ? _scratch : (_scratch = new long[slot.ValueCells + TailCells]);
+            Array.Clear(counts);
+            _cells.AddTo(counts.AsSpan(0, slot.ValueCells + TailCells), slot.Offset);
 
             // Windows keep only the cells from the first to the last that ever counted (a few hundred buckets of a
             // numeric feature's thousands), then the missing and invalid cells.
@@ -169,10 +173,11 @@ internal sealed class FeaturesSignal : Signal
             first = Math.Max(first, 0);
             long[][] windowCells = _windows[f].Read(snapshot.Now, counts, first, length, slot.ValueCells, TailCells);
 
-            long[] own = new long[length + TailCells];
-            Array.Copy(counts, first, own, 0, length);
-            Array.Copy(counts, slot.ValueCells, own, length, TailCells);
-            cumulative[f] = new FeatureSnapshot(definition, own, first, length, slot.ValueCells, null);
+            // The cumulative reading keeps counts only: its value cells move to the front of the scratch array.
+            counts.AsSpan(first, length).CopyTo(counts);
+            counts[length] = counts[slot.ValueCells];
+            counts[length + 1] = counts[slot.ValueCells + 1];
+            cumulative[f] = new FeatureSnapshot(definition, counts, first, length, slot.ValueCells, null, keepCells: false);
             FeatureBaseline? baseline = reference?[f];
             for (int w = 0; w < windowCells.Length; w++)
             {
