@@ -403,6 +403,24 @@ public class FeaturesTests
     }
 
     [Test]
+    public void Predictor_OwnMonitorWithExtractor_RecordsFeatures_AndWithoutFeaturesFailsAtBuildLeavingNothing()
+    {
+        string name = "own-" + Guid.NewGuid();
+        using (IPredictor<double, double> predictor = Predictor.Create<double, double>(x => -x).AsBuilder()
+            .UseMetrics(o => { o.ModelName = name; o.Features = [FeatureDefinition.Numeric("x")]; }, (double x, Span<double> values) => values[0] = x)
+            .Build())
+        {
+            predictor.Predict(2.5);
+            Assert.That(predictor.GetService<ModelMonitor>()!.GetSnapshot().Features![0].Count, Is.EqualTo(1));
+        }
+
+        PredictorBuilder<double, double> withoutFeatures = Predictor.Create<double, double>(x => -x).AsBuilder()
+            .UseMetrics(o => o.ModelName = name, (double x, Span<double> values) => values[0] = x);
+        Assert.That(() => withoutFeatures.Build(), Throws.ArgumentException.With.Property("ParamName").EqualTo("monitor"));
+        Assert.That(ModelMonitorRegistry.Default.Find(name, null), Is.Null, "the monitor made for the failed build was disposed");
+    }
+
+    [Test]
     public void Instruments_PublishDriftPerFeatureAndWindow_AndCountsPerFeature()
     {
         string meter = "ModelMetrics.Tests.Features." + Guid.NewGuid();
