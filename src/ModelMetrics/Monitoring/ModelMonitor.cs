@@ -110,6 +110,7 @@ public sealed class ModelMonitor : IDisposable
             signals.Add(_genAI);
         }
 
+        // Features are recorded before their call starts, so they are read after it.
         if (options.Features is { } features)
         {
             _features = new FeaturesSignal(_context, [.. features]);

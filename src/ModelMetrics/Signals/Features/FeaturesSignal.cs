@@ -127,7 +127,8 @@ internal sealed class FeaturesSignal : Signal
     }
 
     /// <summary>Makes <paramref name="baselines"/> (one per feature, null for none) the reference.</summary>
-    public void SetReference(FeatureBaseline?[] baselines) => Volatile.Write(ref _reference, baselines);
+    public void SetReference(FeatureBaseline?[] baselines) =>
+        Volatile.Write(ref _reference, baselines); // release: a reader that sees the reference sees it fully built
 
     /// <summary>Gets the reference, or <see langword="null"/>.</summary>
     public FeatureBaseline?[]? Reference => Volatile.Read(ref _reference);
@@ -147,7 +148,7 @@ internal sealed class FeaturesSignal : Signal
 
     public override void Read(SnapshotBuilder snapshot)
     {
-        FeatureBaseline?[]? reference = Volatile.Read(ref _reference);
+        FeatureBaseline?[]? reference = Volatile.Read(ref _reference); // acquire: pairs with SetReference's release
         var cumulative = new FeatureSnapshot[_slots.Length];
         var windows = new FeatureSnapshot[Context.Windows.Length][];
         for (int w = 0; w < windows.Length; w++)
