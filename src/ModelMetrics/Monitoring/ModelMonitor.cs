@@ -44,6 +44,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly LabelsSignal _labels;
     private readonly CpuTimeSignal? _cpu;
     private readonly GenAISignal? _genAI;
+    private readonly FeaturesSignal? _features;
     private readonly Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
@@ -109,6 +110,14 @@ public sealed class ModelMonitor : IDisposable
             signals.Add(_genAI);
         }
 
+        // Features are recorded before their call starts, so they are read after it.
+        if (options.Features is { } features)
+        {
+            _features = new FeaturesSignal(_context, [.. features]);
+            Features = new FeatureRecorder(_features);
+            signals.Add(_features);
+        }
+
         _signals = [.. signals];
 
         _reader = new SnapshotReader(this, options.TimeProvider);
@@ -127,6 +136,9 @@ public sealed class ModelMonitor : IDisposable
 
     /// <summary>Gets the recorder of generative calls, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
     public GenAIRecorder? GenAI { get; }
+
+    /// <summary>Gets the recorder of input features and their reference, or <see langword="null"/> when <see cref="ModelMonitorOptions.Features"/> is not set.</summary>
+    public FeatureRecorder? Features { get; }
 
     /// <summary>Gets the windows of every signal, shortest first.</summary>
     internal TimeSpan[] Windows { get; }
@@ -347,6 +359,25 @@ public sealed class ModelMonitor : IDisposable
     /// <param name="predicted">The model's prediction.</param>
     /// <param name="actual">The true value.</param>
     public void RecordRegression(double predicted, double actual) => _regression.Record(predicted, actual);
+
+    /// <summary>
+    /// Records one input's feature values for input drift (<see cref="ModelMonitorOptions.Features"/>): one value per
+    /// declared feature, in declaration order; see <see cref="FeatureRecorder.Record"/>. Allocation-free, never throws;
+    /// without declared features the call is counted (<c>no_features_declared</c>).
+    /// </summary>
+    /// <param name="values">The values: numeric ones as they are, categories as <see cref="FeatureDefinition.ValueOf"/> gives them, NaN for missing.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RecordFeatures(ReadOnlySpan<double> values)
+    {
+        if (_features is { } features)
+        {
+            features.Record(values);
+        }
+        else
+        {
+            _context.Reject(RejectionReason.NoFeaturesDeclared);
+        }
+    }
 
     /// <summary>
     /// Counts a prediction of class <paramref name="predictedClass"/> for drift: the shares of predicted

@@ -177,6 +177,19 @@ public sealed class ModelMonitorOptions
     /// <value>The default value is <see langword="null"/> (no generative-AI signal).</value>
     public GenAIOptions? GenAI { get; set; }
 
+    /// <summary>
+    /// Gets or sets the model's declared input features: when set, the monitor records each input's feature values
+    /// (<see cref="ModelMonitor.RecordFeatures"/>, or a <see cref="FeatureExtractor{TInput}"/> given to the decorator) into
+    /// per-feature sketches, and publishes per window their missing share and drift from a reference (PSI,
+    /// Kolmogorov–Smirnov, Jensen–Shannon, Wasserstein-1, chi-square) with the attribute <c>model.feature</c>
+    /// (<see cref="ModelMonitor.Features"/>, <see cref="WindowSnapshot.Features"/>).
+    /// </summary>
+    /// <value>
+    /// 1 to 256 features of distinct names, or <see langword="null"/> for no feature signal. The default value is
+    /// <see langword="null"/>.
+    /// </value>
+    public IReadOnlyList<FeatureDefinition>? Features { get; set; }
+
     /// <summary>Gets or sets the clock that drives the windows and label delays (tests use a fake one).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -116,6 +116,8 @@ internal static class ModelMonitorOptionsValidator
             throw new ArgumentException("Registry must not be null.", nameof(options.Registry));
         }
 
+        ValidateFeatures(options.Features);
+
         return labels;
     }
 
@@ -134,6 +136,34 @@ internal static class ModelMonitorOptionsValidator
         if (value.Length > MaxNameLength)
         {
             throw new ArgumentException($"{paramName} must be at most {MaxNameLength} characters.", paramName);
+        }
+    }
+
+    private static void ValidateFeatures(IReadOnlyList<FeatureDefinition>? features)
+    {
+        const string param = nameof(ModelMonitorOptions.Features);
+        if (features is null)
+        {
+            return;
+        }
+
+        if (features.Count is 0 or > FeaturesSignal.MaxFeatures)
+        {
+            throw new ArgumentException($"{param} must declare from 1 to {FeaturesSignal.MaxFeatures} features, or be null; it has {features.Count}.", param);
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (FeatureDefinition feature in features)
+        {
+            if (feature is null)
+            {
+                throw new ArgumentException($"{param} must not contain null.", param);
+            }
+
+            if (!names.Add(feature.Name))
+            {
+                throw new ArgumentException($"{param} declares the feature '{feature.Name}' more than once.", param);
+            }
         }
     }
 

@@ -99,6 +99,9 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets what the generative model did since the monitor started, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
     public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
 
+    /// <summary>Gets each declared feature's values since the monitor started (without drift), or <see langword="null"/> when <see cref="ModelMonitorOptions.Features"/> is not set.</summary>
+    public IReadOnlyList<FeatureSnapshot>? Features => _parts.Get<FeaturesPart>()?.Features;
+
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
     public IReadOnlyDictionary<string, long> Rejected { get; }
 

@@ -73,6 +73,9 @@ public sealed class WindowSnapshot
     /// <summary>Gets what the generative model did in the window, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
     public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
 
+    /// <summary>Gets each declared feature's values in the window and their drift from the feature reference, or <see langword="null"/> when <see cref="ModelMonitorOptions.Features"/> is not set.</summary>
+    public IReadOnlyList<FeatureSnapshot>? Features => _parts.Get<FeaturesPart>()?.Features;
+
     /// <summary>Gets the delay from prediction to label of the labels joined in the window.</summary>
     public LatencySnapshot LabelDelay => _parts.Get<LabelDelayPart>()!.Delay;
 }

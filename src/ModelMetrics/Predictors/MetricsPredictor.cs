@@ -25,6 +25,7 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
 {
     private readonly bool _ownsMonitor;
     private readonly Func<TOutput, int>? _countOutputTokens;
+    private readonly FeatureExtractor<TInput>? _extractFeatures;
 
     /// <summary>Initializes a new instance that records into <paramref name="monitor"/>.</summary>
     /// <param name="innerPredictor">The predictor to measure.</param>
@@ -49,6 +50,31 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
         _countOutputTokens = countOutputTokens;
     }
 
+    /// <summary>
+    /// Initializes a new instance that records into <paramref name="monitor"/> and, before each input reaches the model,
+    /// records its features (<see cref="ModelMonitorOptions.Features"/>) as <paramref name="extractFeatures"/> writes them.
+    /// </summary>
+    /// <param name="innerPredictor">The predictor to measure.</param>
+    /// <param name="monitor">Where calls are recorded; it must declare <see cref="ModelMonitorOptions.Features"/>. Not disposed with this predictor.</param>
+    /// <param name="extractFeatures">Writes an input's feature values; an exception is counted (<c>feature_extractor_fault</c>) and the call goes on.</param>
+    /// <exception cref="ArgumentException"><paramref name="monitor"/> declares no features.</exception>
+    public MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, FeatureExtractor<TInput> extractFeatures)
+        : this(innerPredictor, monitor, ownsMonitor: false, extractFeatures)
+    {
+    }
+
+    internal MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, bool ownsMonitor, FeatureExtractor<TInput> extractFeatures)
+        : this(innerPredictor, monitor, ownsMonitor)
+    {
+        ArgumentNullException.ThrowIfNull(extractFeatures);
+        if (monitor.Features is null)
+        {
+            throw new ArgumentException("A feature extractor needs a monitor that declares ModelMonitorOptions.Features.", nameof(monitor));
+        }
+
+        _extractFeatures = extractFeatures;
+    }
+
     internal MetricsPredictor(IPredictor<TInput, TOutput> innerPredictor, ModelMonitor monitor, bool ownsMonitor)
         : base(innerPredictor)
     {
@@ -63,6 +89,7 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
     /// <inheritdoc />
     public override TOutput Predict(TInput input)
     {
+        RecordFeatures(input);
         long start = Monitor.StartCall();
         TOutput output;
         try
@@ -82,6 +109,7 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
     /// <inheritdoc />
     public override ValueTask<TOutput> PredictAsync(TInput input, CancellationToken cancellationToken = default)
     {
+        RecordFeatures(input);
         long start = Monitor.StartCall();
         ValueTask<TOutput> pending;
         try
@@ -109,6 +137,14 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
     /// <inheritdoc />
     public override ValueTask<IReadOnlyList<TOutput>> PredictBatchAsync(IReadOnlyList<TInput> inputs, CancellationToken cancellationToken = default)
     {
+        if (_extractFeatures is not null && inputs is not null)
+        {
+            foreach (TInput input in inputs)
+            {
+                RecordFeatures(input);
+            }
+        }
+
         long start = Monitor.StartCall();
         int itemCount = inputs?.Count ?? 0;
         ValueTask<IReadOnlyList<TOutput>> pending;
@@ -190,6 +226,8 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
 
     private async IAsyncEnumerable<TOutput> StreamAsync(TInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        RecordFeatures(input);
+
         // A monitor with the generative-AI signal also records the stream as a generative call: time to first token,
         // inter-chunk latency, and the output tokens counted per chunk when a counter was given.
         GenAICall generation = Monitor.GenAI is { } genAI ? genAI.StartCall() : default;
@@ -271,6 +309,38 @@ public sealed class MetricsPredictor<TInput, TOutput> : DelegatingPredictor<TInp
                 }
             }
         }
+    }
+
+    /// <summary>Records an input's features with the extractor, when there is one: never throws into the call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RecordFeatures(TInput input)
+    {
+        if (_extractFeatures is not null)
+        {
+            ExtractAndRecord(input);
+        }
+    }
+
+    private void ExtractAndRecord(TInput input)
+    {
+        // Note: at most 256 features (2 KB) on the stack; NaN first, so a value the extractor leaves out counts as missing.
+        FeatureRecorder features = Monitor.Features!;
+        Span<double> values = stackalloc double[features.Features.Count];
+        values.Fill(double.NaN);
+        try
+        {
+            _extractFeatures!(input, values);
+        }
+#pragma warning disable CA1031 // Note: a faulty extractor must not fail the caller's call; it is counted.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            features.Signal.Context.Reject(Recording.RejectionReason.FeatureExtractorFault);
+            Diagnostics.ModelMetricsEventSource.Log.Swallowed(Monitor.ModelName, "the feature extractor", exception);
+            return;
+        }
+
+        features.Record(values);
     }
 
     private void RecordGeneratedChunk(ref GenAICall generation, TOutput chunk)

@@ -50,6 +50,21 @@ internal enum RejectionReason
 
     /// <summary>A token count was negative, above <see cref="GenAIUsage.MaxTokens"/>, or a part above its whole (cached above input, reasoning above output); counted as unknown.</summary>
     InvalidTokenCount,
+
+    /// <summary>A numeric feature value was ±∞ or outside its declared range; counted per feature as invalid, not in the sketch.</summary>
+    InvalidFeature,
+
+    /// <summary>A categorical feature value was not a declared category's index; counted as <c>_OTHER</c>.</summary>
+    UnknownCategory,
+
+    /// <summary>Feature values did not hold one value per declared feature; the input's features were not recorded.</summary>
+    FeatureCountMismatch,
+
+    /// <summary>Features were recorded on a monitor without declared features; not recorded.</summary>
+    NoFeaturesDeclared,
+
+    /// <summary>A feature extractor threw; the input's features were not recorded and the call went on.</summary>
+    FeatureExtractorFault,
 }
 
 /// <summary>
@@ -73,6 +88,11 @@ internal sealed class Rejections
         "invalid_value",
         "kind_mismatch",
         "invalid_token_count",
+        "invalid_feature",
+        "unknown_category",
+        "feature_count_mismatch",
+        "no_features_declared",
+        "feature_extractor_fault",
     ];
 
     private readonly long[] _counts = new long[Names.Length];

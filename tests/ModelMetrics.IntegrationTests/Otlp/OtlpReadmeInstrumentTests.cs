@@ -33,9 +33,16 @@ public partial class OtlpReadmeInstrumentTests
             GenAI = new GenAIOptions { ProviderName = "local", MaxModelIds = 1, Prices = new Dictionary<string, GenAIPrice> { ["m"] = new(1, 2) } },
         });
         using var llmServer = new ModelMonitor(new ModelMonitorOptions { ModelName = "readme-llm-server", MeterName = meterName, GenAI = new GenAIOptions { ServerSide = true } });
+        using var featured = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "readme-features",
+            MeterName = meterName,
+            Features = [FeatureDefinition.Numeric("x"), FeatureDefinition.Categorical("c", ["a", "b"])],
+        });
         await ExerciseEveryInstrumentAsync(classifier, regression);
         ExerciseGenAI(llm, llmServer);
         using ModelRuleSet rules = ExerciseRules(meterName, classifier);
+        ExerciseFeatures(featured);
         Assert.That(provider.ForceFlush(), Is.True);
 
         Dictionary<string, OtlpPoint> received = OtlpTestKit.Flatten(receiver.Received.Single().Request)
@@ -121,6 +128,16 @@ public partial class OtlpReadmeInstrumentTests
     }
 
     /// <summary>Drives a generative model (client side) and a served one (server side) through every GenAI instrument.</summary>
+    /// <summary>Feature values with a missing one, an invalid one and a reference: every <c>model.feature.*</c> instrument reports.</summary>
+    private static void ExerciseFeatures(ModelMonitor monitor)
+    {
+        monitor.Features!.SetReference([[1.0, 0], [2.0, 1], [3.0, 0]]);
+        monitor.RecordFeatures([1.5, 0]);
+        monitor.RecordFeatures([2.5, 1]);
+        monitor.RecordFeatures([double.NaN, double.NaN]);
+        monitor.RecordFeatures([double.PositiveInfinity, 0]);
+    }
+
     private static void ExerciseGenAI(ModelMonitor llm, ModelMonitor llmServer)
     {
         // Streamed with usage, priced, with a response id that gets feedback: tokens, TTFT, TPOT, inter-chunk latency,
