@@ -98,6 +98,33 @@ public sealed class ModelSignal
         return new("precision:" + label, w => Find(w, label)?.Precision, w => Find(w, label) is { } c ? c.TruePositives + c.FalsePositives : 0);
     }
 
+    /// <summary>Returns the population stability index of a declared feature against the feature reference; rests on the feature's values in the window.</summary>
+    /// <param name="feature">The feature's name, as declared in <see cref="ModelMonitorOptions.Features"/>.</param>
+    /// <returns>The signal.</returns>
+    public static ModelSignal FeaturePsi(string feature) => FeatureDrift(feature, "psi", drift => drift.Psi);
+
+    /// <summary>Returns the share of a declared feature's inputs that were missing (NaN or null); rests on the feature's inputs in the window.</summary>
+    /// <param name="feature">The feature's name, as declared in <see cref="ModelMonitorOptions.Features"/>.</param>
+    /// <returns>The signal.</returns>
+    public static ModelSignal FeatureMissingShare(string feature)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(feature);
+        return new("missing_share:" + feature, w => FindFeature(w, feature)?.MissingShare, w => FindFeature(w, feature) is { } f ? f.Count + f.Missing + f.Invalid : 0);
+    }
+
+    /// <summary>Returns a drift measure of a declared feature (Kolmogorov–Smirnov, Jensen–Shannon, Wasserstein, chi-square, out-of-range share…); rests on the feature's values in the window.</summary>
+    /// <param name="feature">The feature's name, as declared in <see cref="ModelMonitorOptions.Features"/>.</param>
+    /// <param name="measureName">A short name of the measure, for messages (for example <c>ks</c>).</param>
+    /// <param name="measure">Reads the measure from the feature's drift; <see langword="null"/> when it does not apply.</param>
+    /// <returns>The signal.</returns>
+    public static ModelSignal FeatureDrift(string feature, string measureName, Func<FeatureDriftSnapshot, double?> measure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(feature);
+        ArgumentException.ThrowIfNullOrWhiteSpace(measureName);
+        ArgumentNullException.ThrowIfNull(measure);
+        return new(measureName + ":" + feature, w => FindFeature(w, feature)?.Drift is { } drift ? measure(drift) : null, w => FindFeature(w, feature)?.Count ?? 0);
+    }
+
     /// <summary>Returns a resource figure (process CPU, GPU memory…) read from <paramref name="resources"/> at evaluation time; rests on one reading.</summary>
     /// <param name="name">A short name for the figure.</param>
     /// <param name="resources">The resource monitor to read.</param>
@@ -115,6 +142,22 @@ public sealed class ModelSignal
 
     /// <summary>Reads the value and its sample count from <paramref name="window"/> (the caller guards against a reader that throws).</summary>
     internal (double? Value, long Samples) Read(WindowSnapshot window) => (_read(window), _samples(window));
+
+    private static FeatureSnapshot? FindFeature(WindowSnapshot window, string name)
+    {
+        if (window.Features is { } features)
+        {
+            foreach (FeatureSnapshot feature in features)
+            {
+                if (feature.Name == name)
+                {
+                    return feature;
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static ClassMetrics? Find(WindowSnapshot window, string label)
     {

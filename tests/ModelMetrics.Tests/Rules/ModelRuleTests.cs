@@ -224,4 +224,62 @@ public sealed class ModelRuleTests
         Assert.That(Fails(new() { Registry = registry, Rules = [Rule()], Actions = [new MaintenanceAction { Name = "a", Rule = "r", Handler = (_, _) => System.Threading.Tasks.Task.CompletedTask, Timeout = TimeSpan.Zero }] }).Message, Does.Contain("Timeout"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelSignal.LatencyQuantile(1.5));
     }
+
+    [Test]
+    public void Feature_signals_watch_input_drift_and_missing_values()
+    {
+        var registry = new ModelMonitorRegistry();
+        var time = new FakeTimeProvider();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "features-" + Guid.NewGuid().ToString("N"),
+            Registry = registry,
+            TimeProvider = time,
+            Windows = [TimeSpan.FromMinutes(1)],
+            Features = [FeatureDefinition.Numeric("amount")],
+        });
+        using var rules = new ModelRuleSet(new ModelRuleSetOptions
+        {
+            Registry = registry,
+            EvaluationInterval = TimeSpan.Zero,
+            Rules =
+            [
+                new ModelRule { Name = "amount-drift", Signal = ModelSignal.FeaturePsi("amount"), Warning = 0.1, Critical = 0.25, MinSamples = 1000, BreachesToFire = 1, ClearsToResolve = 1 },
+                new ModelRule { Name = "amount-missing", Signal = ModelSignal.FeatureMissingShare("amount"), Warning = 0.05, MinSamples = 1000, BreachesToFire = 1, ClearsToResolve = 1 },
+                new ModelRule { Name = "amount-ks", Signal = ModelSignal.FeatureDrift("amount", "ks", d => d.KolmogorovSmirnov), Warning = 0.1, MinSamples = 1000, BreachesToFire = 1, ClearsToResolve = 1 },
+            ],
+        });
+        var random = new Random(17);
+        double Normal(double mean) => mean + (Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+
+        for (int i = 0; i < 5000; i++)
+        {
+            monitor.RecordFeatures([Normal(0)]);
+        }
+
+        monitor.Features!.CaptureReference();
+        time.Advance(TimeSpan.FromMinutes(1));
+        for (int i = 0; i < 5000; i++)
+        {
+            monitor.RecordFeatures([Normal(0)]);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.That(rules.Evaluate().Select(r => r.Severity), Is.All.EqualTo(RuleSeverity.Ok), "the same distribution");
+
+        // The next minute: the mean moves by two standard deviations and one value in ten is missing.
+        for (int i = 0; i < 5000; i++)
+        {
+            monitor.RecordFeatures([i % 10 == 0 ? double.NaN : Normal(2)]);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var statuses = rules.Evaluate().ToDictionary(r => r.Rule);
+        Assert.That(statuses["amount-drift"].Severity, Is.EqualTo(RuleSeverity.Critical));
+        Assert.That(statuses["amount-drift"].Value, Is.GreaterThan(1), "PSI of a 2-sigma shift");
+        Assert.That(statuses["amount-missing"].Value, Is.EqualTo(0.1).Within(1e-12));
+        Assert.That(statuses["amount-missing"].Severity, Is.EqualTo(RuleSeverity.Warning));
+        Assert.That(statuses["amount-ks"].Value, Is.EqualTo(0.68).Within(0.05), "KS of N(0,1) against N(2,1) is 2Φ(1) - 1 = 0.683");
+        Assert.That(statuses["amount-ks"].Samples, Is.EqualTo(4500));
+    }
 }
