@@ -3,6 +3,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
@@ -158,6 +159,46 @@ public sealed class ZabbixTemplateTests
             }
         }
 
+        CheckDiscoveryAndValues(discovered, values, fraud, eta);
+    }
+
+    /// <summary>The same checks, with the template's discovery (Prometheus to JSON, then its JavaScript) and each item's
+    /// Prometheus pattern run by a real Zabbix 6.0 server on the same live scrape.</summary>
+    [Test]
+    public async Task Template_InARealZabbixServer_DiscoversModelsClassesAndErrorsAndExtractsThePublishedValues()
+    {
+        JsonElement template = LoadTemplate().GetProperty("zabbix_export").GetProperty("templates")[0];
+        using var scenario = new Scenario();
+        scenario.Record();
+        string scrape = await ScrapeAsync(scenario);
+        ModelMonitorSnapshot fraud = scenario.Classifier.GetSnapshot();
+        ModelMonitorSnapshot eta = scenario.Regressor.GetSnapshot();
+        using ZabbixServer server = ZabbixServer.Start();
+
+        var discovered = new Dictionary<string, List<Dictionary<string, string>>>();
+        var values = new Dictionary<string, double?>(StringComparer.Ordinal);
+        foreach (JsonElement rule in template.GetProperty("discovery_rules").EnumerateArray())
+        {
+            (string? result, string? error) = server.Preprocess(scrape, ZabbixText, rule.GetProperty("preprocessing").EnumerateArray().Select(step => Step(step, [])));
+            Assert.That(error, Is.Null, $"discovery {rule.GetProperty("key").GetString()}");
+            List<Dictionary<string, string>> rows = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(result!)!;
+            discovered[rule.GetProperty("key").GetString()!] = rows;
+            foreach (Dictionary<string, string> row in rows)
+            {
+                foreach (JsonElement prototype in rule.GetProperty("item_prototypes").EnumerateArray().Where(p => p.GetProperty("type").GetString() == "DEPENDENT"))
+                {
+                    // The first step extracts the value; later ones (change per second, …) need a history a test request has not.
+                    (string? value, _) = server.Preprocess(scrape, ZabbixFloat, [Step(prototype.GetProperty("preprocessing")[0], row)]);
+                    values[Substitute(prototype.GetProperty("key").GetString()!, row)] = value is null ? null : double.Parse(value, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        CheckDiscoveryAndValues(discovered, values, fraud, eta);
+    }
+
+    private static void CheckDiscoveryAndValues(Dictionary<string, List<Dictionary<string, string>>> discovered, Dictionary<string, double?> values, ModelMonitorSnapshot fraud, ModelMonitorSnapshot eta)
+    {
         Assert.Multiple(() =>
         {
             Assert.That(discovered["modelmetrics.models.discovery"].Select(r => (r["{#MODEL.NAME}"], r["{#MODEL.VERSION}"])), Is.EquivalentTo(new[] { ("fraud", "3"), ("eta", string.Empty) }), "models with calls (the LLM records no calls through the calls signal)");
@@ -197,6 +238,23 @@ public sealed class ZabbixTemplateTests
                 .Concat(rule.GetProperty("preprocessing").EnumerateArray())
                 .Where(s => s.GetProperty("type").GetString() is "PROMETHEUS_PATTERN" or "PROMETHEUS_TO_JSON")
                 .Select(s => s.GetProperty("parameters")[0].GetString()!));
+
+    // Zabbix 6.0's codes for the value types and preprocessing steps the template uses.
+    private const int ZabbixFloat = 0;
+    private const int ZabbixText = 4;
+
+    private static (int Type, string Parameters) Step(JsonElement step, Dictionary<string, string> row)
+    {
+        int type = step.GetProperty("type").GetString() switch
+        {
+            "JAVASCRIPT" => 21,
+            "PROMETHEUS_PATTERN" => 22,
+            "PROMETHEUS_TO_JSON" => 23,
+            var other => throw new AssertionException("a step this test cannot send: " + other),
+        };
+        string parameters = string.Join('\n', step.GetProperty("parameters").EnumerateArray().Select(p => Substitute(p.GetString()!, row)));
+        return (type, type == 22 && step.GetProperty("parameters").GetArrayLength() < 3 ? parameters + "\n" : parameters);
+    }
 
     private static string Substitute(string text, Dictionary<string, string> row)
     {
