@@ -57,7 +57,7 @@ public sealed class DependencyInjectionTests
         Assert.That(monitor.ModelName, Is.EqualTo(model));
         Assert.That(monitor.ModelVersion, Is.EqualTo("2025-06"));
         Assert.That(monitor.ClassLabels, Is.EqualTo(new[] { "legit", "fraud" }));
-        // The configured list replaces the default windows (1, 5, 15, 60 minutes) rather than adding to them.
+        // The configured list replaces the default windows (1 min, 5 min, 1 h) rather than adding to them.
         Assert.That(monitor.GetSnapshot().Windows.Select(w => w.Window), Is.EqualTo(new[] { TimeSpan.FromMinutes(5), TimeSpan.FromHours(1) }));
         Assert.That(host.Services.GetRequiredService<ModelMonitor>(), Is.SameAs(monitor), "the only monitor is also the unkeyed one");
         await host.StopAsync();
@@ -76,6 +76,29 @@ public sealed class DependencyInjectionTests
         Assert.That(monitor.ModelVersion, Is.EqualTo("7"));
         Assert.That(monitor.ClassLabels, Is.Empty);
         Assert.That(monitor.GetSnapshot().Windows.Select(w => w.Window), Is.EqualTo(ModelMonitorOptions.DefaultWindows.Order()));
+        await host.StopAsync();
+    }
+
+    [Test]
+    public async Task Code_configures_the_named_options_after_the_section_is_bound()
+    {
+        string key = Unique("ranker");
+        var registry = new ModelMonitorRegistry();
+        IConfiguration configuration = Settings($$"""{ "{{key}}": { "ModelVersion": "from-json", "MeterName": "ModelMetrics.Ranker" } }""");
+        using IHost host = Host(services =>
+        {
+            services.AddModelMonitor(key, configuration.GetSection(key));
+            services.Configure<ModelMonitorOptions>(key, o =>
+            {
+                o.Registry = registry;
+                o.ModelVersion += "+code";
+            });
+        });
+        await host.StartAsync();
+
+        ModelMonitor monitor = registry.Monitors.Single();
+        Assert.That(monitor, Is.SameAs(host.Services.GetRequiredKeyedService<ModelMonitor>(key)));
+        Assert.That(monitor.ModelVersion, Is.EqualTo("from-json+code"));
         await host.StopAsync();
     }
 
