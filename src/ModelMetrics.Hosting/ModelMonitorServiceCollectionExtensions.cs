@@ -113,7 +113,7 @@ public static class ModelMonitorServiceCollectionExtensions
         // Unknown keys are errors: a misspelt option would otherwise be ignored silently.
         configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
 
-        // The binder may add to a list that has a default rather than replace it; a list in configuration replaces it.
+        // The binder appends to a list that has a default (Windows would keep 1 min, 5 min, 1 h); a list in configuration replaces it.
         if (configuration.GetSection(nameof(ModelMonitorOptions.Windows)) is { } windows && windows.GetChildren().Any())
         {
             options.Windows = windows.Get<TimeSpan[]>()!;
@@ -122,12 +122,6 @@ public static class ModelMonitorServiceCollectionExtensions
         if (configuration.GetSection(nameof(ModelMonitorOptions.BucketBoundaries)) is { } boundaries && boundaries.GetChildren().Any())
         {
             options.BucketBoundaries = boundaries.Get<double[]>()!;
-        }
-
-        if (configuration.GetSection(nameof(ModelMonitorOptions.ClassLabels)) is { } labels && labels.GetChildren().Any())
-        {
-            // An empty entry is kept (the binder would drop it) so that validation reports it.
-            options.ClassLabels = [.. labels.GetChildren().Select(c => c.Value ?? string.Empty)];
         }
     }
 

@@ -51,6 +51,7 @@ public sealed class DependencyInjectionTests
             }
             """);
         using IHost host = Host(services => services.AddModelMonitor("fraud", configuration.GetSection("ModelMetrics:Models:fraud")));
+        // Starts only if BucketBoundaries replaced the defaults: appended to them they would not be increasing.
         await host.StartAsync();
 
         ModelMonitor monitor = host.Services.GetRequiredKeyedService<ModelMonitor>("fraud");
