@@ -187,8 +187,16 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             throw;
         }
 
-        Store(key, output, start);
-        Complete(key, flight, output);
+        try
+        {
+            Store(key, output, start);
+        }
+        finally
+        {
+            // Waiters must never be left waiting, whatever storing did.
+            Complete(key, flight, output);
+        }
+
         return output;
     }
 
@@ -221,8 +229,16 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             throw;
         }
 
-        Store(key, output, start);
-        Complete(key, flight, output);
+        try
+        {
+            Store(key, output, start);
+        }
+        finally
+        {
+            // Waiters must never be left waiting, whatever storing did.
+            Complete(key, flight, output);
+        }
+
         return output;
     }
 
@@ -296,7 +312,8 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 return;
             }
 
-            var live = new List<KeyValuePair<TKey, Entry>>();
+            // The recency stamps are copied: hits keep changing them, and a sort on changing keys may throw.
+            var live = new List<(long LastUsed, KeyValuePair<TKey, Entry> Pair)>();
             foreach (KeyValuePair<TKey, Entry> pair in _entries)
             {
                 if (now - pair.Value.ExpiresAt >= 0)
@@ -305,7 +322,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 }
                 else
                 {
-                    live.Add(pair);
+                    live.Add((pair.Value.LastUsed, pair));
                 }
             }
 
@@ -314,11 +331,11 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 return;
             }
 
-            live.Sort(static (a, b) => a.Value.LastUsed.CompareTo(b.Value.LastUsed));
+            live.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
             long excess = Interlocked.Read(ref _count) - _evictionTarget;
             for (int i = 0; i < live.Count && excess > 0; i++)
             {
-                if (_entries.TryRemove(live[i]))
+                if (_entries.TryRemove(live[i].Pair))
                 {
                     Interlocked.Decrement(ref _count);
                     Interlocked.Increment(ref _capacityEvictions);
