@@ -64,6 +64,14 @@ using var live = new ModelMonitor(new ModelMonitorOptions
 });
 using var resources = new ResourceMonitor();
 
+// The dashboard's rules row: an error-ratio rule and an availability objective for the live model, judged every second.
+using var rules = new ModelRuleSet(new ModelRuleSetOptions
+{
+    EvaluationInterval = TimeSpan.FromSeconds(1),
+    Rules = [new ModelRule { Name = "errors", ModelName = Scenarios.LiveModel, Signal = ModelSignal.ErrorRatio, Warning = 0.05, Critical = 0.25, MinSamples = 10 }],
+    Objectives = [new ServiceLevelObjective { Name = "availability", ModelName = Scenarios.LiveModel, Objective = 0.99 }],
+});
+
 await app.StartAsync();
 Console.WriteLine($"ready {app.Urls.First()}");
 
