@@ -45,7 +45,8 @@ public sealed class ModelMonitor : IDisposable
     private readonly CpuTimeSignal? _cpu;
     private readonly GenAISignal? _genAI;
     private readonly FeaturesSignal? _features;
-    private readonly Signal[] _signals;
+    private readonly object _signalsGate = new();
+    private Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
     private int _disposed;
@@ -150,7 +151,7 @@ public sealed class ModelMonitor : IDisposable
     internal SignalContext Context => _context;
 
     /// <summary>Gets the signals, in read order.</summary>
-    internal Signal[] Signals => _signals;
+    internal Signal[] Signals => Volatile.Read(ref _signals);
 
     internal CallsSignal Calls => _calls;
 
@@ -540,7 +541,7 @@ public sealed class ModelMonitor : IDisposable
     internal TSignal? GetSignal<TSignal>()
         where TSignal : Signal
     {
-        foreach (Signal signal in _signals)
+        foreach (Signal signal in Volatile.Read(ref _signals))
         {
             if (signal is TSignal match)
             {
@@ -549,6 +550,30 @@ public sealed class ModelMonitor : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Returns the monitor's signal of type <typeparamref name="TSignal"/>, adding the one <paramref name="create"/> builds when
+    /// the monitor has none: for signals that a pipeline stage brings after the monitor was built (an output cache). The
+    /// signal is read after the others, and its instruments are created on the meter when the first such signal joins it.
+    /// </summary>
+    internal TSignal GetOrAddSignal<TSignal>(Func<SignalContext, TSignal> create)
+        where TSignal : Signal
+    {
+        lock (_signalsGate)
+        {
+            if (GetSignal<TSignal>() is { } existing)
+            {
+                return existing;
+            }
+
+            TSignal signal = create(_context);
+
+            // Copy on write: readers take the array once per reading, so a reading sees the signal whole or not at all.
+            Volatile.Write(ref _signals, [.. _signals, signal]);
+            Publisher.Adopt(signal.Instruments);
+            return signal;
+        }
     }
 
     /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>

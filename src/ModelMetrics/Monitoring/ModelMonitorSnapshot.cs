@@ -96,6 +96,12 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
     public LabelSnapshot Labels => _parts.Get<LabelSnapshot>()!;
 
+    /// <summary>
+    /// Gets the counts of the output caches that serve the model (since the monitor started), or <see langword="null"/> when no cache reports to
+    /// this monitor (<see cref="CacheOptions.Monitor"/>).
+    /// </summary>
+    public CacheStatistics? Cache => _parts.Get<CacheStatistics>();
+
     /// <summary>Gets what the generative model did since the monitor started, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
     public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
 

@@ -70,6 +70,12 @@ public sealed class WindowSnapshot
     /// <summary>Gets output drift in the window against the drift reference, or <see langword="null"/> when there is no reference or no prediction in the window.</summary>
     public DriftSnapshot? Drift => _parts.Get<DriftSnapshot>();
 
+    /// <summary>
+    /// Gets the counts of the output caches that serve the model (in the window), or <see langword="null"/> when no cache reports to
+    /// this monitor (<see cref="CacheOptions.Monitor"/>).
+    /// </summary>
+    public CacheStatistics? Cache => _parts.Get<CacheStatistics>();
+
     /// <summary>Gets what the generative model did in the window, or <see langword="null"/> when <see cref="ModelMonitorOptions.GenAI"/> is not set.</summary>
     public GenAISnapshot? GenAI => _parts.Get<GenAISnapshot>();
 

@@ -46,6 +46,18 @@ public sealed class CacheOptions
             : throw new ArgumentOutOfRangeException(nameof(TimeToLive), value, $"The cache time to live must be positive and at most {MaxTimeToLive}.");
     }
 
+    /// <summary>
+    /// Gets or sets the monitor of the model this cache serves: the cache's counts go into its snapshots
+    /// (<see cref="ModelMonitorSnapshot.Cache"/>, per window too) and are published as <c>model.cache.*</c> with its model
+    /// name and version. Several caches of one monitor add up. When the pipeline is disposed, the cache's counts stay in the
+    /// monitor's totals.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: the monitor of the metrics stage the cache wraps
+    /// (<c>.UseCache(…).UseMetrics(monitor)</c>), if there is one; with the metrics stage outside the cache, set it.
+    /// </value>
+    public ModelMonitor? Monitor { get; set; }
+
     /// <summary>Gets or sets the clock that ages entries and times the model's calls (for <see cref="CacheStatistics.TimeSaved"/>).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>

@@ -10,9 +10,10 @@ public static class CachePredictorBuilderExtensions
     /// <summary>
     /// Serves repeated inputs from a bounded in-memory cache of the model's outputs, keyed by <paramref name="keySelector"/>.
     /// Concurrent calls with the same key while its model call is in flight share that one call (and its outcome, an
-    /// exception included); a failed call is not cached. Single calls (<c>Predict</c>, <c>PredictAsync</c>) are cached; batch
-    /// and streamed calls pass through to the model uncached. Read the counts from
-    /// <c>predictor.GetService&lt;CacheStatistics&gt;()</c>.
+    /// exception included); a failed call is not cached. Single calls (<c>Predict</c>, <c>PredictAsync</c>) are cached, and batch
+    /// calls item by item (the model gets one batch of the items it must answer, each key once); streamed calls pass through
+    /// to the model uncached. Read the counts from <c>predictor.GetService&lt;CacheStatistics&gt;()</c>, or from the monitor's
+    /// snapshots and the <c>model.cache.*</c> instruments (<see cref="CacheOptions.Monitor"/>).
     /// </summary>
     /// <remarks>
     /// Where the stage sits decides what a metrics stage counts: with <c>.UseCache(…).UseMetrics(monitor)</c> the monitor

@@ -7,6 +7,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using ModelMetrics.Signals;
 
 namespace ModelMetrics;
 
@@ -28,9 +29,6 @@ namespace ModelMetrics;
 internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredictor<TInput, TOutput>
     where TKey : notnull
 {
-    // Each miss's duration weighs 1/8 in the recent mean (the first one sets it).
-    private const int MeanWeightDivisor = 8;
-
     private readonly Func<TInput, TKey> _keySelector;
     private readonly TimeProvider _timeProvider;
     private readonly int _capacity;
@@ -39,19 +37,9 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
     private readonly ConcurrentDictionary<TKey, Entry> _entries = new();
     private readonly ConcurrentDictionary<TKey, TaskCompletionSource<TOutput>> _inFlight = new();
     private readonly object _evictionLock = new();
-    private readonly object _meanLock = new();
+    private readonly CacheCounters _counters = new();
 
-    private long _count;
     private long _useSequence;
-    private long _hits;
-    private long _misses;
-    private long _coalesced;
-    private long _keyFaults;
-    private long _expiredEvictions;
-    private long _capacityEvictions;
-    private long _timeSavedTicks;
-    private long _meanMissTicks;
-    private bool _hasMean;
 
     public CachingPredictor(IPredictor<TInput, TOutput> innerPredictor, Func<TInput, TKey> keySelector, CacheOptions options)
         : base(innerPredictor)
@@ -65,6 +53,8 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
 
         // In the clock's timestamp units; MaxTimeToLive (a year) times a 1 GHz clock still fits a long.
         _timeToLive = Math.Max(1, (long)(options.TimeToLive.TotalSeconds * _timeProvider.TimestampFrequency));
+
+        _counters.Attach(options.Monitor ?? innerPredictor.GetService<ModelMonitor>());
     }
 
     /// <inheritdoc />
@@ -93,22 +83,31 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
     }
 
     /// <inheritdoc />
+    public override ValueTask<IReadOnlyList<TOutput>> PredictBatchAsync(IReadOnlyList<TInput> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return inputs.Count == 0 ? InnerPredictor.PredictBatchAsync(inputs, cancellationToken) : PredictBatchCoreAsync(inputs, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public override object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is null && serviceType == typeof(CacheStatistics) ? GetStatistics() : base.GetService(serviceType, serviceKey);
     }
 
-    internal CacheStatistics GetStatistics() => new(
-        Interlocked.Read(ref _hits),
-        Interlocked.Read(ref _misses),
-        Interlocked.Read(ref _coalesced),
-        Interlocked.Read(ref _keyFaults),
-        Interlocked.Read(ref _expiredEvictions),
-        Interlocked.Read(ref _capacityEvictions),
-        Interlocked.Read(ref _count),
-        TimeSpan.FromTicks(Interlocked.Read(ref _timeSavedTicks)),
-        TimeSpan.FromTicks(Interlocked.Read(ref _meanMissTicks)));
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _counters.Detach();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    internal CacheStatistics GetStatistics() => _counters.Read();
 
     [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "A faulty key selector must not fail a call the model can serve: it is counted and the call goes uncached.")]
     private bool TryGetKey(TInput input, [NotNullWhen(true)] out TKey? key)
@@ -124,7 +123,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
 
         if (key is null)
         {
-            Interlocked.Increment(ref _keyFaults);
+            _counters.KeyFault();
             return false;
         }
 
@@ -140,11 +139,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 // Note: a plain write of the recency stamp: it only orders evictions, and a lost race between two hits
                 // of one entry leaves it stamped by either, both recent.
                 entry.LastUsed = Interlocked.Increment(ref _useSequence);
-                Interlocked.Increment(ref _hits);
-
-                // Interlocked read: the mean is a long written under a lock by misses; a torn read is impossible on 64-bit
-                // but not promised on 32-bit.
-                Interlocked.Add(ref _timeSavedTicks, Interlocked.Read(ref _meanMissTicks));
+                _counters.Hit();
                 output = entry.Value;
                 return true;
             }
@@ -163,7 +158,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
         TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
         if (existing != flight)
         {
-            Interlocked.Increment(ref _coalesced);
+            _counters.Coalesced();
             return existing.Task.GetAwaiter().GetResult();
         }
 
@@ -174,7 +169,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             return cached;
         }
 
-        Interlocked.Increment(ref _misses);
+        _counters.Miss();
         long start = _timeProvider.GetTimestamp();
         TOutput output;
         try
@@ -206,7 +201,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
         TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
         if (existing != flight)
         {
-            Interlocked.Increment(ref _coalesced);
+            _counters.Coalesced();
             return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -216,7 +211,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             return cached;
         }
 
-        Interlocked.Increment(ref _misses);
+        _counters.Miss();
         long start = _timeProvider.GetTimestamp();
         TOutput output;
         try
@@ -242,6 +237,148 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
         return output;
     }
 
+    /// <summary>
+    /// A batch is looked up item by item: hits are answered from the cache, items whose key is in flight wait for that call,
+    /// and the rest — each key once, and the items without a key — go to the model in one smaller batch, whose outputs are
+    /// stored as single calls' are. Each miss counts the batch's duration divided by its size as its model time.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<TOutput>> PredictBatchCoreAsync(IReadOnlyList<TInput> inputs, CancellationToken cancellationToken)
+    {
+        var outputs = new TOutput[inputs.Count];
+        var fromModel = new int[inputs.Count]; // the item's index in the model's batch, or -1 when answered otherwise
+        var modelInputs = new List<TInput>();
+        var flights = new List<(TKey? Key, TaskCompletionSource<TOutput>? Flight)>(); // per model item; no flight: uncached
+        Dictionary<TKey, int>? batchKeys = null;
+        List<(int Item, Task<TOutput> Flight)>? waits = null;
+        long now = _timeProvider.GetTimestamp();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            fromModel[i] = -1;
+            if (!TryGetKey(inputs[i], out TKey? key))
+            {
+                fromModel[i] = modelInputs.Count;
+                modelInputs.Add(inputs[i]);
+                flights.Add((default, null));
+                continue;
+            }
+
+            if (TryHit(key, now, out TOutput? hit))
+            {
+                outputs[i] = hit;
+                continue;
+            }
+
+            // The same key twice in one batch: one model item serves both.
+            if (batchKeys is not null && batchKeys.TryGetValue(key, out int shared))
+            {
+                _counters.Coalesced();
+                fromModel[i] = shared;
+                continue;
+            }
+
+            TaskCompletionSource<TOutput> flight = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
+            if (existing != flight)
+            {
+                _counters.Coalesced();
+                (waits ??= []).Add((i, existing.Task));
+                continue;
+            }
+
+            if (TryHit(key, _timeProvider.GetTimestamp(), out TOutput? cached))
+            {
+                Complete(key, flight, cached);
+                outputs[i] = cached;
+                continue;
+            }
+
+            _counters.Miss();
+            (batchKeys ??= []).Add(key, modelInputs.Count);
+            fromModel[i] = modelInputs.Count;
+            modelInputs.Add(inputs[i]);
+            flights.Add((key, flight));
+        }
+
+        if (modelInputs.Count > 0)
+        {
+            await PredictMissesAsync(modelInputs, flights, fromModel, outputs, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (waits is not null)
+        {
+            foreach ((int item, Task<TOutput> flight) in waits)
+            {
+                outputs[item] = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return outputs;
+    }
+
+    private async ValueTask PredictMissesAsync(
+        List<TInput> modelInputs,
+        List<(TKey? Key, TaskCompletionSource<TOutput>? Flight)> flights,
+        int[] fromModel,
+        TOutput[] outputs,
+        CancellationToken cancellationToken)
+    {
+        long start = _timeProvider.GetTimestamp();
+        IReadOnlyList<TOutput> results;
+        try
+        {
+            results = await InnerPredictor.PredictBatchAsync(modelInputs, cancellationToken).ConfigureAwait(false);
+            if (results.Count != modelInputs.Count)
+            {
+                throw new InvalidOperationException(
+                    $"The model returned {results.Count} outputs for a batch of {modelInputs.Count} inputs: the cache cannot tell which output answers which input.");
+            }
+        }
+        catch (Exception exception)
+        {
+            foreach ((TKey? key, TaskCompletionSource<TOutput>? flight) in flights)
+            {
+                if (flight is not null)
+                {
+                    Fail(key!, flight, exception);
+                }
+            }
+
+            throw;
+        }
+
+        try
+        {
+            long end = _timeProvider.GetTimestamp();
+            _counters.RecordMissLatency(_timeProvider.GetElapsedTime(start, end) / modelInputs.Count);
+            for (int m = 0; m < flights.Count; m++)
+            {
+                if (flights[m].Flight is not null)
+                {
+                    Insert(flights[m].Key!, results[m], end);
+                }
+            }
+        }
+        finally
+        {
+            // Waiters must never be left waiting, whatever storing did.
+            for (int m = 0; m < flights.Count; m++)
+            {
+                if (flights[m].Flight is { } flight)
+                {
+                    Complete(flights[m].Key!, flight, results[m]);
+                }
+            }
+        }
+
+        for (int i = 0; i < fromModel.Length; i++)
+        {
+            if (fromModel[i] >= 0)
+            {
+                outputs[i] = results[fromModel[i]];
+            }
+        }
+    }
+
     private void Complete(TKey key, TaskCompletionSource<TOutput> flight, TOutput output)
     {
         _inFlight.TryRemove(new KeyValuePair<TKey, TaskCompletionSource<TOutput>>(key, flight));
@@ -260,7 +397,12 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
     private void Store(TKey key, TOutput output, long start)
     {
         long end = _timeProvider.GetTimestamp();
-        RecordMissLatency(_timeProvider.GetElapsedTime(start, end));
+        _counters.RecordMissLatency(_timeProvider.GetElapsedTime(start, end));
+        Insert(key, output, end);
+    }
+
+    private void Insert(TKey key, TOutput output, long end)
+    {
         var entry = new Entry(output, end + _timeToLive, Interlocked.Increment(ref _useSequence));
 
         // Only this key's flight adds it, so an entry already there is a stale one nobody has removed yet.
@@ -268,27 +410,13 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
         {
             if (_entries.TryRemove(key, out _))
             {
-                Interlocked.Decrement(ref _count);
-                Interlocked.Increment(ref _expiredEvictions);
+                _counters.Expired();
             }
         }
 
-        if (Interlocked.Increment(ref _count) > _capacity)
+        if (_counters.EntryAdded() > _capacity)
         {
             Evict(end);
-        }
-    }
-
-    private void RecordMissLatency(TimeSpan latency)
-    {
-        long ticks = Math.Max(0, latency.Ticks);
-        lock (_meanLock)
-        {
-            long mean = _hasMean ? _meanMissTicks + ((ticks - _meanMissTicks) / MeanWeightDivisor) : ticks;
-            _hasMean = true;
-
-            // Interlocked write: hits read it without the lock.
-            Interlocked.Exchange(ref _meanMissTicks, mean);
         }
     }
 
@@ -296,8 +424,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
     {
         if (_entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry)))
         {
-            Interlocked.Decrement(ref _count);
-            Interlocked.Increment(ref _expiredEvictions);
+            _counters.Expired();
         }
     }
 
@@ -307,7 +434,7 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
         lock (_evictionLock)
         {
             // Another insert's eviction may have made room while this one waited for the lock.
-            if (Interlocked.Read(ref _count) <= _capacity)
+            if (_counters.Entries <= _capacity)
             {
                 return;
             }
@@ -326,19 +453,18 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 }
             }
 
-            if (Interlocked.Read(ref _count) <= _capacity)
+            if (_counters.Entries <= _capacity)
             {
                 return;
             }
 
             live.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
-            long excess = Interlocked.Read(ref _count) - _evictionTarget;
+            long excess = _counters.Entries - _evictionTarget;
             for (int i = 0; i < live.Count && excess > 0; i++)
             {
                 if (_entries.TryRemove(live[i].Pair))
                 {
-                    Interlocked.Decrement(ref _count);
-                    Interlocked.Increment(ref _capacityEvictions);
+                    _counters.EvictedForCapacity();
                     excess--;
                 }
             }

@@ -143,6 +143,18 @@ internal sealed class MeterPublisher
         }
     }
 
+    /// <summary>Creates a signal family's instruments on this meter unless it has them (a signal added after its monitor joined).</summary>
+    public void Adopt(SignalInstruments instruments)
+    {
+        lock (Gate)
+        {
+            if (_created.Add(instruments))
+            {
+                instruments.Create(this);
+            }
+        }
+    }
+
     /// <summary>Makes <paramref name="monitor"/> the meter's resource monitor, creating the resource instruments on first use.</summary>
     /// <exception cref="ArgumentException">Another live resource monitor publishes on this meter.</exception>
     public void JoinResources(ResourceMonitor monitor)

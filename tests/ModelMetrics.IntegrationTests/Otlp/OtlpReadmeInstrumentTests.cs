@@ -106,6 +106,10 @@ public partial class OtlpReadmeInstrumentTests
             Assert.That(chunk, Is.LessThan(3));
         }
 
+        // An output cache over the model (capacity 1): a hit, two misses, a capacity eviction, entries, time saved.
+        using IPredictor<int, int> cached = Predictor.Create<int, int>(x => x).AsBuilder().UseCache(x => x, o => o.Capacity = 1).UseMetrics(classifier).Build();
+        Assert.That(new[] { cached.Predict(1), cached.Predict(1), cached.Predict(2) }, Is.EqualTo(new[] { 1, 1, 2 }));
+
         // Ground truth with probabilities: the matrix, per-class and averaged scores, log-loss and top-k.
         classifier.RecordGroundTruth([0.7f, 0.2f, 0.1f], 0);
         classifier.RecordGroundTruth([0.2f, 0.5f, 0.3f], 2);
@@ -127,7 +131,6 @@ public partial class OtlpReadmeInstrumentTests
         regression.RecordRegression(2.0, 1.5);
     }
 
-    /// <summary>Drives a generative model (client side) and a served one (server side) through every GenAI instrument.</summary>
     /// <summary>Feature values with a missing one, an invalid one and a reference: every <c>model.feature.*</c> instrument reports.</summary>
     private static void ExerciseFeatures(ModelMonitor monitor)
     {
@@ -138,6 +141,7 @@ public partial class OtlpReadmeInstrumentTests
         monitor.RecordFeatures([double.PositiveInfinity, 0]);
     }
 
+    /// <summary>Drives a generative model (client side) and a served one (server side) through every GenAI instrument.</summary>
     private static void ExerciseGenAI(ModelMonitor llm, ModelMonitor llmServer)
     {
         // Streamed with usage, priced, with a response id that gets feedback: tokens, TTFT, TPOT, inter-chunk latency,

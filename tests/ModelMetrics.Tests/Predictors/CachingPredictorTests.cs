@@ -345,26 +345,133 @@ public class CachingPredictorTests
     }
 
     [Test]
-    public async Task BatchAndStreaming_PassThroughUncached()
+    public async Task PredictBatchAsync_HitsAndRepeatedKeys_ModelGetsEachMissingKeyOnce()
     {
-        int batchCalls = 0;
+        var batches = new List<int[]>();
         using IPredictor<int, int> pipeline = Predictor.CreateBatch<int, int>((inputs, _) =>
             {
-                batchCalls++;
+                batches.Add([.. inputs]);
                 return new ValueTask<IReadOnlyList<int>>([.. inputs.Select(x => x * 2)]);
             })
+            .AsBuilder().UseCache(x => x < 0 ? null! : x.ToString(System.Globalization.CultureInfo.InvariantCulture)).Build();
+
+        IReadOnlyList<int> first = await pipeline.PredictBatchAsync([1, 2, 1, 3]);
+        IReadOnlyList<int> second = await pipeline.PredictBatchAsync([2, 4, -5, 3]);
+        IReadOnlyList<int> third = await pipeline.PredictBatchAsync([1, 4]);
+        int single = pipeline.Predict(4);
+
+        CacheStatistics statistics = pipeline.GetService<CacheStatistics>()!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(new[] { 2, 4, 2, 6 }));
+            Assert.That(second, Is.EqualTo(new[] { 4, 8, -10, 6 }));
+            Assert.That(third, Is.EqualTo(new[] { 2, 8 }));
+            Assert.That(single, Is.EqualTo(8));
+
+            // The third batch is all hits: no model call. The key-less item (-5) goes to the model uncached.
+            Assert.That(batches, Is.EqualTo(new[] { new[] { 1, 2, 3 }, new[] { 4, -5 } }));
+            Assert.That(statistics.Misses, Is.EqualTo(4));
+            Assert.That(statistics.Coalesced, Is.EqualTo(1));
+            Assert.That(statistics.Hits, Is.EqualTo(5));
+            Assert.That(statistics.KeyFaults, Is.EqualTo(1));
+            Assert.That(statistics.Entries, Is.EqualTo(4));
+        });
+    }
+
+    [Test]
+    public async Task PredictBatchAsync_WaitsForSameKeyInFlight_SharesThatCall()
+    {
+        int singleCalls = 0;
+        var batches = new List<int[]>();
+        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using IPredictor<int, int> pipeline = new GatedModel(gate, batches, () => Interlocked.Increment(ref singleCalls))
             .AsBuilder().UseCache(x => x).Build();
 
-        IReadOnlyList<int> first = await pipeline.PredictBatchAsync([1, 2]);
-        IReadOnlyList<int> second = await pipeline.PredictBatchAsync([1, 2]);
+        Task<int> inFlight = pipeline.PredictAsync(7).AsTask();
+        Task<IReadOnlyList<int>> batch = pipeline.PredictBatchAsync([7, 8]).AsTask();
+        gate.SetResult(70);
+        IReadOnlyList<int> outputs = await batch.WaitAsync(WaitLimit);
+
+        CacheStatistics statistics = pipeline.GetService<CacheStatistics>()!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(inFlight.Result, Is.EqualTo(70));
+            Assert.That(outputs, Is.EqualTo(new[] { 70, 80 }));
+            Assert.That(singleCalls, Is.EqualTo(1));
+            Assert.That(batches, Is.EqualTo(new[] { new[] { 8 } }));
+            Assert.That(statistics.Coalesced, Is.EqualTo(1));
+            Assert.That(statistics.Misses, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task PredictBatchAsync_ModelFails_NothingCachedAndNextBatchRetries()
+    {
+        int batchCalls = 0;
+        var thrown = new InvalidOperationException("batch failed");
+        using IPredictor<int, int> pipeline = Predictor.CreateBatch<int, int>((inputs, _) =>
+                ++batchCalls == 1 ? throw thrown : new ValueTask<IReadOnlyList<int>>([.. inputs]))
+            .AsBuilder().UseCache(x => x).Build();
+
+        var caught = Assert.ThrowsAsync<InvalidOperationException>(async () => await pipeline.PredictBatchAsync([1, 2]));
+        IReadOnlyList<int> retried = await pipeline.PredictBatchAsync([1, 2]);
 
         Assert.Multiple(() =>
         {
-            Assert.That(first, Is.EqualTo(new[] { 2, 4 }));
-            Assert.That(second, Is.EqualTo(new[] { 2, 4 }));
+            Assert.That(caught, Is.SameAs(thrown));
+            Assert.That(retried, Is.EqualTo(new[] { 1, 2 }));
             Assert.That(batchCalls, Is.EqualTo(2));
+            Assert.That(pipeline.GetService<CacheStatistics>()!.Entries, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void PredictBatchAsync_ModelReturnsWrongCount_FailsWithClearErrorAndCachesNothing()
+    {
+        using IPredictor<int, int> pipeline = Predictor.CreateBatch<int, int>((inputs, _) => new ValueTask<IReadOnlyList<int>>([1]))
+            .AsBuilder().UseCache(x => x).Build();
+
+        var caught = Assert.ThrowsAsync<InvalidOperationException>(async () => await pipeline.PredictBatchAsync([1, 2, 3]));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(caught!.Message, Does.Contain("1 outputs for a batch of 3 inputs"));
+            Assert.That(pipeline.GetService<CacheStatistics>()!.Entries, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task PredictStreamingAsync_PassesThroughUncached()
+    {
+        int streams = 0;
+        using IPredictor<int, int> pipeline = Predictor.CreateStreaming<int, int>((x, _) => Chunks(x, () => streams++))
+            .AsBuilder().UseCache(x => x).Build();
+
+        var chunks = new List<int>();
+        for (int call = 0; call < 2; call++)
+        {
+            await foreach (int chunk in pipeline.PredictStreamingAsync(3))
+            {
+                chunks.Add(chunk);
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(chunks, Is.EqualTo(new[] { 0, 1, 2, 0, 1, 2 }));
+            Assert.That(streams, Is.EqualTo(2));
             Assert.That(pipeline.GetService<CacheStatistics>()!.Misses + pipeline.GetService<CacheStatistics>()!.Hits, Is.Zero);
         });
+
+        static async IAsyncEnumerable<int> Chunks(int count, Action started)
+        {
+            started();
+            for (int i = 0; i < count; i++)
+            {
+                await Task.Yield();
+                yield return i;
+            }
+        }
     }
 
     /// <summary>The stage's place decides what the monitor counts: after the cache, model inferences; before it, every call served.</summary>
@@ -441,5 +548,31 @@ public class CachingPredictorTests
             Assert.That(options.Capacity, Is.EqualTo(10_000));
             Assert.That(options.TimeToLive, Is.EqualTo(TimeSpan.FromMinutes(5)));
         });
+    }
+
+    /// <summary>A model whose single calls wait for a gate and whose batches answer at once (input × 10).</summary>
+    private sealed class GatedModel(TaskCompletionSource<int> gate, List<int[]> batches, Action singleCall) : IPredictor<int, int>
+    {
+        public int Predict(int input) => throw new NotSupportedException();
+
+        public ValueTask<int> PredictAsync(int input, CancellationToken cancellationToken = default)
+        {
+            singleCall();
+            return new ValueTask<int>(gate.Task);
+        }
+
+        public ValueTask<IReadOnlyList<int>> PredictBatchAsync(IReadOnlyList<int> inputs, CancellationToken cancellationToken = default)
+        {
+            batches.Add([.. inputs]);
+            return new ValueTask<IReadOnlyList<int>>([.. inputs.Select(x => x * 10)]);
+        }
+
+        public IAsyncEnumerable<int> PredictStreamingAsync(int input, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 }

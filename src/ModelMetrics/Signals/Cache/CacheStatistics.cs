@@ -5,8 +5,10 @@ using System;
 namespace ModelMetrics;
 
 /// <summary>
-/// A snapshot of an output cache's counts since it was built (<see cref="CachePredictorBuilderExtensions.UseCache"/>): ask the
-/// pipeline for one with <c>predictor.GetService&lt;CacheStatistics&gt;()</c>; each call takes a new snapshot.
+/// The counts of an output cache (<see cref="CachePredictorBuilderExtensions.UseCache"/>): since it was built when the pipeline
+/// gives it (<c>predictor.GetService&lt;CacheStatistics&gt;()</c>, a new snapshot each call); summed over the caches that serve a
+/// monitor's model in <see cref="ModelMonitorSnapshot.Cache"/>, and over one window in <see cref="WindowSnapshot.Cache"/> (where
+/// <see cref="Entries"/> and <see cref="MeanMissLatency"/> are the current values).
 /// </summary>
 /// <remarks>
 /// Each count is read on its own, so a snapshot taken while calls run may be a few calls apart between counts; every count
