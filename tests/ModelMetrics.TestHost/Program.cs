@@ -86,6 +86,17 @@ _ = Task.Run(() =>
     stop.Cancel();
 });
 
+// The dashboard's cache row: an output cache in front of the live model over 40 keys (hits once each key is stored,
+// misses again as entries expire after 2 s), reporting to the live monitor without recording calls into it.
+using IPredictor<int, int> cached = Predictor.Create<int, int>(x => x + 1)
+    .AsBuilder()
+    .UseCache(x => x, o =>
+    {
+        o.Monitor = live;
+        o.TimeToLive = TimeSpan.FromSeconds(2);
+    })
+    .Build();
+
 // Live traffic: a call every 5 ms with 1–20 ms latency, 2% timeouts, 1% invalid operations; every call
 // labelled at once (80% right), and one in four with an id whose label arrives a little later.
 // A fixed seed per member (string hash codes differ per process), so a run's live traffic can be reproduced.
@@ -139,6 +150,8 @@ while (!stop.IsCancellationRequested)
     {
         live.GenAI.RecordFeedback(sequence, positive: random.NextDouble() < 0.7);
     }
+
+    cached.Predict(random.Next(40));
 
     sequence++;
     try
