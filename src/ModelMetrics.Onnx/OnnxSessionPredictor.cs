@@ -328,7 +328,7 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
             long[] shape = count == 1 ? _singleRowShape : [count, _features];
             using OrtValue input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, length), shape);
             using IDisposableReadOnlyCollection<OrtValue> outputs = Run(input, cancellationToken);
-            ReadRows(outputs as IReadOnlyList<OrtValue> ?? [.. outputs], list, single, start, count, results);
+            ReadRows(outputs, list, single, start, count, results);
         }
         finally
         {
@@ -360,7 +360,7 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
         }
     }
 
-    private void ReadRows(IReadOnlyList<OrtValue> outputs, IReadOnlyList<TInput>? list, TInput single, int start, int count, Span<OnnxPrediction> results)
+    private void ReadRows(IDisposableReadOnlyCollection<OrtValue> outputs, IReadOnlyList<TInput>? list, TInput single, int start, int count, Span<OnnxPrediction> results)
     {
         int classes = _labels.Length;
         ReadOnlySpan<float> probabilityRows = default;

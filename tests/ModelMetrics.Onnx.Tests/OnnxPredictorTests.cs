@@ -249,6 +249,27 @@ public sealed class OnnxPredictorTests
     }
 
     [Test]
+    public void Predict_LabelsTheMonitorDoesNotDeclare_CountedNotThrown()
+    {
+        // Same class count, but "high" is not declared: the model's label and ZipMap key for class 2 match nothing.
+        using ModelMonitor monitor = NewMonitor(["low", "mid", "top"]);
+        using IPredictor<float[], OnnxPrediction> byLabel = OnnxPredictor.Create(_session, monitor, o => o.LabelOutput = "label_name");
+        using IPredictor<float[], OnnxPrediction> byMap = OnnxPredictor.Create(_session, monitor, o => o.ProbabilitiesOutput = "probability_map");
+
+        float[] high = SoftmaxClassifier.DataSet(200).First(x => SoftmaxClassifier.Predict(x) == 2);
+        OnnxPrediction labelled = byLabel.Predict(high);
+        OnnxPrediction mapped = byMap.Predict(high);
+
+        Assert.That(labelled.ClassIndex, Is.EqualTo(-1));
+        Assert.That(labelled.Label, Is.Null);
+        Assert.That(mapped.Probabilities.Span[2], Is.Zero, "the undeclared key's probability is left out");
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.That(snapshot.Rejected["label_out_of_range"], Is.EqualTo(1));
+        Assert.That(snapshot.Rejected["invalid_probabilities"], Is.EqualTo(1));
+        Assert.That(snapshot.Drift?.Predictions ?? 0, Is.Zero);
+    }
+
+    [Test]
     public async Task Predict_ScoreOutput_RegressionWithDelayedActuals()
     {
         using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = UniqueName() });
