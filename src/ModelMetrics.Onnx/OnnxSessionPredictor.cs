@@ -381,10 +381,16 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
             }
         }
 
+        // Note: each GetTensorDataAsSpan is a few native calls (data pointer, type and shape); read every output's span
+        // once per run, not once per row.
         OrtValue? labels = _labelSlot >= 0 ? outputs[_labelSlot] : null;
+        ReadOnlySpan<long> labels64 = default;
+        ReadOnlySpan<int> labels32 = default;
         if (labels is not null)
         {
             Expect(labels.GetTensorTypeAndShape().ElementCount == count, _outputNames[_labelSlot], count);
+            labels64 = _labelKind == LabelKind.Int64 ? labels.GetTensorDataAsSpan<long>() : default;
+            labels32 = _labelKind == LabelKind.Int32 ? labels.GetTensorDataAsSpan<int>() : default;
         }
 
         ReadOnlySpan<float> scores = default;
@@ -400,9 +406,10 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
             float[]? probabilities = maps is not null ? ReadMap(maps, i)
                 : _probabilitiesSlot >= 0 ? probabilityRows.Slice(i * classes, classes).ToArray()
                 : null;
-            int predicted = labels is not null ? ReadLabel(labels, i)
-                : probabilities is not null ? ArgMax(probabilities)
-                : -1;
+            int predicted = labels is null ? (probabilities is not null ? ArgMax(probabilities) : -1)
+                : _labelKind == LabelKind.Int64 ? (labels64[i] is >= 0 and <= int.MaxValue ? (int)labels64[i] : -1)
+                : _labelKind == LabelKind.Int32 ? labels32[i]
+                : IndexOfLabel(labels.GetStringElementAsSpan(i));
             int classIndex = (uint)predicted < (uint)classes ? predicted : -1;
             float score = _scoreSlot >= 0 ? scores[i] : float.NaN;
             var prediction = new OnnxPrediction(classIndex, classIndex >= 0 ? _labels[classIndex] : null, probabilities, score);
@@ -458,21 +465,6 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
 #pragma warning restore CA1031
         {
             return default;
-        }
-    }
-
-    /// <summary>Reads row <paramref name="row"/>'s class index from the label output; -1 for a label that is not declared.</summary>
-    private int ReadLabel(OrtValue labels, int row)
-    {
-        switch (_labelKind)
-        {
-            case LabelKind.Int64:
-                long value = labels.GetTensorDataAsSpan<long>()[row];
-                return value is >= 0 and <= int.MaxValue ? (int)value : -1;
-            case LabelKind.Int32:
-                return labels.GetTensorDataAsSpan<int>()[row];
-            default:
-                return IndexOfLabel(labels.GetStringElementAsSpan(row));
         }
     }
 

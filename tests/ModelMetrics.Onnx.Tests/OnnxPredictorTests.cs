@@ -372,6 +372,27 @@ public sealed class OnnxPredictorTests
     }
 
     [Test]
+    public void PredictBatchAsync_CancelledDuringTheRun_TerminatesTheRun()
+    {
+        // 2,000 MatMuls of 2,048 × 256 by 256 × 256 on one thread: seconds to minutes uncancelled, so the token (cancelled
+        // after 500 ms) fires during the run, and ONNX Runtime stops at the next node when Terminate is set.
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        using var session = new InferenceSession(SlowModel.Build(2000), sessionOptions);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = UniqueName() });
+        using IPredictor<float[], OnnxPrediction> predictor = OnnxPredictor.Create(session, monitor, o => o.ScoreOutput = "score")
+            .AsBuilder().UseMetrics(monitor).Build();
+        float[][] rows = [.. Enumerable.Range(0, 2048).Select(i => Enumerable.Repeat((float)i, SlowModel.Features).ToArray())];
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        OperationCanceledException? error = Assert.ThrowsAsync<OperationCanceledException>(async () => await predictor.PredictBatchAsync(rows, cancellation.Token));
+
+        Assert.That(error!.CancellationToken, Is.EqualTo(cancellation.Token));
+        Assert.That(error.InnerException, Is.InstanceOf<OnnxRuntimeException>(), "the run itself was terminated");
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.That(snapshot.Failures["cancelled"], Is.EqualTo(1));
+    }
+
+    [Test]
     public void Predict_PredictionIdSelectorThrows_CallSucceedsAndTheInvalidIdIsCounted()
     {
         using ModelMonitor monitor = NewMonitor();
