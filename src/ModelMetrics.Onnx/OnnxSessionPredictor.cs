@@ -39,6 +39,10 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
     private readonly bool _probabilitiesAreMaps;
     private readonly int _scoreSlot = -1;
     private readonly RunOptions _runOptions = new();
+
+    // Read with Volatile.Read so a call after Dispose on another thread fails cleanly instead of using released handles;
+    // set with Interlocked.Exchange so the handles are released once. A call already running when Dispose starts is the
+    // caller's race, as with InferenceSession itself.
     private int _disposed;
 
     public OnnxSessionPredictor(InferenceSession session, ModelMonitor monitor, OnnxInputWriter<TInput> writeInput, OnnxPredictorOptions<TInput> options)
@@ -153,9 +157,9 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
     public OnnxPrediction Predict(TInput input)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        OnnxPrediction[] result = new OnnxPrediction[1];
-        RunRows(null, input, 0, 1, result, CancellationToken.None);
-        return result[0];
+        OnnxPrediction result = null!;
+        RunRows(null, input, 0, 1, new Span<OnnxPrediction>(ref result), CancellationToken.None);
+        return result;
     }
 
     public ValueTask<OnnxPrediction> PredictAsync(TInput input, CancellationToken cancellationToken = default)
@@ -169,9 +173,9 @@ internal sealed class OnnxSessionPredictor<TInput> : IPredictor<TInput, OnnxPred
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            OnnxPrediction[] result = new OnnxPrediction[1];
-            RunRows(null, input, 0, 1, result, cancellationToken);
-            return new ValueTask<OnnxPrediction>(result[0]);
+            OnnxPrediction result = null!;
+            RunRows(null, input, 0, 1, new Span<OnnxPrediction>(ref result), cancellationToken);
+            return new ValueTask<OnnxPrediction>(result);
         }
         catch (Exception exception)
         {

@@ -411,6 +411,23 @@ public sealed class OnnxPredictorTests
     }
 
     [Test]
+    public async Task PredictStreamingAsync_YieldsTheOnePrediction()
+    {
+        using ModelMonitor monitor = NewMonitor();
+        using IPredictor<float[], OnnxPrediction> predictor = OnnxPredictor.Create(_session, monitor, o => o.LabelOutput = "label");
+        float[] x = SoftmaxClassifier.DataSet(1, seed: 21)[0];
+
+        List<OnnxPrediction> chunks = [];
+        await foreach (OnnxPrediction chunk in predictor.PredictStreamingAsync(x))
+        {
+            chunks.Add(chunk);
+        }
+
+        Assert.That(chunks.Select(c => c.ClassIndex), Is.EqualTo(new[] { SoftmaxClassifier.Predict(x) }));
+        Assert.That(monitor.GetSnapshot().Drift!.Predictions, Is.EqualTo(1));
+    }
+
+    [Test]
     public void GetService_ReturnsTheSession()
     {
         using ModelMonitor monitor = NewMonitor();
