@@ -14,6 +14,7 @@ internal static class OnnxModelWriter
 {
     // TensorProto.DataType
     public const int Float = 1;
+    public const int Int32 = 6;
     public const int Int64 = 7;
     public const int String = 8;
 

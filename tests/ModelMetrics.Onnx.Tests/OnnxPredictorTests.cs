@@ -225,6 +225,7 @@ public sealed class OnnxPredictorTests
     }
 
     [TestCase("label")]
+    [TestCase("label32")]
     [TestCase("label_name")]
     public async Task Predict_LabelOutputOnly_ClassFromTheLabel(string output)
     {

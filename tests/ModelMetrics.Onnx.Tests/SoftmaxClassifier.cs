@@ -7,7 +7,7 @@ namespace ModelMetrics.Onnx.Tests;
 
 /// <summary>
 /// A softmax-regression classifier (4 features, 3 classes) and a linear regression on the same features, with fixed
-/// weights: written as a real ONNX model (MatMul + Add + Softmax + ArgMax, LabelEncoder, ZipMap) and computed here in C#
+/// weights: written as a real ONNX model (MatMul + Add + Softmax + ArgMax, Cast, LabelEncoder, ZipMap) and computed here in C#
 /// (double precision) as the reference the adapter's outputs are checked against.
 /// </summary>
 internal static class SoftmaxClassifier
@@ -48,6 +48,7 @@ internal static class SoftmaxClassifier
                 new("ZipMap", ["probabilities"], ["probability_map"], "ai.onnx.ml", new OnnxModelWriter.Attribute("classlabels_strings", Strings: Labels)),
                 new("ZipMap", ["probabilities"], ["probability_map_int"], "ai.onnx.ml",
                     new OnnxModelWriter.Attribute("classlabels_int64s", Ints: [.. Enumerable.Range(0, classes).Select(k => (long)k)])),
+                new("Cast", ["label"], ["label32"], "", new OnnxModelWriter.Attribute("to", Int: OnnxModelWriter.Int32)),
                 new("MatMul", ["features", "WR"], ["r"]),
                 new("Add", ["r", "BR"], ["score"]),
             ],
@@ -62,6 +63,7 @@ internal static class SoftmaxClassifier
                 new("probabilities", OnnxModelWriter.Tensor(OnnxModelWriter.Float, batch, classes)),
                 new("label", OnnxModelWriter.Tensor(OnnxModelWriter.Int64, batch)),
                 new("label_name", OnnxModelWriter.Tensor(OnnxModelWriter.String, batch)),
+                new("label32", OnnxModelWriter.Tensor(OnnxModelWriter.Int32, batch)),
                 new("probability_map", OnnxModelWriter.SequenceOfMaps(OnnxModelWriter.String)),
                 new("probability_map_int", OnnxModelWriter.SequenceOfMaps(OnnxModelWriter.Int64)),
                 new("score", OnnxModelWriter.Tensor(OnnxModelWriter.Float, batch, 1)),
