@@ -309,6 +309,29 @@ public sealed class MLNetPredictorTests
             Throws.ArgumentException.With.Property(nameof(ArgumentException.ParamName)).EqualTo(nameof(MLNetPredictorOptions.MaxRetainedEngines)));
     }
 
+    [Test]
+    public void Record_WithoutId_AllocatesNothing()
+    {
+        using PredictionEngine<BlobRow, MulticlassOutput> engine = _ml.Model.CreatePredictionEngine<BlobRow, MulticlassOutput>(_multiclass);
+        using var monitor = NewMonitor(Blobs.MonitorLabels);
+        var reader = MLNetOutputReader<MulticlassOutput>.Create(engine.OutputSchema, monitor);
+        MulticlassOutput[] outputs = [.. _test.Take(50).Select(engine.Predict)];
+        foreach (MulticlassOutput output in outputs)
+        {
+            reader.Record(output, default, withId: false);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            reader.Record(outputs[i % outputs.Length], default, withId: false);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero);
+        Assert.That(monitor.GetSnapshot().Rejected, Is.Empty);
+    }
+
     private static ModelMonitor NewMonitor(string[] labels) =>
         new(new ModelMonitorOptions { ModelName = "mlnet-" + Guid.NewGuid().ToString("N"), ClassLabels = labels });
 }
