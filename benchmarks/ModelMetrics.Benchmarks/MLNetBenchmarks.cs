@@ -20,6 +20,7 @@ namespace ModelMetrics.Benchmarks;
 public class MLNetBenchmarks
 {
     private static readonly string[] Classes = ["a", "b", "c"];
+    private static readonly float[] Probabilities = [0.7f, 0.2f, 0.1f];
 
     private readonly Row _row = new() { X = 1.2f, Y = 0.4f, Label = "a" };
     private MLContext _ml = null!;
@@ -77,6 +78,13 @@ public class MLNetBenchmarks
 
     [Benchmark(Description = "+ UseMLNetPredictions (probabilities, drift)")]
     public float[] Recorded() => _recorded.Predict(_row).Score;
+
+    [Benchmark(Description = "monitor.RecordPrediction(probabilities) alone")]
+    public int RecordPredictionAlone()
+    {
+        _monitor.RecordPrediction(Probabilities);
+        return Probabilities.Length;
+    }
 
     [Benchmark(Description = "+ UseMLNetPredictions with id (kept for its label), + RecordLabel")]
     public float[] RecordedWithId()
