@@ -32,6 +32,12 @@ public sealed class MulticlassOutput
     public float[] Score { get; set; } = [];
 }
 
+/// <summary>A multiclass model's output after MapKeyToValue: the class name only.</summary>
+public sealed class TextLabelOutput
+{
+    public string PredictedLabel { get; set; } = string.Empty;
+}
+
 /// <summary>A calibrated binary model's output.</summary>
 public sealed class BinaryOutput
 {
@@ -87,6 +93,12 @@ internal static class Blobs
         ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.Concatenate("Features", nameof(BlobRow.X), nameof(BlobRow.Y)))
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(maximumNumberOfIterations: 30))
+            .Fit(ml.Data.LoadFromEnumerable(rows));
+
+    public static ITransformer TrainUncalibrated(MLContext ml, IEnumerable<BlobRow> rows) =>
+        ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.Concatenate("Features", nameof(BlobRow.X), nameof(BlobRow.Y)))
+            .Append(ml.MulticlassClassification.Trainers.SdcaNonCalibrated(maximumNumberOfIterations: 30))
             .Fit(ml.Data.LoadFromEnumerable(rows));
 
     public static ITransformer TrainBinary(MLContext ml, IEnumerable<BlobRow> rows) =>

@@ -142,6 +142,64 @@ public sealed class MLNetPredictorTests
     }
 
     [Test]
+    public void UseMLNetPredictions_ScoresThatAreNotProbabilities_RecordsThePredictedLabelOnly()
+    {
+        ITransformer model = Blobs.TrainUncalibrated(_ml, Blobs.Generate(600, seed: 1));
+        using PredictionEngine<BlobRow, MulticlassOutput> engine = _ml.Model.CreatePredictionEngine<BlobRow, MulticlassOutput>(model);
+        using var monitor = NewMonitor(Blobs.MonitorLabels);
+        using IPredictor<BlobRow, MulticlassOutput> predictor = MLNetPredictor.Create<BlobRow, MulticlassOutput>(_ml, model)
+            .AsBuilder().UseMLNetPredictions(monitor, row => row.Id).Build();
+
+        var expected = new long[3, 3];
+        foreach (BlobRow row in _test)
+        {
+            _ = predictor.Predict(row);
+            MulticlassOutput own = engine.Predict(row);
+            Assert.That(Math.Abs(own.Score.Sum() - 1), Is.GreaterThan(0.001), "SdcaNonCalibrated's scores are not probabilities");
+            expected[Array.IndexOf(Blobs.MonitorLabels, Blobs.OccurrenceOrder[own.PredictedLabel - 1]), Array.IndexOf(Blobs.MonitorLabels, row.Label)]++;
+            Assert.That(monitor.RecordLabel(row.Id, row.Label), Is.True);
+        }
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.Multiple(() =>
+        {
+            for (int p = 0; p < 3; p++)
+            {
+                for (int a = 0; a < 3; a++)
+                {
+                    Assert.That(snapshot.Classification!.GetCount(p, a), Is.EqualTo(expected[p, a]));
+                }
+            }
+
+            Assert.That(snapshot.Classification!.ScoredCount, Is.Zero);
+            Assert.That(snapshot.Rejected, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void UseMLNetPredictions_TextPredictedLabelOnly_RecordsTheClassByName()
+    {
+        List<BlobRow> rows = Blobs.Generate(600, seed: 1);
+        ITransformer model = Blobs.TrainMulticlass(_ml, rows);
+        ITransformer named = model.Append(_ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(model.Transform(_ml.Data.LoadFromEnumerable(rows))));
+        using PredictionEngine<BlobRow, MulticlassOutput> engine = _ml.Model.CreatePredictionEngine<BlobRow, MulticlassOutput>(model);
+        using var monitor = NewMonitor(Blobs.MonitorLabels);
+        monitor.SetDriftReference([1, 1, 1]);
+        using IPredictor<BlobRow, TextLabelOutput> predictor = MLNetPredictor.Create<BlobRow, TextLabelOutput>(_ml, named)
+            .AsBuilder().UseMLNetPredictions(monitor, predictionId: null).Build();
+
+        var expectedShares = new double[3];
+        foreach (BlobRow row in _test)
+        {
+            string predicted = predictor.Predict(row).PredictedLabel;
+            Assert.That(predicted, Is.EqualTo(Blobs.OccurrenceOrder[engine.Predict(row).PredictedLabel - 1]));
+            expectedShares[Array.IndexOf(Blobs.MonitorLabels, predicted)] += 1.0 / _test.Count;
+        }
+
+        Assert.That(monitor.GetSnapshot().Recent.Drift!.ClassShares, Is.EqualTo(expectedShares).Within(1e-12));
+    }
+
+    [Test]
     public void Predict_TwoThreads_CountsExactAndOneEnginePerConcurrentCaller()
     {
         const int CallsPerThread = 2_000;
