@@ -89,6 +89,9 @@ public sealed class WebServiceTests
         {
             Assert.That(Value(metrics, "model_inference_calls_total", ("model_name", "iris")), Is.EqualTo(45), "calls served");
             Assert.That(Value(metrics, "model_inference_calls_total", ("model_name", WebServiceApp.InferenceModelName)), Is.EqualTo(40), "model inferences: the 5 repeats were cache hits");
+            Assert.That(Value(metrics, "model_cache_lookups_total", ("model_name", WebServiceApp.InferenceModelName), ("result", "hit")), Is.EqualTo(5), "the cache reports to the monitor it wraps");
+            Assert.That(Value(metrics, "model_cache_lookups_total", ("model_name", WebServiceApp.InferenceModelName), ("result", "miss")), Is.EqualTo(40));
+            Assert.That(Value(metrics, "model_cache_entries", ("model_name", WebServiceApp.InferenceModelName)), Is.EqualTo(40));
             Assert.That(Value(metrics, "model_labels_total", ("model_name", "iris"), ("model_label_result", "joined")), Is.EqualTo(45));
             Assert.That(Value(metrics, "model_labels_total", ("model_name", "iris"), ("model_label_result", "duplicate_label")), Is.EqualTo(1));
             Assert.That(Value(metrics, "model_labels_total", ("model_name", "iris"), ("model_label_result", "unknown_id")), Is.EqualTo(1));
