@@ -45,7 +45,8 @@ public sealed class ModelMonitor : IDisposable
     private readonly CpuTimeSignal? _cpu;
     private readonly GenAISignal? _genAI;
     private readonly FeaturesSignal? _features;
-    private readonly Signal[] _signals;
+    private readonly object _signalGate = new();
+    private Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
     private int _disposed;
@@ -149,8 +150,8 @@ public sealed class ModelMonitor : IDisposable
 
     internal SignalContext Context => _context;
 
-    /// <summary>Gets the signals, in read order.</summary>
-    internal Signal[] Signals => _signals;
+    /// <summary>Gets the signals, in read order (an acquire read: a signal added later is seen whole).</summary>
+    internal Signal[] Signals => Volatile.Read(ref _signals);
 
     internal CallsSignal Calls => _calls;
 
@@ -540,7 +541,7 @@ public sealed class ModelMonitor : IDisposable
     internal TSignal? GetSignal<TSignal>()
         where TSignal : Signal
     {
-        foreach (Signal signal in _signals)
+        foreach (Signal signal in Signals)
         {
             if (signal is TSignal match)
             {
@@ -549,6 +550,31 @@ public sealed class ModelMonitor : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Returns the monitor's signal of type <typeparamref name="TSignal"/>, adding it (last in read order) and creating its
+    /// instruments on the meter when it has none: for signals that a component attaches after the monitor is built (a load
+    /// balancer reporting to it).
+    /// </summary>
+    internal TSignal GetOrAddSignal<TSignal>(Func<SignalContext, TSignal> create)
+        where TSignal : Signal
+    {
+        lock (_signalGate)
+        {
+            if (GetSignal<TSignal>() is { } existing)
+            {
+                return existing;
+            }
+
+            TSignal signal = create(_context);
+
+            // Release: readers (snapshots, instrument callbacks) see the signal only once it is built.
+            Volatile.Write(ref _signals, [.. _signals, signal]);
+            Publisher.AddInstruments(signal);
+            _context.MarkChanged();
+            return signal;
+        }
     }
 
     /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>

@@ -143,6 +143,18 @@ internal sealed class MeterPublisher
         }
     }
 
+    /// <summary>Creates the instruments of a signal added to a monitor after it joined, unless the meter has them already.</summary>
+    public void AddInstruments(Signal signal)
+    {
+        lock (Gate)
+        {
+            if (_created.Add(signal.Instruments))
+            {
+                signal.Instruments.Create(this);
+            }
+        }
+    }
+
     /// <summary>Makes <paramref name="monitor"/> the meter's resource monitor, creating the resource instruments on first use.</summary>
     /// <exception cref="ArgumentException">Another live resource monitor publishes on this meter.</exception>
     public void JoinResources(ResourceMonitor monitor)
