@@ -58,7 +58,7 @@ internal sealed class Balancer
         _instances = new InstanceState[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            _instances[i] = new InstanceState(names[i], i, context is null ? null : new InstanceTags(context.ModelTags, names[i]));
+            _instances[i] = new InstanceState(names[i], i, context is null ? null : new InstanceTags(context.ModelTags, names[i]), Time.TimestampFrequency);
         }
     }
 
@@ -87,7 +87,7 @@ internal sealed class Balancer
         {
             LoadBalancingStrategy.RoundRobin => NextInTurn(),
             LoadBalancingStrategy.LeastInFlight => LeastInFlight(admittedOnly: false),
-            _ => TwoChoices(),
+            _ => TwoChoices(now),
         };
     }
 
@@ -109,7 +109,7 @@ internal sealed class Balancer
         }
 
         InstanceState instance = _instances[index];
-        int failures = instance.End(outcome, duration);
+        int failures = instance.End(outcome, start, end);
         if (probe)
         {
             EndProbe(instance, outcome, end);
@@ -152,8 +152,23 @@ internal sealed class Balancer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Below(ulong random32, int n) => (int)((random32 * (uint)n) >> 32);
 
+    /// <summary>
+    /// (calls in flight + 1) × recent latency. An instance not measured yet, or idle with a stale latency
+    /// (<see cref="InstanceState.RemeasureAt"/>), scores 0 while idle, so that it gets one call; one never measured scores
+    /// the most while that call runs, so that it does not take every call until its first one ends.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Score(InstanceState instance) => (instance.InFlight + 1.0) * instance.RecentLatency;
+    private static double Score(InstanceState instance, long now)
+    {
+        long latency = instance.RecentLatency;
+        int inFlight = instance.InFlight;
+        if (inFlight == 0)
+        {
+            return latency == 0 || now >= instance.RemeasureAt ? 0 : latency;
+        }
+
+        return latency != 0 ? (inFlight + 1.0) * latency : double.MaxValue;
+    }
 
     private long ToTimestampUnits(TimeSpan duration) => Math.Max(1, (long)(duration.TotalSeconds * Time.TimestampFrequency));
 
@@ -167,7 +182,7 @@ internal sealed class Balancer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int TwoChoices()
+    private int TwoChoices(long now)
     {
         InstanceState[] instances = _instances;
         if (instances.Length == 1)
@@ -183,7 +198,7 @@ internal sealed class Balancer
             b++;
         }
 
-        return Score(instances[b]) < Score(instances[a]) ? b : a;
+        return Score(instances[b], now) < Score(instances[a], now) ? b : a;
     }
 
     /// <summary>The instance with the fewest calls in flight, scanning from a random start; -1 when none qualifies.</summary>
@@ -246,10 +261,10 @@ internal sealed class Balancer
                 chosen = LeastInFlight(admittedOnly: true);
                 break;
             default:
-                chosen = TwoChoices();
+                chosen = TwoChoices(now);
                 if (instances[chosen].Mode != InstanceMode.Admitted)
                 {
-                    chosen = LeastScoreAdmitted();
+                    chosen = LeastScoreAdmitted(now);
                 }
 
                 break;
@@ -258,16 +273,17 @@ internal sealed class Balancer
         return chosen >= 0 ? chosen : LeastRecentlyEjected();
     }
 
-    private int LeastScoreAdmitted()
+    private int LeastScoreAdmitted(long now)
     {
         int best = -1;
         double lowest = double.MaxValue;
         for (int i = 0; i < _instances.Length; i++)
         {
-            if (_instances[i].Mode == InstanceMode.Admitted && Score(_instances[i]) < lowest)
+            double score = Score(_instances[i], now);
+            if (_instances[i].Mode == InstanceMode.Admitted && score < lowest)
             {
                 best = i;
-                lowest = Score(_instances[i]);
+                lowest = score;
             }
         }
 

@@ -41,16 +41,22 @@ internal sealed class InstanceState
     // Each completion weighs 1/8 in the recent latency (the first sets it).
     private const int LatencyWeightDivisor = 8;
 
+    // An idle instance is measured again after the longer of 1 second and this many times its recent latency.
+    private const int RemeasureLatencies = 8;
+
     private readonly long[] _outcomes = new long[4];
+    private readonly long _remeasureFloor;
     private int _inFlight;
     private long _recentLatency;
+    private long _remeasureAt;
     private long _durationTicks;
     private int _consecutiveFailures;
     private long _ejections;
     private int _mode;
 
-    public InstanceState(string name, int index, InstanceTags? tags)
+    public InstanceState(string name, int index, InstanceTags? tags, long remeasureFloor)
     {
+        _remeasureFloor = remeasureFloor;
         Name = name;
         Index = index;
         Tags = tags;
@@ -76,6 +82,17 @@ internal sealed class InstanceState
         get => Volatile.Read(ref _recentLatency);
     }
 
+    /// <summary>
+    /// Gets when the recent latency goes stale (timestamp): after it, an idle instance is scored as one not measured yet,
+    /// so that it gets one call and is measured again. Without this, power of two choices would never send another call to
+    /// an instance that was slow once while the others keep up, and would never see it recover.
+    /// </summary>
+    public long RemeasureAt
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Volatile.Read(ref _remeasureAt);
+    }
+
     public InstanceMode Mode
     {
         // Acquire: a reader that sees Admitted sees the state the lock holder wrote before it.
@@ -98,9 +115,10 @@ internal sealed class InstanceState
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Start() => Interlocked.Increment(ref _inFlight);
 
-    /// <summary>Counts a completed call; returns the failures in a row it makes (0 after a success or a cancellation).</summary>
-    public int End(CallOutcome outcome, long duration)
+    /// <summary>Counts a call that ran from <paramref name="start"/> to <paramref name="end"/>; returns the failures in a row it makes (0 after a success or a cancellation).</summary>
+    public int End(CallOutcome outcome, long start, long end)
     {
+        long duration = Math.Max(0, end - start);
         Interlocked.Add(ref _durationTicks, duration);
         Interlocked.Increment(ref _outcomes[(int)outcome]);
 
@@ -108,10 +126,13 @@ internal sealed class InstanceState
         Interlocked.Decrement(ref _inFlight);
         if (outcome is CallOutcome.Succeeded or CallOutcome.TimedOut)
         {
-            // Note: a plain read-modify-write: two completions racing lose one sample of a mean, never a count.
+            // Note: a plain read-modify-write: two completions racing lose one sample of a mean, never a count. A call
+            // that started once the mean was stale replaces it: the instance may have changed since.
             long recent = Volatile.Read(ref _recentLatency);
             long sample = Math.Max(1, duration);
-            Volatile.Write(ref _recentLatency, recent == 0 ? sample : recent + ((sample - recent) / LatencyWeightDivisor));
+            long next = recent == 0 || start >= Volatile.Read(ref _remeasureAt) ? sample : recent + ((sample - recent) / LatencyWeightDivisor);
+            Volatile.Write(ref _recentLatency, next);
+            Volatile.Write(ref _remeasureAt, end + Math.Max(_remeasureFloor, next * RemeasureLatencies));
         }
 
         switch (outcome)

@@ -108,7 +108,8 @@ public sealed class LoadBalancerInstanceStatistics
     /// <summary>
     /// Gets the recent latency that <see cref="LoadBalancingStrategy.PowerOfTwoChoices"/> scores the instance by: an
     /// exponentially weighted mean of the durations of its successful and timed-out calls, each weighing 1/8 (the first sets
-    /// it). Zero before the first.
+    /// it). Zero before the first. It goes stale after the longer of 1 second and 8 times itself without a call ending: the
+    /// idle instance is then scored as one not measured yet, gets one call, and that call's duration replaces the mean.
     /// </summary>
     public TimeSpan RecentLatency { get; }
 

@@ -8,7 +8,9 @@ public enum LoadBalancingStrategy
     /// <summary>
     /// Two distinct instances drawn at random; the call goes to the one with the lower score, (calls in flight + 1) × recent
     /// latency. Constant cost whatever the number of instances, and it steers away from slow and busy instances without
-    /// sending everything to one. An instance not measured yet scores 0, so it is tried first.
+    /// sending everything to one. An instance not measured yet takes one call at a time until its first call ends; an idle
+    /// instance whose latency has gone stale (see <see cref="LoadBalancerInstanceStatistics.RecentLatency"/>) gets one call to
+    /// be measured again, so a slow instance that recovers gets its share back.
     /// </summary>
     PowerOfTwoChoices = 0,
 
