@@ -41,6 +41,7 @@ internal sealed class Balancer
     private readonly long _baseEjection;
     private readonly long _maxEjection;
     private readonly SignalContext? _context;
+    private readonly ulong _turnDivider;
     private readonly object _gate = new();
     private int _turn;
     private int _out;
@@ -55,6 +56,7 @@ internal sealed class Balancer
         _baseEjection = ToTimestampUnits(options.BaseEjectionTime);
         _maxEjection = ToTimestampUnits(options.MaxEjectionTime);
         _context = context;
+        _turnDivider = (ulong.MaxValue / (uint)names.Length) + 1;
         _instances = new InstanceState[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
@@ -86,7 +88,7 @@ internal sealed class Balancer
         return _strategy switch
         {
             LoadBalancingStrategy.RoundRobin => NextInTurn(),
-            LoadBalancingStrategy.LeastInFlight => LeastInFlight(admittedOnly: false),
+            LoadBalancingStrategy.LeastInFlight => FewestInFlight(),
             _ => TwoChoices(now),
         };
     }
@@ -114,7 +116,7 @@ internal sealed class Balancer
         {
             EndProbe(instance, outcome, end);
         }
-        else if (failures >= _failuresToEject)
+        else if (failures >= _failuresToEject && instance.Mode == InstanceMode.Admitted)
         {
             Eject(instance, end);
         }
@@ -178,7 +180,10 @@ internal sealed class Balancer
         // Note: one shared interlocked increment per call: the price of an exact 1/N. The counter wraps after 2^32 calls,
         // where the turn skips once unless N divides 2^32.
         uint turn = (uint)Interlocked.Increment(ref _turn) - 1;
-        return (int)(turn % (uint)_instances.Length);
+
+        // turn % N by two multiplications instead of a division (Lemire's fastmod, exact for 32-bit values, as the runtime's
+        // HashHelpers.FastMod): a division costs about as much as the rest of the choice.
+        return (int)(((((_turnDivider * turn) >> 32) + 1) * (uint)_instances.Length) >> 32);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -199,6 +204,39 @@ internal sealed class Balancer
         }
 
         return Score(instances[b], now) < Score(instances[a], now) ? b : a;
+    }
+
+    /// <summary>The instance with the fewest calls in flight, every instance admitted: from a random start to the end, then from 0 to the start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FewestInFlight()
+    {
+        InstanceState[] instances = _instances;
+        int n = instances.Length;
+        int start = n == 1 ? 0 : Below(NextRandom() >> 32, n);
+        int best = start;
+        int fewest = instances[start].InFlight;
+        for (int i = start + 1; i < n && fewest > 0; i++)
+        {
+            int inFlight = instances[i].InFlight;
+            if (inFlight < fewest)
+            {
+                best = i;
+                fewest = inFlight;
+            }
+        }
+
+        // None is idle: the same scan over the instances before the start.
+        for (int i = 0; i < start && fewest > 0; i++)
+        {
+            int inFlight = instances[i].InFlight;
+            if (inFlight < fewest)
+            {
+                best = i;
+                fewest = inFlight;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>The instance with the fewest calls in flight, scanning from a random start; -1 when none qualifies.</summary>
