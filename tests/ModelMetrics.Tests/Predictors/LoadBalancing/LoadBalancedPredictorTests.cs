@@ -180,6 +180,84 @@ public class LoadBalancedPredictorTests
         });
     }
 
+    /// <summary>Every strategy routes around an ejected instance: no call reaches it until its back-off is over, then exactly one probe.</summary>
+    [TestCase(LoadBalancingStrategy.PowerOfTwoChoices)]
+    [TestCase(LoadBalancingStrategy.RoundRobin)]
+    [TestCase(LoadBalancingStrategy.LeastInFlight)]
+    public void Predict_InstanceEjected_NoCallReachesItUntilItsProbe(LoadBalancingStrategy strategy)
+    {
+        var clock = new FakeTimeProvider();
+        int[] calls = new int[3];
+        bool badFails = true;
+        using IPredictor<int, int> balanced = Predictor.LoadBalanced(
+            Enumerable.Range(0, 3).Select(i => new KeyValuePair<string, IPredictor<int, int>>("i" + i, Predictor.Create<int, int>(x =>
+            {
+                calls[i]++;
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+                return i == 2 && badFails ? throw new InvalidOperationException("i2 is down") : x;
+            }))),
+            o =>
+            {
+                o.Strategy = strategy;
+                o.FailuresToEject = 1;
+                o.BaseEjectionTime = TimeSpan.FromSeconds(5);
+                o.TimeProvider = clock;
+            });
+
+        // Until i2 gets a call (and fails): every strategy reaches every instance within a few calls.
+        for (int i = 0; i < 1000 && calls[2] == 0; i++)
+        {
+            TryCall(balanced, 1);
+        }
+
+        Assert.That(balanced.GetService<LoadBalancerStatistics>()!["i2"].IsEjected, Is.True);
+        TryCall(balanced, 300); // 0.3 s of calls, within the 5 s back-off.
+        Assert.That(calls[2], Is.EqualTo(1), "no call reaches an ejected instance");
+
+        badFails = false;
+        clock.Advance(TimeSpan.FromSeconds(5));
+        TryCall(balanced, 1);
+        Assert.That(calls[2], Is.EqualTo(2), "the first call after the back-off is its probe");
+        Assert.That(balanced.GetService<LoadBalancerStatistics>()!["i2"].IsEjected, Is.False, "the probe succeeded: readmitted");
+    }
+
+    [Test]
+    public async Task PredictAsync_ProbeCancelledByItsCaller_NextCallProbesAgain()
+    {
+        var clock = new FakeTimeProvider();
+        bool fails = true;
+        int bCalls = 0;
+        using IPredictor<int, int> balanced = Predictor.LoadBalanced(
+            new Dictionary<string, IPredictor<int, int>>
+            {
+                ["a"] = Predictor.Create<int, int>(x => x),
+                ["b"] = Predictor.CreateFromValueTask<int, int>((x, token) =>
+                {
+                    bCalls++;
+                    token.ThrowIfCancellationRequested();
+                    return fails ? throw new InvalidOperationException() : new ValueTask<int>(x);
+                }),
+            },
+            o =>
+            {
+                o.Strategy = LoadBalancingStrategy.RoundRobin;
+                o.FailuresToEject = 1;
+                o.TimeProvider = clock;
+            });
+
+        TryCall(balanced, 2); // a, then b fails: ejected.
+        clock.Advance(TimeSpan.FromSeconds(10));
+        fails = false;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(async () => await balanced.PredictAsync(1, cancelled.Token));
+        Assert.That((bCalls, balanced.GetService<LoadBalancerStatistics>()!["b"].IsEjected), Is.EqualTo((2, true)), "the cancelled probe told nothing");
+
+        Assert.That(await balanced.PredictAsync(7), Is.EqualTo(7));
+        LoadBalancerInstanceStatistics b = balanced.GetService<LoadBalancerStatistics>()!["b"];
+        Assert.That((bCalls, b.IsEjected, b.Cancelled, b.Ejections), Is.EqualTo((3, false, 1L, 1L)), "the next call probed b again and readmitted it");
+    }
+
     [Test]
     public void Predict_ReadmittedInstanceFailsAgain_BackOffStartsFromBase()
     {
