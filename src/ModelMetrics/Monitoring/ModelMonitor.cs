@@ -45,7 +45,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly CpuTimeSignal? _cpu;
     private readonly GenAISignal? _genAI;
     private readonly FeaturesSignal? _features;
-    private readonly object _signalGate = new();
+    private readonly object _signalsGate = new();
     private Signal[] _signals;
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
@@ -150,7 +150,7 @@ public sealed class ModelMonitor : IDisposable
 
     internal SignalContext Context => _context;
 
-    /// <summary>Gets the signals, in read order (an acquire read: a signal added later is seen whole).</summary>
+    /// <summary>Gets the signals, in read order.</summary>
     internal Signal[] Signals => Volatile.Read(ref _signals);
 
     internal CallsSignal Calls => _calls;
@@ -541,7 +541,7 @@ public sealed class ModelMonitor : IDisposable
     internal TSignal? GetSignal<TSignal>()
         where TSignal : Signal
     {
-        foreach (Signal signal in Signals)
+        foreach (Signal signal in Volatile.Read(ref _signals))
         {
             if (signal is TSignal match)
             {
@@ -553,14 +553,14 @@ public sealed class ModelMonitor : IDisposable
     }
 
     /// <summary>
-    /// Returns the monitor's signal of type <typeparamref name="TSignal"/>, adding it (last in read order) and creating its
-    /// instruments on the meter when it has none: for signals that a component attaches after the monitor is built (a load
-    /// balancer reporting to it).
+    /// Returns the monitor's signal of type <typeparamref name="TSignal"/>, adding the one <paramref name="create"/> builds when
+    /// the monitor has none: for signals that a pipeline stage brings after the monitor was built (an output cache). The
+    /// signal is read after the others, and its instruments are created on the meter when the first such signal joins it.
     /// </summary>
     internal TSignal GetOrAddSignal<TSignal>(Func<SignalContext, TSignal> create)
         where TSignal : Signal
     {
-        lock (_signalGate)
+        lock (_signalsGate)
         {
             if (GetSignal<TSignal>() is { } existing)
             {
@@ -569,10 +569,9 @@ public sealed class ModelMonitor : IDisposable
 
             TSignal signal = create(_context);
 
-            // Release: readers (snapshots, instrument callbacks) see the signal only once it is built.
+            // Copy on write: readers take the array once per reading, so a reading sees the signal whole or not at all.
             Volatile.Write(ref _signals, [.. _signals, signal]);
-            Publisher.AddInstruments(signal);
-            _context.MarkChanged();
+            Publisher.Adopt(signal.Instruments);
             return signal;
         }
     }

@@ -143,14 +143,14 @@ internal sealed class MeterPublisher
         }
     }
 
-    /// <summary>Creates the instruments of a signal added to a monitor after it joined, unless the meter has them already.</summary>
-    public void AddInstruments(Signal signal)
+    /// <summary>Creates a signal family's instruments on this meter unless it has them (a signal added after its monitor joined).</summary>
+    public void Adopt(SignalInstruments instruments)
     {
         lock (Gate)
         {
-            if (_created.Add(signal.Instruments))
+            if (_created.Add(instruments))
             {
-                signal.Instruments.Create(this);
+                instruments.Create(this);
             }
         }
     }
