@@ -93,6 +93,9 @@ public sealed class ModelMonitorSnapshot
     /// <summary>Gets the model's CPU cost from sampled calls, or <see langword="null"/> unless <see cref="ModelMonitorOptions.CpuTimeSampling"/> is on.</summary>
     public CpuTimeSnapshot? CpuTime => _parts.Get<CpuTimeSnapshot>();
 
+    /// <summary>Gets the counts per instance of the load balancer that reports to this monitor (<see cref="LoadBalancerOptions.Monitor"/>), or <see langword="null"/> when none does.</summary>
+    public LoadBalancerStatistics? LoadBalancer => _parts.Get<LoadBalancerStatistics>();
+
     /// <summary>Gets how predictions recorded with an id were joined with their labels: pending, joined, expired, evicted, unknown, duplicate, late; and the label delay.</summary>
     public LabelSnapshot Labels => _parts.Get<LabelSnapshot>()!;
 

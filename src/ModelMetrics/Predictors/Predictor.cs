@@ -14,7 +14,7 @@ namespace ModelMetrics;
 /// yields the single output as one chunk. A synchronous call of an asynchronous model blocks on it.
 /// A predictor created from a stream can only stream.
 /// </remarks>
-public static class Predictor
+public static partial class Predictor
 {
     /// <summary>Creates a predictor from a synchronous model.</summary>
     /// <typeparam name="TInput">The model's input.</typeparam>

@@ -43,6 +43,7 @@ public partial class OtlpReadmeInstrumentTests
         ExerciseGenAI(llm, llmServer);
         using ModelRuleSet rules = ExerciseRules(meterName, classifier);
         ExerciseFeatures(featured);
+        using IPredictor<int, int> balanced = ExerciseLoadBalancing(regression);
         Assert.That(provider.ForceFlush(), Is.True);
 
         Dictionary<string, OtlpPoint> received = OtlpTestKit.Flatten(receiver.Received.Single().Request)
@@ -86,6 +87,36 @@ public partial class OtlpReadmeInstrumentTests
         rules.Evaluate();
         Assert.That(ended.Wait(TimeSpan.FromSeconds(30)), Is.True, "the maintenance action ended");
         return rules;
+    }
+
+    /// <summary>A load balancer reporting to <paramref name="monitor"/>, one instance failing: every <c>model.instance.*</c> instrument reports.</summary>
+    private static IPredictor<int, int> ExerciseLoadBalancing(ModelMonitor monitor)
+    {
+        IPredictor<int, int> balanced = Predictor.LoadBalanced(
+            new Dictionary<string, IPredictor<int, int>>
+            {
+                ["a"] = Predictor.Create<int, int>(x => x),
+                ["b"] = Predictor.Create<int, int>(x => throw new InvalidOperationException("instance b is down")),
+            },
+            o =>
+            {
+                o.Strategy = LoadBalancingStrategy.RoundRobin;
+                o.FailuresToEject = 1;
+                o.Monitor = monitor;
+            });
+        for (int i = 0; i < 4; i++)
+        {
+            try
+            {
+                balanced.Predict(i);
+            }
+            catch (InvalidOperationException)
+            {
+                // b fails once and is ejected.
+            }
+        }
+
+        return balanced;
     }
 
     /// <summary>Drives one classifier and one regression model through every instrument the README lists.</summary>
