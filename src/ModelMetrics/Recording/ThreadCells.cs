@@ -149,7 +149,8 @@ internal sealed class ThreadCells
     }
 
     /// <summary>
-    /// Folds the sets of exited threads into the base and drops them from the live list. Under <see cref="Gate"/>
+    /// Folds the sets of exited threads into the base and drops them from the live list, and refills the spare pages
+    /// of the others (<see cref="ThreadCellSet.SparePages"/>). Under <see cref="Gate"/>
     /// (readers call it first thing in a read, so a read never sees a set both in the base and in the list).
     /// </summary>
     public void Fold()
@@ -161,6 +162,10 @@ internal sealed class ThreadCells
             if (!set.Owner!.IsAlive)
             {
                 dead++;
+            }
+            else
+            {
+                set.RefillSpares();
             }
         }
 
@@ -297,14 +302,20 @@ internal sealed class ThreadCellSet
     /// <summary>Buckets per histogram page: 32 (256 bytes).</summary>
     public const int PageSize = 1 << PageBits;
 
+    /// <summary>
+    /// Zeroed pages a set keeps ready: a thread that hits a new page takes one instead of allocating, and readers
+    /// replace what was taken. So recording allocates nothing after a thread's first call, unless it hits more than
+    /// this many new pages between two reads.
+    /// </summary>
+    public const int SparePages = 8;
+
     private const int PageBits = 5;
     private const int PageMask = PageSize - 1;
 
     private readonly long[] _counters;     // padded: cell i at Stripes.Padding + i, so no other thread's data shares its lines
     private readonly long[]?[] _pages;
-    private readonly int _bucketCount;
-    private readonly int _boundaryCount;
-    private long[]? _boundaries;
+    private readonly long[]?[] _spares;   // taken by the owner (interlocked, rare), refilled by readers
+    private readonly long[]? _boundaries;
     private long _pageBytes;
 
     public ThreadCellSet(long key, Thread? owner, int counterCount, int bucketCount, int boundaryCount)
@@ -313,8 +324,9 @@ internal sealed class ThreadCellSet
         Owner = owner;
         _counters = owner is null ? [] : new long[counterCount + (2 * Stripes.Padding)];
         _pages = owner is null ? [] : new long[]?[(bucketCount + PageMask) >> PageBits];
-        _bucketCount = bucketCount;
-        _boundaryCount = boundaryCount;
+        _spares = new long[]?[owner is null ? 0 : SparePages];
+        RefillSpares();
+        _boundaries = owner is null || boundaryCount == 0 ? null : new long[boundaryCount];
     }
 
     /// <summary>Gets the key of the <see cref="ThreadCells"/> this set belongs to.</summary>
@@ -331,8 +343,22 @@ internal sealed class ThreadCellSet
     }
 
     /// <summary>Gets the bytes of this set's histogram: its page table, its pages and its boundary cells.</summary>
-    public long HistogramBytes =>
-        24 + (8L * _pages.Length) + Volatile.Read(ref _pageBytes) + (Volatile.Read(ref _boundaries) is { } b ? 24 + (8L * b.Length) : 0);
+    public long HistogramBytes
+    {
+        get
+        {
+            long bytes = 24 + (8L * _pages.Length) + Volatile.Read(ref _pageBytes) + (_boundaries is { } b ? 24 + (8L * b.Length) : 0);
+            bytes += 24 + (8L * _spares.Length);
+            for (int i = 0; i < _spares.Length; i++)
+            {
+                bytes += Volatile.Read(ref _spares[i]) is null ? 0 : PageBytes;
+            }
+
+            return bytes;
+        }
+    }
+
+    private static long PageBytes => 24 + (8L * PageSize);
 
     /// <summary>Adds one to a counter. Owner thread only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -358,8 +384,21 @@ internal sealed class ThreadCellSet
     /// <summary>Adds one to boundary cell <paramref name="boundary"/> (after its bucket). Owner thread only.</summary>
     public void IncrementBoundary(int boundary)
     {
-        long[] cells = _boundaries ?? AddBoundaries();
+        long[] cells = _boundaries!;
         Volatile.Write(ref cells[boundary], cells[boundary] + 1);
+    }
+
+    /// <summary>Puts a zeroed page into every spare slot the owner emptied. Readers only (allocates off the call path).</summary>
+    public void RefillSpares()
+    {
+        for (int i = 0; i < _spares.Length; i++)
+        {
+            if (Volatile.Read(ref _spares[i]) is null)
+            {
+                // The owner only ever empties a slot: a CAS from empty cannot overwrite a page it has not taken.
+                Interlocked.CompareExchange(ref _spares[i], new long[PageSize], null);
+            }
+        }
     }
 
     /// <summary>Reads a counter (acquire: pairs with the owner's release in <see cref="Increment"/>).</summary>
@@ -377,14 +416,15 @@ internal sealed class ThreadCellSet
             }
 
             int start = p << PageBits;
-            for (int i = 0; i < page.Length; i++)
+            int length = Math.Min(page.Length, bucketCount - start);
+            for (int i = 0; i < length; i++)
             {
                 target[start + i] += Volatile.Read(ref page[i]);
             }
         }
 
         // Boundary cells after the buckets: a reading never sees a boundary count ahead of its bucket from this set.
-        if (Volatile.Read(ref _boundaries) is { } boundaries)
+        if (_boundaries is { } boundaries)
         {
             for (int b = 0; b < boundaries.Length; b++)
             {
@@ -393,23 +433,21 @@ internal sealed class ThreadCellSet
         }
     }
 
-    // Note: out of line: once per page per thread.
+    // Note: out of line: once per page per thread, and allocation-free while a spare page is left.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private long[] AddPage(int index)
     {
-        var page = new long[Math.Min(PageSize, _bucketCount - (index << PageBits))];
+        long[]? page = null;
+        for (int i = 0; i < _spares.Length && page is null; i++)
+        {
+            page = Interlocked.Exchange(ref _spares[i], null);
+        }
+
+        page ??= new long[PageSize];
 
         // Release: readers that find the page see it zeroed; the byte count is for tests and budgets only.
         Volatile.Write(ref _pages[index], page);
-        Volatile.Write(ref _pageBytes, _pageBytes + 24 + (8L * page.Length));
+        Volatile.Write(ref _pageBytes, _pageBytes + PageBytes);
         return page;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private long[] AddBoundaries()
-    {
-        var cells = new long[_boundaryCount];
-        Volatile.Write(ref _boundaries, cells);
-        return cells;
     }
 }

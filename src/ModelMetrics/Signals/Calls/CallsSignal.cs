@@ -234,7 +234,7 @@ internal sealed class CallsSignal : Signal
         long failed = 0;
         if (!_succeeded.IsEmpty || !_failed.IsEmpty || !_owned.IsEmpty)
         {
-            all = new long[_succeeded.Length];
+            all = _latency.Scratch();
             _succeeded.AddTo(all);
             _owned.AddHistogramTo(all);
             for (int b = 0; b < buckets; b++)
