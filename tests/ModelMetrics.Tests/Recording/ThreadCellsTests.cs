@@ -57,7 +57,10 @@ public class ThreadCellsTests
                     {
                         Interlocked.Increment(ref errors);
                     }
-                }) { IsBackground = true };
+                })
+                {
+                    IsBackground = true,
+                };
                 threads[t].Start();
             }
 
@@ -207,7 +210,10 @@ public class ThreadCellsTests
 
                 // Stay alive until the cells are measured, so every thread's cells count at once.
                 ready.SignalAndWait(TimeSpan.FromSeconds(60));
-            }) { IsBackground = true };
+            })
+            {
+                IsBackground = true,
+            };
             threads.Add(thread);
             thread.Start();
         }
@@ -288,7 +294,10 @@ public class ThreadCellsTests
             {
                 error = e;
             }
-        }) { IsBackground = true };
+        })
+        {
+            IsBackground = true,
+        };
         thread.Start();
         Assert.That(thread.Join(TimeSpan.FromSeconds(30)), Is.True);
         Assert.That(error, Is.Null);
