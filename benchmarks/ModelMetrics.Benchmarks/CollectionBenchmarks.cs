@@ -111,3 +111,78 @@ public class CollectionBenchmarks
         return listener;
     }
 }
+
+/// <summary>
+/// A collection pass over a fleet: 1,000 monitors (10^4 calls with ground truth each), all busy (one call recorded
+/// into every monitor before each pass, so every one is read again) or all idle (nothing recorded between passes).
+/// Issue 11's goals: ≤ 20 ms and ≤ 64 KiB allocated per busy pass, ≤ 2 ms per idle pass.
+/// </summary>
+[MemoryDiagnoser]
+public class FleetCollectionBenchmarks
+{
+    private const int Monitors = 1000;
+    private const int RecordedCalls = 10_000;
+    private static int s_setups;
+
+    private ModelMonitor[] _monitors = null!;
+    private MeterListener _listener = null!;
+    private double _sink;
+
+    /// <summary>Gets or sets a value indicating whether one call is recorded into every monitor before each pass.</summary>
+    [Params(true, false)]
+    public bool Busy { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string meterName = $"ModelMetrics.Benchmarks.FleetCollection.{Interlocked.Increment(ref s_setups)}";
+        _monitors = new ModelMonitor[Monitors];
+        var random = new Random(7);
+        for (int m = 0; m < Monitors; m++)
+        {
+            var monitor = new ModelMonitor(new ModelMonitorOptions
+            {
+                ModelName = $"model-{m}",
+                ModelVersion = "1",
+                ClassLabels = ["setosa", "versicolor", "virginica"],
+                MeterName = meterName,
+            });
+            for (int i = 0; i < RecordedCalls; i++)
+            {
+                double seconds = 1e-5 * Math.Pow(10, 4 * random.NextDouble());
+                monitor.RecordCall(seconds, i % 100 == 0 ? new InvalidOperationException() : null);
+                int actual = random.Next(3);
+                monitor.RecordGroundTruth(random.NextDouble() < 0.9 ? actual : random.Next(3), actual);
+            }
+
+            _monitors[m] = monitor;
+        }
+
+        _listener = CollectionBenchmarks.StartListener(meterName, value => _sink += value);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _listener.Dispose();
+        foreach (ModelMonitor monitor in _monitors)
+        {
+            monitor.Dispose();
+        }
+    }
+
+    [Benchmark(Description = "MeterListener pass over 1,000 monitors")]
+    public double Collect()
+    {
+        if (Busy)
+        {
+            foreach (ModelMonitor monitor in _monitors)
+            {
+                monitor.RecordCall(0.001);
+            }
+        }
+
+        _listener.RecordObservableInstruments();
+        return _sink;
+    }
+}

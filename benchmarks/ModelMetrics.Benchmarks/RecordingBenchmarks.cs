@@ -3,6 +3,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
@@ -27,6 +28,8 @@ public class RecordingBenchmarks
     private IPredictor<int, int> _decorated = null!;
     private IPredictor<int, int> _decoratedBatch = null!;
     private StripedHistogram _histogram = null!;
+    private StripedHistogram _stripedOnly = null!;
+    private StripedCells _stripedInFlight = null!;
     private int[] _batch = null!;
     private long _counter;
     private readonly int _input = 41;
@@ -55,6 +58,10 @@ public class RecordingBenchmarks
             .UseMetrics(_monitor)
             .Build();
         _histogram = _monitor.Calls.Latency.Histogram;
+
+        // The recording path before thread-owned cells (issue 11), kept here to compare within one run.
+        _stripedOnly = new StripedHistogram(_histogram.Layout, new Rejections(), [.. _monitor.Calls.Latency.Boundaries.Select(StripedHistogram.ToBoundaryValue)]);
+        _stripedInFlight = new StripedCells(1);
     }
 
     [GlobalCleanup]
@@ -99,6 +106,16 @@ public class RecordingBenchmarks
     {
         long start = _monitor.StartCall();
         _monitor.EndCall(start);
+    }
+
+    /// <summary>What <see cref="StartCall_EndCall"/> did before issue 11: three interlocked operations on striped cells.</summary>
+    [Benchmark(Description = "before: in flight +1, striped bucket +1, in flight -1 (interlocked)")]
+    public void Striped_StartCall_EndCall()
+    {
+        _stripedInFlight.Increment(0);
+        long start = Stopwatch.GetTimestamp();
+        _stripedOnly.Record(Stopwatch.GetTimestamp() - start);
+        _stripedInFlight.Add(0, -1);
     }
 
     [Benchmark(Description = "StripedHistogram.Record (internal)")]

@@ -266,10 +266,17 @@ internal sealed class MeterPublisher
         where T : struct
     {
         int instrument = _instrumentCount++;
+
+        // Note: a listener enumerates what a callback returns before it calls any other callback on that thread
+        // (MeterListener.RecordObservableInstruments, which the OpenTelemetry SDK and dotnet-counters use), so one list
+        // per instrument and collecting thread is free again when the callback next runs there: a pass over a fleet of
+        // monitors allocates no measurement lists once they have grown (they were most of an idle pass's garbage).
+        var lists = new ThreadLocal<List<Measurement<T>>>(static () => []);
         return () =>
         {
             t_instrument = instrument;
-            var list = new List<Measurement<T>>();
+            List<Measurement<T>> list = lists.Value!;
+            list.Clear();
             foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
             {
                 foreach (ModelMonitor monitor in registry.Monitors)

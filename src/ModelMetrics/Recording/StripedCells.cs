@@ -81,6 +81,21 @@ internal sealed class StripedCells
 
     public int Length { get; }
 
+    /// <summary>Gets the bytes of the stripes allocated so far (arrays with their headers): for tests and memory budgets.</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            long bytes = 0;
+            for (int i = 0; i < _stripes.Length; i++)
+            {
+                bytes += Volatile.Read(ref _stripes[i]) is { } stripe ? 24 + (8L * stripe.Length) : 0;
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>Gets a value indicating whether no thread ever wrote (no stripe was allocated).</summary>
     public bool IsEmpty => Array.TrueForAll(_stripes, static stripe => Volatile.Read(ref stripe) is null);
 

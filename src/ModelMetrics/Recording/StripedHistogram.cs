@@ -81,6 +81,9 @@ internal sealed class StripedHistogram
     /// <summary>Gets the length of the array <see cref="AddTo"/> fills: the buckets, then one cell per boundary.</summary>
     public int Length => _cells.Length;
 
+    /// <summary>Gets the bytes of the stripes allocated so far.</summary>
+    public long AllocatedBytes => _cells.AllocatedBytes;
+
     /// <summary>Gets a value indicating whether anything was ever recorded (a stripe exists).</summary>
     public bool IsEmpty => _cells.IsEmpty;
 
@@ -101,6 +104,26 @@ internal sealed class StripedHistogram
         if (_straddles is { } straddles && (straddles[bucket >> 6] & (1UL << bucket)) != 0)
         {
             RecordAtBoundary(bucket, value);
+        }
+    }
+
+    /// <summary>
+    /// Records one value into the calling thread's own cells (<see cref="ThreadCellSet.IsOwned"/>), with the same bucket
+    /// and boundary logic as <see cref="Record(long)"/>: plain stores, no interlocked operation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Record(ThreadCellSet cells, long value)
+    {
+        if ((ulong)value > (ulong)Layout.Highest)
+        {
+            value = Clamp(value);
+        }
+
+        int bucket = Layout.IndexOf(value);
+        cells.IncrementBucket(bucket);
+        if (_straddles is { } straddles && (straddles[bucket >> 6] & (1UL << bucket)) != 0)
+        {
+            RecordAtBoundary(cells, bucket, value);
         }
     }
 
@@ -197,6 +220,18 @@ internal sealed class StripedHistogram
             if (_splitBuckets[i] == bucket && value <= _splitValues[i])
             {
                 _cells.Increment(Layout.BucketCount + i);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordAtBoundary(ThreadCellSet cells, int bucket, long value)
+    {
+        for (int i = 0; i < _splitBuckets.Length; i++)
+        {
+            if (_splitBuckets[i] == bucket && value <= _splitValues[i])
+            {
+                cells.IncrementBoundary(i);
             }
         }
     }

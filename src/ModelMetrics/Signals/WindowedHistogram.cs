@@ -15,6 +15,7 @@ internal sealed class WindowedHistogram
 {
     private readonly WindowedCells<long> _windows;
     private readonly SignalContext _context;
+    private long[]? _scratch; // the whole reading, reused: readers are serialized, and snapshots keep compact copies
     private HistogramTags? _tags;
 
     public WindowedHistogram(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries)
@@ -40,7 +41,19 @@ internal sealed class WindowedHistogram
     /// <remarks>Two collections racing to build them build equal sets; either may win.</remarks>
     public HistogramTags Tags => _tags ??= new HistogramTags(_context, Boundaries);
 
-    /// <summary>Reads the cumulative histogram and each window; a histogram nobody fed allocates nothing.</summary>
+    /// <summary>Gets a zeroed array of <see cref="StripedHistogram.Length"/> cells for a whole reading, reused from read to read (readers are serialized).</summary>
+    public long[] Scratch()
+    {
+        long[] scratch = _scratch ??= new long[Histogram.Length];
+        Array.Clear(scratch);
+        return scratch;
+    }
+
+    /// <summary>
+    /// Reads the cumulative histogram and each window; a histogram nobody fed allocates nothing. A whole reading passed
+    /// in <paramref name="cumulative"/> is only read: the snapshots hold compact copies of its non-zero range, so the
+    /// caller may reuse it (<see cref="Scratch"/>).
+    /// </summary>
     public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null)
     {
         if (cumulative is null)
@@ -50,7 +63,7 @@ internal sealed class WindowedHistogram
                 return Empty();
             }
 
-            cumulative = new long[Histogram.Length];
+            cumulative = Scratch();
             Histogram.AddTo(cumulative);
         }
 
@@ -60,13 +73,19 @@ internal sealed class WindowedHistogram
         int first = cumulative.AsSpan(0, buckets).IndexOfAnyExcept(0L);
         if (first < 0)
         {
-            return (new LatencySnapshot(Histogram, cumulative, 0), Empty().Windows);
+            return Empty();
         }
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
         int length = last - first + 1;
         long[][] windows = _windows.Read(now, cumulative, first, length, buckets, Histogram.BoundaryCount);
-        return (new LatencySnapshot(Histogram, cumulative, last + 1), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
+
+        // The cumulative snapshot keeps the buckets from the first to the last non-zero one, then the boundary cells,
+        // as the windows do: a few KB instead of the whole histogram, and the reading itself can be reused.
+        long[] compact = new long[length + Histogram.BoundaryCount];
+        Array.Copy(cumulative, first, compact, 0, length);
+        Array.Copy(cumulative, buckets, compact, length, Histogram.BoundaryCount);
+        return (new LatencySnapshot(Histogram, compact, first, length), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
     }
 
     /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array.</summary>

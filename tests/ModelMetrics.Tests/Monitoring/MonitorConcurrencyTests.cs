@@ -40,7 +40,7 @@ public class MonitorConcurrencyTests
             {
                 ModelMonitorSnapshot s = monitor.GetSnapshot();
                 long bucketTotal = 0;
-                foreach (long count in s.Latency.Counts[..s.Latency.Layout.BucketCount]) // the buckets; the boundary cells follow
+                foreach (long count in s.Latency.Buckets) // the buckets held (the boundary cells follow them)
                 {
                     bucketTotal += count;
                 }

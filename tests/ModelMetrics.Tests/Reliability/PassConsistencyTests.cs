@@ -98,6 +98,12 @@ public sealed class PassConsistencyTests
 
         void Write()
         {
+            // Writers start once the reader has read: recording is fast enough to finish before a busy machine schedules it.
+            while (Volatile.Read(ref snapshots) == 0 && clock.Elapsed < Limit)
+            {
+                Thread.Yield();
+            }
+
             for (int i = 0; i < CallsPerWriter && clock.Elapsed < Limit; i++)
             {
                 monitor.RecordCall(0.001, i % 2 == 0 ? Failure : null);
@@ -115,7 +121,7 @@ public sealed class PassConsistencyTests
                 while (Volatile.Read(ref writing) > 0 && clock.Elapsed < Limit)
                 {
                     ModelMonitorSnapshot s = monitor.GetSnapshot();
-                    snapshots++;
+                    Interlocked.Increment(ref snapshots);
                     if (s.Calls != s.Latency.Count || s.Recent.Calls != s.Recent.Latency.Count)
                     {
                         inconsistent++;

@@ -17,8 +17,20 @@ namespace ModelMetrics.Signals;
 /// duration and time to first chunk, cumulative and per window.
 /// </summary>
 /// <remarks>
-/// Hot path: a call is one interlocked increment at start (in flight) and two at the end (the duration's
-/// bucket, in flight −1), each on the calling processor's stripe. Failures and batches take the slower paths.
+/// <para>
+/// Hot path: a call is three plain increments of cells the calling thread owns (<see cref="ThreadCells"/>): started
+/// at the start; the duration's bucket and ended at the end. No interlocked operation: each cell has one writer.
+/// A thread beyond <see cref="ThreadCells.MaxSets"/> records the same three into interlocked striped cells. Failures
+/// and batches take the slower paths (interlocked, striped). In flight is not a counter: it is started − ended.
+/// </para>
+/// <para>
+/// A consistent in-flight reading: ended is summed first, then started, then ended again. Every call counted in the
+/// first sum of ended had started before (its start happens before its end, and the ended cell is written with release
+/// semantics), so started − ended is never negative. When the two sums of ended agree, no call ended while started was
+/// summed, so started − ended lies between the calls in flight when that sum began and when it ended: it never counts
+/// a call twice nor one that already ended, however long the sum took. The reader retries a few times otherwise, and
+/// then takes started − the later sum of ended (never more than were in flight when started was summed).
+/// </para>
 /// </remarks>
 internal sealed class CallsSignal : Signal
 {
@@ -28,12 +40,20 @@ internal sealed class CallsSignal : Signal
     private const int ChunksCell = 2;
     private const int FirstOutcomeCell = 3;
 
-    // Striped cells written on the call path.
-    private const int InFlight = 0; // +1 when a call starts, -1 when it ends (maybe on another stripe)
-    private const int ExtraItems = 1; // items beyond the first of each batch call
-    private const int Chunks = 2;
+    // Striped cells written on the call path: started and ended of threads without their own cells, then the rare ones.
+    private const int Started = 0;
+    private const int Ended = 1;
+    private const int ExtraItems = 2; // items beyond the first of each batch call
+    private const int Chunks = 3;
 
-    private readonly StripedCells _cells = new(3);
+    // Counters of each thread's own cells (started, ended: the same indexes as the striped ones).
+    private const int OwnedCounters = 2;
+
+    // How often a reader sums started again when calls kept ending while it summed (then it takes the last sum).
+    private const int InFlightAttempts = 8;
+
+    private readonly StripedCells _cells = new(4);
+    private readonly ThreadCells _owned;
     private readonly WindowedHistogram _latency;
     private readonly StripedHistogram _succeeded; // _latency's histogram, held directly: one load less per call
     private readonly StripedHistogram _failed;
@@ -48,6 +68,7 @@ internal sealed class CallsSignal : Signal
     {
         _latency = new WindowedHistogram(context, layout, boundaries);
         _succeeded = _latency.Histogram;
+        _owned = new ThreadCells(OwnedCounters, layout.BucketCount, _succeeded.BoundaryCount);
         _failed = new StripedHistogram(layout, context.Rejections, Array.ConvertAll([.. boundaries], StripedHistogram.ToBoundaryValue));
         _firstChunk = new WindowedHistogram(context, layout, boundaries);
         _outcomes = new OutcomeTable(context.ModelName);
@@ -62,20 +83,67 @@ internal sealed class CallsSignal : Signal
 
     public WindowedHistogram FirstChunk => _firstChunk;
 
+    /// <summary>Gets the thread-owned cells of successful calls (for tests: live sets, bytes).</summary>
+    public ThreadCells Owned => _owned;
+
+    /// <summary>Adds the latency histogram of successful calls (stripes and thread-owned cells; buckets, then boundary cells) to <paramref name="counts"/>.</summary>
+    public void AddLatencyTo(long[] counts)
+    {
+        lock (_owned.Gate)
+        {
+            _owned.Fold();
+            _succeeded.AddTo(counts);
+            _owned.AddHistogramTo(counts);
+        }
+    }
+
+    /// <summary>Gets the bytes the latency cells of successful calls take: the thread-owned pages and base, and the stripes.</summary>
+    public long LatencyCellBytes => _owned.HistogramBytes + _succeeded.AllocatedBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long StartCall()
     {
-        _cells.Increment(InFlight);
-        Context.MarkChanged();
+        CountStarted();
         return Stopwatch.GetTimestamp();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void EndCall(long startTimestamp)
+    public void EndCall(long startTimestamp) => RecordEnded(Stopwatch.GetTimestamp() - startTimestamp);
+
+    /// <summary>What <see cref="StartCall"/> records, without its clock read (benchmarks compare it with other libraries' recording alone).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CountStarted()
     {
-        long duration = Stopwatch.GetTimestamp() - startTimestamp;
-        _succeeded.Record(duration);
-        _cells.Add(InFlight, -1);
+        ThreadCellSet cells = _owned.Current();
+        if (cells.IsOwned)
+        {
+            cells.Increment(Started);
+        }
+        else
+        {
+            _cells.Increment(Started);
+        }
+
+        Context.MarkChanged();
+    }
+
+    /// <summary>What <see cref="EndCall(long)"/> records for a successful call of <paramref name="duration"/> Stopwatch ticks, without its clock read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RecordEnded(long duration)
+    {
+        ThreadCellSet cells = _owned.Current();
+        if (cells.IsOwned)
+        {
+            // Note: the bucket before ended, both released: a reader that sees the end sees the duration.
+            _succeeded.Record(cells, duration);
+            cells.Increment(Ended);
+        }
+        else
+        {
+            _succeeded.Record(duration);
+            _cells.Increment(Ended);
+        }
+
         Context.MarkChanged();
         if (_native is not null)
         {
@@ -88,7 +156,7 @@ internal sealed class CallsSignal : Signal
         if (!CountItems(itemCount))
         {
             // The call was started (counted in flight) but is not recorded: it still ends.
-            _cells.Add(InFlight, -1);
+            CountEnded();
             Context.MarkChanged();
             return;
         }
@@ -101,7 +169,7 @@ internal sealed class CallsSignal : Signal
 
         long duration = Stopwatch.GetTimestamp() - startTimestamp;
         RecordFailure(duration, _outcomes.Classify(exception, cancellationToken));
-        _cells.Add(InFlight, -1);
+        CountEnded();
         Context.MarkChanged();
     }
 
@@ -133,7 +201,16 @@ internal sealed class CallsSignal : Signal
         long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)Math.Round(ticks);
         if (exception is null)
         {
-            _succeeded.Record(duration);
+            ThreadCellSet cells = _owned.Current();
+            if (cells.IsOwned)
+            {
+                _succeeded.Record(cells, duration);
+            }
+            else
+            {
+                _succeeded.Record(duration);
+            }
+
             if (_native is not null)
             {
                 RecordNative(duration, errorType: null);
@@ -149,16 +226,27 @@ internal sealed class CallsSignal : Signal
 
     public override void Read(SnapshotBuilder snapshot)
     {
+        // Note: the gate excludes only folds (a writer that finds the thread cells full tries it, never waits for it).
+        lock (_owned.Gate)
+        {
+            _owned.Fold();
+            ReadLocked(snapshot);
+        }
+    }
+
+    private void ReadLocked(SnapshotBuilder snapshot)
+    {
         // 1. Completed calls (histograms), then failures by type. Successes are the successful histogram's own
         // count, never "all minus failures", which could run backwards while a failure is half recorded.
         int buckets = _succeeded.Layout.BucketCount;
         long[]? all = null;
         long succeeded = 0;
         long failed = 0;
-        if (!_succeeded.IsEmpty || !_failed.IsEmpty)
+        if (!_succeeded.IsEmpty || !_failed.IsEmpty || !_owned.IsEmpty)
         {
-            all = new long[_succeeded.Length];
+            all = _latency.Scratch();
             _succeeded.AddTo(all);
+            _owned.AddHistogramTo(all);
             for (int b = 0; b < buckets; b++)
             {
                 succeeded += all[b];
@@ -178,11 +266,10 @@ internal sealed class CallsSignal : Signal
         _outcomes.AddTo(counts, FirstOutcomeCell);
         HoldBackFailuresInProgress(counts.AsSpan(FirstOutcomeCell, _outcomes.Length), failed);
 
-        // 2. Items and chunks after calls, so items never lag calls. In flight is its own counter (+1 at start,
-        // -1 at end), read in one short pass, so a slow merge above cannot inflate it.
+        // 2. Items and chunks after calls, so items never lag calls. In flight is started − ended (see the remarks).
         counts[ExtraItemsCell] = _cells.Sum(ExtraItems);
         counts[ChunksCell] = _cells.Sum(Chunks);
-        long inFlight = Math.Max(0, _cells.Sum(InFlight));
+        long inFlight = ReadInFlight();
 
         // Note: not a second look at the histograms when they were empty above: a call recorded since would show in
         // the latency but not in the calls counted from the same reading.
@@ -226,6 +313,45 @@ internal sealed class CallsSignal : Signal
         }
 
         outcomes.CopyTo(_lastFailures);
+    }
+
+    /// <summary>Started − ended, read as the remarks say: never negative, never more than were in flight at one moment.</summary>
+    private long ReadInFlight()
+    {
+        long ended = SumOf(Ended);
+        long started = 0;
+        long endedAfter = ended;
+        for (int attempt = 0; attempt < InFlightAttempts; attempt++)
+        {
+            started = SumOf(Started);
+            endedAfter = SumOf(Ended);
+            if (endedAfter == ended)
+            {
+                return started - ended;
+            }
+
+            ended = endedAfter;
+        }
+
+        // Calls kept ending while started was summed: started − the later sum of ended is at most what was in flight
+        // when that sum of started finished (it may miss calls that started and ended meanwhile), and 0 at least.
+        return Math.Max(0, started - endedAfter);
+    }
+
+    private long SumOf(int counter) => _owned.Sum(counter) + _cells.Sum(counter);
+
+    /// <summary>Counts a started call as ended, in the calling thread's cells (or the striped ones).</summary>
+    private void CountEnded()
+    {
+        ThreadCellSet cells = _owned.Current();
+        if (cells.IsOwned)
+        {
+            cells.Increment(Ended);
+        }
+        else
+        {
+            _cells.Increment(Ended);
+        }
     }
 
     private CallsPart Part(long[] counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk)

@@ -88,7 +88,7 @@ public class LatencyTests
 
         LatencySnapshot latency = monitor.GetSnapshot().Latency;
         var counts = new long[monitor.Calls.Latency.Histogram.Length];
-        monitor.Calls.Latency.Histogram.AddTo(counts);
+        monitor.Calls.AddLatencyTo(counts);
 
         Assert.That(ticks.Select(k => latency.Layout.UpperBound(latency.Layout.IndexOf(k)) - latency.Layout.LowerBound(latency.Layout.IndexOf(k))), Is.All.Zero, "width-1 buckets");
         Assert.That(ticks.Select(k => counts[latency.Layout.IndexOf(k)]), Is.All.EqualTo(1), "each duration recorded at its own tick count, not one tick short");
