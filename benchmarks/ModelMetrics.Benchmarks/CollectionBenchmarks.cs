@@ -31,29 +31,7 @@ public class CollectionBenchmarks
     {
         // A meter of its own per setup, so that monitors of other benchmarks in the same process are not collected.
         _meterName = $"ModelMetrics.Benchmarks.Collection.{Interlocked.Increment(ref s_setups)}";
-        _monitors = new ModelMonitor[Monitors];
-        var random = new Random(7);
-        for (int m = 0; m < Monitors; m++)
-        {
-            var monitor = new ModelMonitor(new ModelMonitorOptions
-            {
-                ModelName = $"model-{m}",
-                ModelVersion = "1",
-                ClassLabels = ["setosa", "versicolor", "virginica"],
-                MeterName = _meterName,
-            });
-
-            // Durations from 10 µs to about 100 ms (log-uniform), a few failures, ground truth for every call.
-            for (int i = 0; i < RecordedCalls; i++)
-            {
-                double seconds = 1e-5 * Math.Pow(10, 4 * random.NextDouble());
-                monitor.RecordCall(seconds, i % 100 == 0 ? new InvalidOperationException() : null);
-                int actual = random.Next(3);
-                monitor.RecordGroundTruth(random.NextDouble() < 0.9 ? actual : random.Next(3), actual);
-            }
-
-            _monitors[m] = monitor;
-        }
+        _monitors = CreateMonitors(Monitors, _meterName, RecordedCalls);
 
         _listener = StartListener(_meterName, value => _sink += value);
     }
@@ -93,6 +71,37 @@ public class CollectionBenchmarks
     /// Starts a listener on every instrument of <paramref name="meterName"/>, as an OpenTelemetry reader or
     /// dotnet-counters does, handing each measurement to <paramref name="onMeasurement"/>.
     /// </summary>
+    /// <summary>
+    /// Creates classifier monitors on one meter, each holding <paramref name="recordedCalls"/> calls: durations from 10 µs to
+    /// about 100 ms (log-uniform), a few failures, ground truth for every call (90 % right); a fixed seed.
+    /// </summary>
+    internal static ModelMonitor[] CreateMonitors(int count, string meterName, int recordedCalls)
+    {
+        var monitors = new ModelMonitor[count];
+        var random = new Random(7);
+        for (int m = 0; m < count; m++)
+        {
+            var monitor = new ModelMonitor(new ModelMonitorOptions
+            {
+                ModelName = $"model-{m}",
+                ModelVersion = "1",
+                ClassLabels = ["setosa", "versicolor", "virginica"],
+                MeterName = meterName,
+            });
+            for (int i = 0; i < recordedCalls; i++)
+            {
+                double seconds = 1e-5 * Math.Pow(10, 4 * random.NextDouble());
+                monitor.RecordCall(seconds, i % 100 == 0 ? new InvalidOperationException() : null);
+                int actual = random.Next(3);
+                monitor.RecordGroundTruth(random.NextDouble() < 0.9 ? actual : random.Next(3), actual);
+            }
+
+            monitors[m] = monitor;
+        }
+
+        return monitors;
+    }
+
     internal static MeterListener StartListener(string meterName, Action<double> onMeasurement)
     {
         var listener = new MeterListener
@@ -136,27 +145,7 @@ public class FleetCollectionBenchmarks
     public void Setup()
     {
         string meterName = $"ModelMetrics.Benchmarks.FleetCollection.{Interlocked.Increment(ref s_setups)}";
-        _monitors = new ModelMonitor[Monitors];
-        var random = new Random(7);
-        for (int m = 0; m < Monitors; m++)
-        {
-            var monitor = new ModelMonitor(new ModelMonitorOptions
-            {
-                ModelName = $"model-{m}",
-                ModelVersion = "1",
-                ClassLabels = ["setosa", "versicolor", "virginica"],
-                MeterName = meterName,
-            });
-            for (int i = 0; i < RecordedCalls; i++)
-            {
-                double seconds = 1e-5 * Math.Pow(10, 4 * random.NextDouble());
-                monitor.RecordCall(seconds, i % 100 == 0 ? new InvalidOperationException() : null);
-                int actual = random.Next(3);
-                monitor.RecordGroundTruth(random.NextDouble() < 0.9 ? actual : random.Next(3), actual);
-            }
-
-            _monitors[m] = monitor;
-        }
+        _monitors = CollectionBenchmarks.CreateMonitors(Monitors, meterName, RecordedCalls);
 
         _listener = CollectionBenchmarks.StartListener(meterName, value => _sink += value);
     }

@@ -117,7 +117,7 @@ internal sealed class HybridCachingPredictor<TInput, TOutput> : DelegatingPredic
         {
             // The cache failed, not the model: answer uncached (with the model's output if it already ran).
             _counters.KeyFault();
-            if (call.RanModel && call.HasOutput)
+            if (call.HasOutput)
             {
                 return call.Output!;
             }

@@ -154,22 +154,14 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TOutput PredictMiss(TKey key, TInput input)
     {
-        TaskCompletionSource<TOutput> flight = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
-        if (existing != flight)
+        switch (Claim(key, out TaskCompletionSource<TOutput> flight, out TOutput? cached))
         {
-            _counters.Coalesced();
-            return existing.Task.GetAwaiter().GetResult();
+            case Lookup.Hit:
+                return cached!;
+            case Lookup.InFlight:
+                return flight.Task.GetAwaiter().GetResult();
         }
 
-        // The call that stored this key's output removes its flight after storing: look again before calling the model.
-        if (TryHit(key, _timeProvider.GetTimestamp(), out TOutput? cached))
-        {
-            Complete(key, flight, cached);
-            return cached;
-        }
-
-        _counters.Miss();
         long start = _timeProvider.GetTimestamp();
         TOutput output;
         try
@@ -182,36 +174,20 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             throw;
         }
 
-        try
-        {
-            Store(key, output, start);
-        }
-        finally
-        {
-            // Waiters must never be left waiting, whatever storing did.
-            Complete(key, flight, output);
-        }
-
+        StoreAndComplete(key, flight, output, start);
         return output;
     }
 
     private async ValueTask<TOutput> PredictMissAsync(TKey key, TInput input, CancellationToken cancellationToken)
     {
-        TaskCompletionSource<TOutput> flight = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
-        if (existing != flight)
+        switch (Claim(key, out TaskCompletionSource<TOutput> flight, out TOutput? cached))
         {
-            _counters.Coalesced();
-            return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            case Lookup.Hit:
+                return cached!;
+            case Lookup.InFlight:
+                return await flight.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (TryHit(key, _timeProvider.GetTimestamp(), out TOutput? cached))
-        {
-            Complete(key, flight, cached);
-            return cached;
-        }
-
-        _counters.Miss();
         long start = _timeProvider.GetTimestamp();
         TOutput output;
         try
@@ -224,6 +200,39 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             throw;
         }
 
+        StoreAndComplete(key, flight, output, start);
+        return output;
+    }
+
+    /// <summary>
+    /// After a missed lookup: registers this call's flight for <paramref name="key"/> (<see cref="Lookup.Miss"/>: the caller
+    /// must call the model and end the flight), or finds another call's flight to wait on (<see cref="Lookup.InFlight"/>:
+    /// <paramref name="flight"/> is that one), or finds the output stored meanwhile (<see cref="Lookup.Hit"/>). Counts the outcome.
+    /// </summary>
+    private Lookup Claim(TKey key, out TaskCompletionSource<TOutput> flight, out TOutput? cached)
+    {
+        TaskCompletionSource<TOutput> mine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        flight = _inFlight.GetOrAdd(key, mine);
+        cached = default;
+        if (flight != mine)
+        {
+            _counters.Coalesced();
+            return Lookup.InFlight;
+        }
+
+        // The call that stored this key's output removes its flight after storing: look again before calling the model.
+        if (TryHit(key, _timeProvider.GetTimestamp(), out cached))
+        {
+            Complete(key, flight, cached);
+            return Lookup.Hit;
+        }
+
+        _counters.Miss();
+        return Lookup.Miss;
+    }
+
+    private void StoreAndComplete(TKey key, TaskCompletionSource<TOutput> flight, TOutput output, long start)
+    {
         try
         {
             Store(key, output, start);
@@ -233,8 +242,6 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
             // Waiters must never be left waiting, whatever storing did.
             Complete(key, flight, output);
         }
-
-        return output;
     }
 
     /// <summary>
@@ -276,23 +283,16 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 continue;
             }
 
-            TaskCompletionSource<TOutput> flight = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            TaskCompletionSource<TOutput> existing = _inFlight.GetOrAdd(key, flight);
-            if (existing != flight)
+            switch (Claim(key, out TaskCompletionSource<TOutput> flight, out TOutput? cached))
             {
-                _counters.Coalesced();
-                (waits ??= []).Add((i, existing.Task));
-                continue;
+                case Lookup.Hit:
+                    outputs[i] = cached!;
+                    continue;
+                case Lookup.InFlight:
+                    (waits ??= []).Add((i, flight.Task));
+                    continue;
             }
 
-            if (TryHit(key, _timeProvider.GetTimestamp(), out TOutput? cached))
-            {
-                Complete(key, flight, cached);
-                outputs[i] = cached;
-                continue;
-            }
-
-            _counters.Miss();
             (batchKeys ??= []).Add(key, modelInputs.Count);
             fromModel[i] = modelInputs.Count;
             modelInputs.Add(inputs[i]);
@@ -469,6 +469,19 @@ internal sealed class CachingPredictor<TInput, TOutput, TKey> : DelegatingPredic
                 }
             }
         }
+    }
+
+    /// <summary>What <see cref="Claim"/> found.</summary>
+    private enum Lookup
+    {
+        /// <summary>This call owns the key's flight: it calls the model.</summary>
+        Miss,
+
+        /// <summary>Another call's model call for the key is in flight: wait for it.</summary>
+        InFlight,
+
+        /// <summary>The output was stored meanwhile.</summary>
+        Hit,
     }
 
     private sealed class Entry(TOutput value, long expiresAt, long lastUsed)
