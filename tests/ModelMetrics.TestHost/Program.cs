@@ -12,6 +12,7 @@
 // It prints "ready <url>" once the fixed traffic is recorded; <url> serves the Prometheus text format at /metrics.
 
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
@@ -97,6 +98,17 @@ using IPredictor<int, int> cached = Predictor.Create<int, int>(x => x + 1)
     })
     .Build();
 
+// The dashboard's load-balancing row: three instances of the live model behind power of two choices, publishing
+// model.instance.* on the live monitor (without recording calls into it).
+using IPredictor<int, int> balanced = Predictor.LoadBalanced(
+    new Dictionary<string, IPredictor<int, int>>
+    {
+        ["gpu0"] = Predictor.Create<int, int>(x => x + 1),
+        ["gpu1"] = Predictor.Create<int, int>(x => x + 2),
+        ["gpu2"] = Predictor.Create<int, int>(x => x + 3),
+    },
+    o => o.Monitor = live);
+
 // Live traffic: a call every 5 ms with 1–20 ms latency, 2% timeouts, 1% invalid operations; every call
 // labelled at once (80% right), and one in four with an id whose label arrives a little later.
 // A fixed seed per member (string hash codes differ per process), so a run's live traffic can be reproduced.
@@ -152,6 +164,7 @@ while (!stop.IsCancellationRequested)
     }
 
     cached.Predict(random.Next(40));
+    balanced.Predict(random.Next(40));
 
     sequence++;
     try
