@@ -576,8 +576,22 @@ public sealed class ModelMonitor : IDisposable
         }
     }
 
-    /// <summary>Returns the snapshot for one publishing pass, reusing it across the pass's instruments.</summary>
-    internal ModelMonitorSnapshot ReadForPublishing(int instrument) => _reader.ReadForPublishing(instrument);
+    /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments.</summary>
+    internal ModelMonitorSnapshot ReadForPublishing(long pass) => _reader.ReadForPublishing(pass);
+
+    /// <summary>Returns the signal whose instruments are <paramref name="family"/>, or <see langword="null"/>.</summary>
+    internal Signal? FindSignal(SignalInstruments family)
+    {
+        foreach (Signal signal in Volatile.Read(ref _signals))
+        {
+            if (ReferenceEquals(signal.Family, family))
+            {
+                return signal;
+            }
+        }
+
+        return null;
+    }
 
     private void RecordScored<T>(ReadOnlySpan<T> probabilities, int actual)
         where T : unmanaged, System.Numerics.INumberBase<T>

@@ -19,7 +19,7 @@ public sealed class ModelMonitorSnapshot
     private readonly SnapshotParts _parts;
     private readonly CallsPart _calls;
 
-    internal ModelMonitorSnapshot(ModelMonitor monitor, DateTimeOffset timestamp, SnapshotBuilder builder, IEnumerable<KeyValuePair<string, long>> rejected)
+    internal ModelMonitorSnapshot(ModelMonitor monitor, DateTimeOffset timestamp, SnapshotBuilder builder, Dictionary<string, long> rejected)
     {
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
@@ -33,13 +33,7 @@ public sealed class ModelMonitorSnapshot
         }
 
         Windows = windows;
-        var rejectedTable = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach ((string reason, long count) in rejected)
-        {
-            rejectedTable[reason] = count;
-        }
-
-        Rejected = rejectedTable;
+        RejectedTable = rejected;
     }
 
     /// <summary>Gets the model's name.</summary>
@@ -112,7 +106,13 @@ public sealed class ModelMonitorSnapshot
     public IReadOnlyList<FeatureSnapshot>? Features => _parts.Get<FeaturesPart>()?.Features;
 
     /// <summary>Gets values that were rejected or corrected, by reason (for example <c>unknown_label</c>, <c>negative_duration</c>).</summary>
-    public IReadOnlyDictionary<string, long> Rejected { get; }
+    public IReadOnlyDictionary<string, long> Rejected => RejectedTable;
+
+    /// <summary>Gets <see cref="Failures"/> as its concrete type, which publishing enumerates without allocating.</summary>
+    internal Dictionary<string, long> FailureTable => _calls.Failures;
+
+    /// <summary>Gets <see cref="Rejected"/> as its concrete type, which publishing enumerates without allocating.</summary>
+    internal Dictionary<string, long> RejectedTable { get; }
 
     /// <summary>Gets every window of <see cref="ModelMonitorOptions.Windows"/>, shortest first.</summary>
     public IReadOnlyList<WindowSnapshot> Windows { get; }

@@ -1,6 +1,8 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Generic;
+using System.Threading;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics;
@@ -9,21 +11,21 @@ namespace ModelMetrics;
 /// Reads a monitor's signals into a <see cref="ModelMonitorSnapshot"/>, and shares one snapshot per publishing pass.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Readers serialize on a lock among themselves (the signals' windows are stateful); writers never take it.
 /// Each signal reads its counters in the reverse of the order writers write them, so derived values never run
 /// backwards: items never lag calls, in-flight is never negative, and every published counter is monotonic.
+/// </para>
+/// <para>
+/// A reading reads only what can have changed: a signal nothing was recorded into since its last reading, whose windows
+/// cannot move yet (<see cref="SignalContext.WindowsStableUntil"/>), adds its last reading's parts again (see
+/// <see cref="Signal.ReadInto"/>). A publishing pass over a monitor where nothing can have changed reuses the whole last
+/// snapshot: it costs a few loads, however many buckets the monitor holds.
+/// </para>
 /// </remarks>
 internal sealed class SnapshotReader
 {
-    /// <summary>
-    /// A publishing pass calls every instrument's callback in turn, and each reads the monitor. They share one
-    /// snapshot, taken when the pass's first instrument asks; an instrument asking again starts the next pass.
-    /// A snapshot older than this is never shared, so a pass that takes longer reads again, and a second listener
-    /// collecting other instruments at the same time sees data at most this old.
-    /// </summary>
-    private static readonly TimeSpan ShareWithin = TimeSpan.FromSeconds(1);
-
-    /// <summary>How many collecting threads keep their own pass at once (more are served in turn, oldest replaced).</summary>
+    /// <summary>How many publishing passes (one per collecting thread) keep their own snapshot at once; more are served in turn.</summary>
     private const int PassSlots = 4;
 
     private readonly ModelMonitor _monitor;
@@ -32,10 +34,18 @@ internal sealed class SnapshotReader
     private readonly object _gate = new();
     private readonly Pass[] _passes = new Pass[PassSlots];
     private ModelMonitorSnapshot? _last; // the newest reading, by any reader
-    private TimeSpan _lastAt;
+    private Dictionary<string, long>? _rejected; // the rejections of the newest reading
+    private long _stableUntil = long.MinValue; // until when no window of the monitor can move without a record
+    private bool _confirmAll; // the last reading took the monitor-wide mark: the next one reads everything again
+    private bool _confirmRejected;
     private TimeSpan _lastClock; // the clock's elapsed time at the last reading
     private TimeSpan _now; // time since creation as the windows see it: the clock's forward steps only
     private int _nextSlot;
+
+    // The newest pass and its snapshot, read without the lock: written (under it) as id 0, snapshot, id; a reader that
+    // reads the same id before and after the snapshot has that pass's snapshot (ids are never reused).
+    private long _fastPass;
+    private ModelMonitorSnapshot? _fastSnapshot;
 
     public SnapshotReader(ModelMonitor monitor, TimeProvider time)
     {
@@ -44,72 +54,101 @@ internal sealed class SnapshotReader
         _createdTimestamp = time.GetTimestamp();
     }
 
-    /// <summary>Reads a new snapshot (what <see cref="ModelMonitor.GetSnapshot"/> returns).</summary>
+    /// <summary>Reads a new snapshot (what <see cref="ModelMonitor.GetSnapshot"/> returns): polled signals are read now.</summary>
     public ModelMonitorSnapshot Read()
     {
         lock (_gate)
         {
-            _monitor.Context.TakeChanged();
-            return Refresh(Now());
+            return Build(Now().Ticks, fresh: true);
         }
     }
 
     /// <summary>
-    /// Returns the snapshot of the current publishing pass of the calling thread for <paramref name="instrument"/>: the
-    /// one already taken in this pass, or a new one when the instrument read that one already (a new pass has begun).
+    /// Returns the snapshot of publishing pass <paramref name="pass"/>: the one already taken in this pass, or a new one
+    /// for its first instrument (the last one when nothing can have changed since).
     /// </summary>
     /// <remarks>
     /// <para>
     /// So a pass reports what was recorded before it began, in one consistent snapshot, and costs one read of the
     /// monitor however many instruments it has; under traffic, reading per instrument would cost ~45 reads a pass.
-    /// Instruments are told apart modulo 64: two sharing a bit only make a pass read once more than needed.
     /// </para>
     /// <para>
-    /// A pass belongs to a thread: a listener's <c>RecordObservableInstruments</c> calls every callback on the collecting
-    /// thread, so keying passes by thread keeps a second listener (dotnet-counters collecting one instrument on its own
-    /// thread) from starting a new snapshot in the middle of the first one's pass. A new pass reuses the newest reading
-    /// of any thread when nothing was recorded since it (the change flag is cleared only by a reading that becomes the
-    /// newest), so a read after the writers stop shows the final state to every listener.
+    /// Passes are told apart by the publisher (<see cref="Publishing.MeterPublisher"/>), per collecting thread: a listener's
+    /// <c>RecordObservableInstruments</c> calls every callback on the collecting thread, so a second listener (dotnet-counters
+    /// collecting one instrument on its own thread) never starts a new snapshot in the middle of the first one's pass.
     /// </para>
     /// </remarks>
-    public ModelMonitorSnapshot ReadForPublishing(int instrument)
+    public ModelMonitorSnapshot ReadForPublishing(long pass)
     {
-        ulong bit = 1UL << (instrument & 63);
-        int thread = Environment.CurrentManagedThreadId;
+        // Note: every instrument after a pass's first takes this path: acquire loads, no lock.
+        if (Volatile.Read(ref _fastPass) == pass && Volatile.Read(ref _fastSnapshot) is { } fast && Volatile.Read(ref _fastPass) == pass)
+        {
+            return fast;
+        }
+
         lock (_gate)
         {
-            TimeSpan now = Now();
-            Pass pass = PassOf(thread);
-            if (pass.Snapshot is not null && now - pass.At < ShareWithin && (pass.ReadBy & bit) == 0)
+            foreach (Pass? taken in _passes)
             {
-                pass.ReadBy |= bit;
-                return pass.Snapshot;
+                if (taken?.Id == pass)
+                {
+                    return taken.Snapshot!;
+                }
             }
 
-            // A new pass: read again, unless nothing was recorded since the newest reading.
-            bool recent = _last is not null && now - _lastAt < ShareWithin;
-            ModelMonitorSnapshot snapshot = !_monitor.Context.TakeChanged() && recent ? _last! : Refresh(now);
-            pass.Snapshot = snapshot;
-            pass.At = snapshot == _last ? _lastAt : now;
-            pass.ReadBy = bit;
+            long now = Now().Ticks;
+            ModelMonitorSnapshot snapshot = _last is not null && !MustReadAny(now) ? _last : Build(now, fresh: false);
+            Pass slot = SlotOf(Environment.CurrentManagedThreadId);
+            slot.Id = pass;
+            slot.Snapshot = snapshot;
+
+            // Release: a reader that sees the id sees the snapshot written before it.
+            Volatile.Write(ref _fastPass, 0);
+            Volatile.Write(ref _fastSnapshot, snapshot);
+            Volatile.Write(ref _fastPass, pass);
             return snapshot;
         }
     }
 
-    /// <summary>Returns the pass of <paramref name="thread"/>, taking over the oldest slot for a thread not seen lately. Under the lock.</summary>
-    private Pass PassOf(int thread)
+    /// <summary>
+    /// Returns the slot of <paramref name="thread"/>'s passes, taking over the oldest slot for a thread not seen lately:
+    /// a listener that starts pass after pass (dotnet-counters collecting one instrument) replaces its own pass, never
+    /// another thread's pass in progress. Under the lock.
+    /// </summary>
+    private Pass SlotOf(int thread)
     {
-        foreach (Pass? pass in _passes)
+        foreach (Pass? slot in _passes)
         {
-            if (pass?.Thread == thread)
+            if (slot?.Thread == thread)
             {
-                return pass;
+                return slot;
             }
         }
 
-        int slot = _nextSlot;
+        Pass taken = _passes[_nextSlot] ??= new Pass();
         _nextSlot = (_nextSlot + 1) % PassSlots;
-        return _passes[slot] = new Pass { Thread = thread };
+        taken.Thread = thread;
+        return taken;
+    }
+
+    /// <summary>Returns whether anything can have changed since the last reading. Under the lock.</summary>
+    private bool MustReadAny(long now)
+    {
+        SignalContext context = _monitor.Context;
+        if (now >= _stableUntil || _confirmAll || _confirmRejected || context.IsChanged || context.IsRejectedChanged)
+        {
+            return true;
+        }
+
+        foreach (Signal signal in _monitor.Signals)
+        {
+            if (signal.MustRead(now, all: false, fresh: false))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -130,35 +169,51 @@ internal sealed class SnapshotReader
         return _now;
     }
 
-    private ModelMonitorSnapshot Refresh(TimeSpan now)
+    /// <summary>Builds a new snapshot, reading the signals that can have changed. Under the lock.</summary>
+    private ModelMonitorSnapshot Build(long now, bool fresh)
     {
-        _last = ReadCore(now);
-        _lastAt = now;
+        SignalContext context = _monitor.Context;
+
+        // The monitor-wide mark (a recorder outside the signals) and moving windows make every signal read; either mark
+        // taken is confirmed by one more reading, as a signal's own (see Signal.ReadInto).
+        bool marked = context.TakeChanged();
+        bool all = marked || _confirmAll || now >= _stableUntil;
+        _confirmAll = marked;
+
+        // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
+        // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
+        var builder = new SnapshotBuilder(_monitor.Windows, now);
+        foreach (Signal signal in _monitor.Signals)
+        {
+            signal.ReadInto(builder, signal.MustRead(now, all, fresh));
+        }
+
+        _stableUntil = context.WindowsStableUntil();
+
+        bool rejected = context.TakeRejectedChanged();
+        if (rejected || _confirmRejected || _rejected is null)
+        {
+            var table = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach ((string reason, long count) in context.Rejections.NonZero())
+            {
+                table[reason] = count;
+            }
+
+            _rejected = table;
+        }
+
+        _confirmRejected = rejected;
+        _last = new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _rejected);
         return _last;
     }
 
-    private ModelMonitorSnapshot ReadCore(TimeSpan now)
-    {
-        // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
-        // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
-        var builder = new SnapshotBuilder(_monitor.Windows, now.Ticks);
-        foreach (Signal signal in _monitor.Signals)
-        {
-            signal.Read(builder);
-        }
-
-        return new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _monitor.Context.Rejections.NonZero());
-    }
-
-    /// <summary>One thread's publishing pass: its snapshot, when it was read, and which instruments have read it.</summary>
+    /// <summary>One collecting thread's publishing pass: its id and snapshot. Read and written under the lock.</summary>
     private sealed class Pass
     {
-        public int Thread { get; init; }
+        public int Thread { get; set; }
+
+        public long Id { get; set; }
 
         public ModelMonitorSnapshot? Snapshot { get; set; }
-
-        public TimeSpan At { get; set; }
-
-        public ulong ReadBy { get; set; }
     }
 }

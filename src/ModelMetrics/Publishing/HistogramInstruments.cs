@@ -32,7 +32,6 @@ internal static class HistogramInstruments
             (signal, s, list) =>
             {
                 HistogramTags tags = histogramOf(signal).Tags;
-                Span<double> values = stackalloc double[PublishedQuantiles.Length];
                 for (int w = 0; w < s.Windows.Count; w++)
                 {
                     LatencySnapshot window = windowOf(s.Windows[w]);
@@ -41,10 +40,10 @@ internal static class HistogramInstruments
                         continue;
                     }
 
-                    window.GetQuantiles(PublishedQuantiles, values);
+                    ReadOnlySpan<double> values = window.PublishedQuantiles;
                     for (int q = 0; q < values.Length; q++)
                     {
-                        list.Add(new(values[q], tags.Quantiles[w][q]));
+                        list.Add(values[q], tags.Quantiles[w][q]);
                     }
                 }
             });
@@ -54,20 +53,19 @@ internal static class HistogramInstruments
             (signal, s, list) =>
             {
                 LatencySnapshot latency = cumulativeOf(s);
-                if (latency.Count == 0 || latency.Histogram is not { } histogram)
+                if (latency.Count == 0 || latency.Histogram is null)
                 {
                     return;
                 }
 
                 HistogramTags tags = histogramOf(signal).Tags;
-                Span<long> counts = stackalloc long[histogram.BoundaryCount];
-                histogram.CountsAtOrBelow(latency.Buckets, latency.FirstBucket, latency.BoundaryCells, counts);
+                ReadOnlySpan<long> counts = latency.CountsAtBoundaries;
                 for (int b = 0; b < counts.Length; b++)
                 {
-                    list.Add(new(counts[b], tags.Buckets[b]));
+                    list.Add(counts[b], tags.Buckets[b]);
                 }
 
-                list.Add(new(latency.Count, tags.Buckets[^1]));
+                list.Add(latency.Count, tags.Buckets[^1]);
             });
 
         publisher.Counter<TSignal, double>(

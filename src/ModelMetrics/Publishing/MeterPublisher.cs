@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -31,19 +32,25 @@ internal sealed class MeterPublisher
     private static readonly object Gate = new();
     private static readonly string MeterVersion = typeof(MeterPublisher).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    /// <summary>The number of the instrument whose callback runs on this thread (set just before it observes).</summary>
+    /// <summary>The last publishing pass id handed out, over all meters (ids are never reused).</summary>
+    private static long s_passes;
+
+    /// <summary>The last instrument number handed out, over all meters: one thread's pass may collect several meters.</summary>
+    private static int s_instruments = -1;
+
+    /// <summary>The collecting thread's publishing pass.</summary>
     [ThreadStatic]
-    private static int t_instrument;
+    private static PublishingPass? t_pass;
 
     private readonly HashSet<SignalInstruments> _created = [];
     private ModelMonitorRegistry[] _registries = [];
     private Histogram<double>? _nativeDuration;
     private double[]? _nativeBoundaries;
-    private int _instrumentCount;
     private ResourceMonitor? _resources;
     private bool _resourceInstruments;
     private ModelRuleSet[] _ruleSets = [];
     private bool _ruleInstruments;
+    private SignalInstruments? _creating; // the family whose instruments are being created (under the gate)
 
     private MeterPublisher(Meter meter) => Meter = meter;
 
@@ -130,10 +137,7 @@ internal sealed class MeterPublisher
             monitor.Registry.Insert(monitor);
             foreach (Signal signal in monitor.Signals)
             {
-                if (_created.Add(signal.Instruments))
-                {
-                    signal.Instruments.Create(this);
-                }
+                CreateLocked(signal.Family);
             }
 
             if (Array.IndexOf(_registries, monitor.Registry) < 0)
@@ -148,9 +152,22 @@ internal sealed class MeterPublisher
     {
         lock (Gate)
         {
-            if (_created.Add(instruments))
+            CreateLocked(instruments);
+        }
+    }
+
+    private void CreateLocked(SignalInstruments family)
+    {
+        if (_created.Add(family))
+        {
+            _creating = family;
+            try
             {
-                instruments.Create(this);
+                family.Create(this);
+            }
+            finally
+            {
+                _creating = null;
             }
         }
     }
@@ -258,14 +275,15 @@ internal sealed class MeterPublisher
 
     /// <summary>
     /// Wraps an instrument's observation of one monitor into a callback over every monitor of this meter that has
-    /// the signal, and gives the instrument its number: a monitor reads one snapshot per collection pass and
-    /// tells a new pass by an instrument asking again (see <see cref="ModelMonitor.ReadForPublishing"/>).
+    /// the signal, and gives the instrument its number: a monitor reads one snapshot per collection pass, and the
+    /// collecting thread's pass ends when an instrument asks again (see <see cref="PublishingPass"/>).
     /// </summary>
     private Func<IEnumerable<Measurement<T>>> Numbered<TSignal, T>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe)
         where TSignal : Signal
         where T : struct
     {
-        int instrument = _instrumentCount++;
+        int instrument = Interlocked.Increment(ref s_instruments);
+        SignalInstruments family = _creating ?? throw new InvalidOperationException("Signal instruments are created by MeterPublisher.Join or Adopt.");
 
         // Note: a listener enumerates what a callback returns before it calls any other callback on that thread
         // (MeterListener.RecordObservableInstruments, which the OpenTelemetry SDK and dotnet-counters use), so one list
@@ -274,21 +292,58 @@ internal sealed class MeterPublisher
         var lists = new ThreadLocal<List<Measurement<T>>>(static () => []);
         return () =>
         {
-            t_instrument = instrument;
+            long pass = (t_pass ??= new PublishingPass()).Enter(instrument);
             List<Measurement<T>> list = lists.Value!;
             list.Clear();
             foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
             {
                 foreach (ModelMonitor monitor in registry.Monitors)
                 {
-                    if (ReferenceEquals(monitor.Publisher, this) && monitor.GetSignal<TSignal>() is { } signal)
+                    if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(family) is { } signal)
                     {
-                        observe(signal, monitor.ReadForPublishing(t_instrument), list);
+                        // Note: no cast check: a family's instruments observe the one signal type that declares them.
+                        observe(Unsafe.As<TSignal>(signal), monitor.ReadForPublishing(pass), list);
                     }
                 }
             }
 
             return list;
         };
+    }
+
+    /// <summary>
+    /// One collecting thread's publishing pass: the instruments it observed, of any meter. A pass ends when an instrument
+    /// is observed again (a listener's next collection) or when it is a second old (a pass that long reads again, so a
+    /// listener collecting other instruments meanwhile sees data at most that old); the next instrument starts a new one.
+    /// </summary>
+    private sealed class PublishingPass
+    {
+        private static readonly long MaxAge = Stopwatch.Frequency;
+
+        private ulong[] _observed = new ulong[1];
+        private long _id;
+        private long _started;
+
+        /// <summary>Returns the id of the pass that observes <paramref name="instrument"/>, starting a new pass when needed.</summary>
+        public long Enter(int instrument)
+        {
+            int word = instrument >> 6;
+            ulong bit = 1UL << (instrument & 63);
+            if (word >= _observed.Length)
+            {
+                Array.Resize(ref _observed, word + 1);
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (_id == 0 || (_observed[word] & bit) != 0 || now - _started > MaxAge)
+            {
+                _id = Interlocked.Increment(ref s_passes);
+                _started = now;
+                Array.Clear(_observed);
+            }
+
+            _observed[word] |= bit;
+            return _id;
+        }
     }
 }

@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Numerics;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics.Publishing;
@@ -53,12 +54,16 @@ internal static class Tags
         return result;
     }
 
+    /// <summary>Adds a measurement of <paramref name="value"/> that shares <paramref name="tags"/> (never changed once built) instead of copying them.</summary>
+    public static void Add<T>(this List<Measurement<T>> list, T value, KeyValuePair<string, object?>[] tags)
+        where T : struct, INumberBase<T> => list.Add(SharedTagsMeasurement<T>.Create(value, tags));
+
     public static void AddIf<T>(this List<Measurement<T>> list, bool condition, T value, KeyValuePair<string, object?>[] tags)
-        where T : struct
+        where T : struct, INumberBase<T>
     {
         if (condition)
         {
-            list.Add(new(value, tags));
+            list.Add(value, tags);
         }
     }
 }

@@ -44,7 +44,7 @@ internal class RollingWindow<T>
     private readonly long _windowTicks;
     private readonly long _minSpacingTicks;
     private readonly LinkedList<Checkpoint> _checkpoints = new();
-    private readonly Stack<T[]> _free = new();
+    private long _nextChange = long.MaxValue; // a window never updated holds nothing, and nothing of it can move
 
     public RollingWindow(int length, TimeSpan window, long nowTicks)
     {
@@ -54,6 +54,19 @@ internal class RollingWindow<T>
         // The creation checkpoint is all zeros; null stands for it, so that a window never read holds no array.
         _checkpoints.AddLast(new Checkpoint(nowTicks, null));
     }
+
+    /// <summary>
+    /// Gets the time (TimeSpan ticks) from which an update with unchanged cumulative counts could give other window
+    /// counts or take a checkpoint: when the next checkpoint becomes a window old (the base moves), or when a
+    /// checkpoint falls due that the last update put off (its cells differ from the newest checkpoint's).
+    /// </summary>
+    /// <remarks>
+    /// Before then, a reader whose counters did not change may reuse its last window counts instead of updating:
+    /// the result would be the same, and so would every later one. After the newest checkpoint was taken at an
+    /// update, unchanged counts need no further checkpoint (it would copy the same cells), so a quiet window stops
+    /// moving once its older checkpoints have aged out.
+    /// </remarks>
+    public long NextChange => _nextChange;
 
     /// <summary>
     /// Writes into <paramref name="window"/> the counts recorded in the recent window, given the
@@ -71,33 +84,54 @@ internal class RollingWindow<T>
     /// Checkpoints copy only those segments. That is exact as long as every cell outside the segments is zero in
     /// <paramref name="cumulative"/> now, and the segments of later calls contain those of earlier ones (true for the
     /// non-zero range of cumulative counts, which only grows): a checkpoint's cells outside its segments were zero
-    /// when it was taken, and a reused array's stale cells lie inside older segments, which the copy overwrites.
+    /// when it was taken, and stay zero in its new array.
     /// </remarks>
     public void Update(long nowTicks, T[] cumulative, T[] window, int start, int length, int tailStart, int tailLength)
+    {
+        T[]? baseCounts = Advance(nowTicks, cumulative, start, length, tailStart, tailLength);
+        Subtract(cumulative, baseCounts, window.AsSpan(0, length), start);
+        Subtract(cumulative, baseCounts, window.AsSpan(length, tailLength), tailStart);
+    }
+
+    /// <summary>
+    /// Moves the window to <paramref name="nowTicks"/> and returns its base: the checkpoint whose cells, subtracted from
+    /// <paramref name="cumulative"/>'s (and never below zero), are the window's counts; <see langword="null"/> stands for
+    /// all zeros. Takes a checkpoint of the two segments (as <see cref="Update(long, T[], T[], int, int, int, int)"/>) when due.
+    /// </summary>
+    /// <remarks>
+    /// A checkpoint is never changed once taken, nor reused once dropped, so a base handed out can be held (a window's
+    /// latency snapshot subtracts it only when read) for as long as anyone needs it.
+    /// </remarks>
+    public T[]? Advance(long nowTicks, T[] cumulative, int start, int length, int tailStart, int tailLength)
     {
         // The base is the newest checkpoint at least a window old: drop the oldest while the next one
         // also qualifies. The first checkpoint always stays, as the base when none is that old yet.
         while (_checkpoints.Count > 1 && _checkpoints.First!.Next!.Value.Ticks <= nowTicks - _windowTicks)
         {
-            if (_checkpoints.First.Value.Counts is { } dropped)
-            {
-                _free.Push(dropped);
-            }
-
             _checkpoints.RemoveFirst();
         }
 
         T[]? baseCounts = _checkpoints.First!.Value.Counts;
-        Subtract(cumulative, baseCounts, window.AsSpan(0, length), start);
-        Subtract(cumulative, baseCounts, window.AsSpan(length, tailLength), tailStart);
-
         if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
         {
-            T[] copy = _free.Count > 0 ? _free.Pop() : new T[_length];
+            // Note: a new array, whose cells outside the segments are zero, as the cumulative cells were (see Update).
+            T[] copy = new T[_length];
             Array.Copy(cumulative, start, copy, start, length);
             Array.Copy(cumulative, tailStart, copy, tailStart, tailLength);
             _checkpoints.AddLast(new Checkpoint(nowTicks, copy));
+            _nextChange = long.MaxValue;
         }
+        else
+        {
+            _nextChange = _checkpoints.Last.Value.Ticks + _minSpacingTicks;
+        }
+
+        if (_checkpoints.Count > 1)
+        {
+            _nextChange = Math.Min(_nextChange, _checkpoints.First.Next!.Value.Ticks + _windowTicks);
+        }
+
+        return baseCounts;
     }
 
     private static void Subtract(T[] cumulative, T[]? baseCounts, Span<T> window, int start)

@@ -75,8 +75,8 @@ internal static class ResourceInstruments
 
         Counter<double>(meter, publisher, ProcessCpuTime, static (s, list) =>
         {
-            list.Add(new(s.ProcessCpuUserTime.TotalSeconds, User));
-            list.Add(new(s.ProcessCpuSystemTime.TotalSeconds, System));
+            list.Add(s.ProcessCpuUserTime.TotalSeconds, User);
+            list.Add(s.ProcessCpuSystemTime.TotalSeconds, System);
         });
         Gauge<double>(meter, publisher, ProcessCpuUtilization, static (s, list) => AddIf(list, s.ProcessCpuUtilization));
         UpDown<long>(meter, publisher, ProcessMemoryUsage, static (s, list) => list.Add(new(s.ProcessResidentMemoryBytes)));
@@ -87,7 +87,7 @@ internal static class ResourceInstruments
         {
             for (int g = 0; g < Generations.Length; g++)
             {
-                list.Add(new(s.GcCollections[g], Generations[g]));
+                list.Add(s.GcCollections[g], Generations[g]);
             }
         });
         RuntimeUpDown<long>(meter, publisher, GcHeapSize, static (s, list) => list.Add(new(s.GcHeapSizeBytes)));
@@ -103,7 +103,7 @@ internal static class ResourceInstruments
             {
                 for (int m = 0; m < modes.Length; m++)
                 {
-                    list.Add(new(modes[m], Modes[m]));
+                    list.Add(modes[m], Modes[m]);
                 }
             }
         });
@@ -112,10 +112,10 @@ internal static class ResourceInstruments
         {
             if (s.SystemMemoryTotalBytes is not null)
             {
-                list.Add(new(s.SystemMemoryUsedBytes!.Value, MemoryStates[0]));
-                list.Add(new(s.SystemMemoryFreeBytes!.Value, MemoryStates[1]));
-                list.Add(new(s.SystemMemoryCachedBytes!.Value, MemoryStates[2]));
-                list.Add(new(s.SystemMemoryBuffersBytes!.Value, MemoryStates[3]));
+                list.Add(s.SystemMemoryUsedBytes!.Value, MemoryStates[0]);
+                list.Add(s.SystemMemoryFreeBytes!.Value, MemoryStates[1]);
+                list.Add(s.SystemMemoryCachedBytes!.Value, MemoryStates[2]);
+                list.Add(s.SystemMemoryBuffersBytes!.Value, MemoryStates[3]);
             }
         });
         UpDown<long>(meter, publisher, SystemMemoryLimit, static (s, list) => AddIf(list, s.SystemMemoryTotalBytes));
@@ -145,7 +145,7 @@ internal static class ResourceInstruments
             {
                 if (s.GpuStatus != ModelMetrics.GpuStatus.Disabled)
                 {
-                    list.Add(new(1L, Statuses[(int)s.GpuStatus]));
+                    list.Add(1L, Statuses[(int)s.GpuStatus]);
                 }
             }),
             GpuStatus.Unit,

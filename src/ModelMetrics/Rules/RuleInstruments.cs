@@ -39,7 +39,7 @@ internal static class RuleInstruments
         {
             for (int s = 0; s < SeverityNames.Length; s++)
             {
-                list.Add(new((int)status.Severity == s ? 1L : 0L, Tags(status, Rule, status.Rule, Severity, SeverityNames[s])));
+                list.Add((int)status.Severity == s ? 1L : 0L, Tags(status, Rule, status.Rule, Severity, SeverityNames[s]));
             }
         }), Status.Unit, Status.Description);
 
@@ -47,7 +47,7 @@ internal static class RuleInstruments
         {
             foreach ((System.TimeSpan window, double rate) in status.BurnRates)
             {
-                list.Add(new(rate, Tags(status, Objective, status.Rule, MetricNames.Window, Publishing.Tags.Seconds(window))));
+                list.Add(rate, Tags(status, Objective, status.Rule, MetricNames.Window, Publishing.Tags.Seconds(window)));
             }
         }), BurnRate.Unit, BurnRate.Description);
 
@@ -55,7 +55,7 @@ internal static class RuleInstruments
         {
             if (status.ErrorBudgetRemaining is { } remaining)
             {
-                list.Add(new(remaining, [new(MetricNames.ModelName, status.ModelName), new(MetricNames.ModelVersion, status.ModelVersion), new(Objective, status.Rule)]));
+                list.Add(remaining, [new(MetricNames.ModelName, status.ModelName), new(MetricNames.ModelVersion, status.ModelVersion), new(Objective, status.Rule)]);
             }
         }), BudgetRemaining.Unit, BudgetRemaining.Description);
 
@@ -66,7 +66,7 @@ internal static class RuleInstruments
             {
                 foreach (((string model, string? version, string action, MaintenanceOutcome outcome), long count) in rules.ActionOutcomes())
                 {
-                    list.Add(new(count, [new(MetricNames.ModelName, model), new(MetricNames.ModelVersion, version), new(Action, action), new(Outcome, OutcomeName(outcome))]));
+                    list.Add(count, [new(MetricNames.ModelName, model), new(MetricNames.ModelVersion, version), new(Action, action), new(Outcome, OutcomeName(outcome))]);
                 }
             }
 

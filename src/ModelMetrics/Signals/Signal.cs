@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -32,21 +33,116 @@ namespace ModelMetrics.Signals;
 /// </remarks>
 internal abstract class Signal
 {
-    protected Signal(SignalContext context) => Context = context;
+    /// <summary>How old a polled signal's reading may be when a publishing pass reuses it.</summary>
+    public static readonly long PolledMaxAge = TimeSpan.FromSeconds(1).Ticks;
+
+    private readonly List<object>[] _lastParts; // the parts of the last reading: cumulative, then each window's
+    private int _changed = 1; // set by writers, taken by readers; set at first, so the first reading reads
+    private bool _confirm; // the last reading took a change: the next one reads again (see ReadInto)
+    private bool _hasReading;
+    private long _readAt; // the reader's time (TimeSpan ticks) of the last reading
+    private SignalInstruments? _family;
+
+    protected Signal(SignalContext context)
+    {
+        Context = context;
+        _lastParts = new List<object>[1 + context.Windows.Length];
+        for (int i = 0; i < _lastParts.Length; i++)
+        {
+            _lastParts[i] = new(1);
+        }
+    }
 
     public SignalContext Context { get; }
 
     /// <summary>Gets the instruments of this signal's family, created once per meter.</summary>
     public abstract SignalInstruments Instruments { get; }
 
+    /// <summary>Gets <see cref="Instruments"/>, cached: publishing finds a monitor's signal of a family by reference.</summary>
+    public SignalInstruments Family => _family ??= Instruments;
+
+    /// <summary>
+    /// Gets whether this signal is read again once its reading is a second old, even when nothing marked it changed:
+    /// true for signals whose state moves without being recorded (the process's CPU time, a cache's entries, pending
+    /// predictions expiring), and by default, so that a signal that does not mark every change is never more than a
+    /// second stale. A signal that calls <see cref="MarkChanged"/> on every change returns false: unchanged, it costs a
+    /// publishing pass nothing.
+    /// </summary>
+    public virtual bool IsPolled => true;
+
+    /// <summary>Marks this signal changed since its last reading.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkChanged()
+    {
+        // Note: read before write, so the flag's cache line is written once per reading, not once per call;
+        // otherwise every core would fight over it.
+        if (Volatile.Read(ref _changed) == 0)
+        {
+            Volatile.Write(ref _changed, 1);
+        }
+    }
+
     /// <summary>Reads this signal's cumulative state and each window into <paramref name="snapshot"/>.</summary>
     public abstract void Read(SnapshotBuilder snapshot);
+
+    /// <summary>
+    /// Returns whether a reading at <paramref name="now"/> must read this signal, rather than add its last reading's
+    /// parts again: when <paramref name="all"/> signals must be read (windows moving, the monitor marked changed), when
+    /// it changed or was never read, to confirm a change, and when it is polled and its reading is a second old (or at
+    /// once for a <paramref name="fresh"/> reading, which <see cref="ModelMonitor.GetSnapshot"/> asks for).
+    /// </summary>
+    public bool MustRead(long now, bool all, bool fresh) =>
+        all || !_hasReading || _confirm || Volatile.Read(ref _changed) != 0 || (IsPolled && (fresh || now - _readAt >= PolledMaxAge));
+
+    /// <summary>Reads this signal into <paramref name="snapshot"/>, or adds its last reading's parts when <paramref name="read"/> is false.</summary>
+    /// <remarks>
+    /// A change is taken before the counters are read, and writers mark after they write, so a write is in this reading
+    /// or marks the next. One race is left: a writer that saw the mark still set skips marking, and its write (a store
+    /// the CPU may still hold back) can miss a reading that takes the mark just then. So a reading that took a change is
+    /// confirmed by one more reading; by then every such store is visible.
+    /// </remarks>
+    public void ReadInto(SnapshotBuilder snapshot, bool read)
+    {
+        if (!read)
+        {
+            snapshot.Cumulative.AddRange(_lastParts[0]);
+            for (int w = 0; w < snapshot.Windows.Length; w++)
+            {
+                snapshot.Windows[w].AddRange(_lastParts[1 + w]);
+            }
+
+            return;
+        }
+
+        _confirm = Interlocked.Exchange(ref _changed, 0) != 0;
+        int windows = snapshot.Windows.Length;
+        Span<int> from = windows <= 16 ? stackalloc int[1 + windows] : new int[1 + windows];
+        from[0] = snapshot.Cumulative.Count;
+        for (int w = 0; w < windows; w++)
+        {
+            from[1 + w] = snapshot.Windows[w].Count;
+        }
+
+        Read(snapshot);
+        snapshot.Cumulative.CopyTo(from[0], _lastParts[0]);
+        for (int w = 0; w < windows; w++)
+        {
+            snapshot.Windows[w].CopyTo(from[1 + w], _lastParts[1 + w]);
+        }
+
+        _hasReading = true;
+        _readAt = snapshot.Now;
+    }
 }
 
 /// <summary>What every signal of one monitor shares: identity, windows, clock, rejections and the change flag.</summary>
 internal sealed class SignalContext
 {
+    private readonly object _windowSetsGate = new();
     private int _changed;
+    private int _rejectedChanged;
+    private IWindowedCells[] _windowSets = [];
+    private readonly ConcurrentDictionary<(string Key, string Value), KeyValuePair<string, object?>[]> _tagsWith = new();
 
     public SignalContext(string modelName, string? modelVersion, TimeSpan[] windows, TimeProvider time)
     {
@@ -76,7 +172,17 @@ internal sealed class SignalContext
     /// <summary>Gets <see cref="ModelTags"/> plus <c>window</c> (in seconds), one set per window.</summary>
     public KeyValuePair<string, object?>[][] WindowTags { get; }
 
-    /// <summary>Marks the monitor changed since its last reading (a reading of an unchanged monitor can be reused).</summary>
+    /// <summary>
+    /// Returns <see cref="ModelTags"/> plus <paramref name="key"/> = <paramref name="value"/>, built once per pair: values come
+    /// from bounded sets (error types past the outcome cap are <c>_OTHER</c>, rejection reasons are fixed).
+    /// </summary>
+    public KeyValuePair<string, object?>[] ModelTagsWith(string key, string value) =>
+        _tagsWith.GetOrAdd((key, value), static (pair, tags) => Tags.With(tags, pair.Key, pair.Value), ModelTags);
+
+    /// <summary>
+    /// Marks every signal of the monitor changed since its last reading: for recorders outside the signals (a cache,
+    /// a balancer) that do not know which signal they changed. A signal marks itself (<see cref="Signal.MarkChanged"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MarkChanged()
     {
@@ -88,15 +194,42 @@ internal sealed class SignalContext
         }
     }
 
-    /// <summary>Returns and clears the flag that says something was recorded since the last read.</summary>
+    /// <summary>Gets whether <see cref="MarkChanged"/> was called since the flag was last taken.</summary>
+    public bool IsChanged => Volatile.Read(ref _changed) != 0;
+
+    /// <summary>Gets whether a value was rejected since the flag was last taken.</summary>
+    public bool IsRejectedChanged => Volatile.Read(ref _rejectedChanged) != 0;
+
+    /// <summary>Returns and clears the flag that says every signal must be read again.</summary>
     public bool TakeChanged() => Interlocked.Exchange(ref _changed, 0) != 0;
 
-    /// <summary>Counts a rejected value and marks the monitor changed (the rejection counter moved).</summary>
+    /// <summary>Returns and clears the flag that says a value was rejected since the last reading.</summary>
+    public bool TakeRejectedChanged() => Interlocked.Exchange(ref _rejectedChanged, 0) != 0;
+
+    /// <summary>Counts a rejected value and marks the rejections changed.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void Reject(RejectionReason reason)
     {
         Rejections.Count(reason);
-        MarkChanged();
+        if (Volatile.Read(ref _rejectedChanged) == 0)
+        {
+            Volatile.Write(ref _rejectedChanged, 1);
+        }
+    }
+
+    /// <summary>
+    /// Returns the earliest time (TimeSpan ticks since the monitor's creation) at which any window of the monitor could
+    /// move without anything being recorded (<see cref="RollingWindow{T}.NextChange"/>). Called by the serialized readers.
+    /// </summary>
+    public long WindowsStableUntil()
+    {
+        long until = long.MaxValue;
+        foreach (IWindowedCells cells in Volatile.Read(ref _windowSets))
+        {
+            until = Math.Min(until, cells.NextChange);
+        }
+
+        return until;
     }
 
     /// <summary>
@@ -122,7 +255,24 @@ internal sealed class SignalContext
 
     /// <summary>Creates one rolling window per configured window over a cumulative array of <paramref name="length"/> cells.</summary>
     public WindowedCells<T> CreateWindows<T>(int length)
-        where T : struct, INumber<T> => new(length, Windows);
+        where T : struct, INumber<T>
+    {
+        var cells = new WindowedCells<T>(length, Windows);
+        lock (_windowSetsGate)
+        {
+            // Note: copy on write; readers enumerate without the lock (signals can join a monitor that is being read).
+            Volatile.Write(ref _windowSets, [.. _windowSets, cells]);
+        }
+
+        return cells;
+    }
+}
+
+/// <summary>What a reader needs of every <see cref="WindowedCells{T}"/> of a monitor, whatever its cell type.</summary>
+internal interface IWindowedCells
+{
+    /// <summary>Gets the earliest <see cref="RollingWindow{T}.NextChange"/> of its windows.</summary>
+    long NextChange { get; }
 }
 
 /// <summary>
@@ -130,7 +280,7 @@ internal sealed class SignalContext
 /// every signal. Readers pass the cumulative reading; each window subtracts its own checkpoint.
 /// </summary>
 /// <typeparam name="T">The cell type (<see cref="long"/> counts or <see cref="double"/> non-negative sums).</typeparam>
-internal sealed class WindowedCells<T>
+internal sealed class WindowedCells<T> : IWindowedCells
     where T : struct, INumber<T>
 {
     private readonly RollingWindow<T>[] _windows;
@@ -147,6 +297,21 @@ internal sealed class WindowedCells<T>
 
     /// <summary>Gets the number of windows.</summary>
     public int Count => _windows.Length;
+
+    /// <inheritdoc/>
+    public long NextChange
+    {
+        get
+        {
+            long next = long.MaxValue;
+            foreach (RollingWindow<T> window in _windows)
+            {
+                next = Math.Min(next, window.NextChange);
+            }
+
+            return next;
+        }
+    }
 
     /// <summary>Advances every window to <paramref name="now"/> (TimeSpan ticks since the monitor's creation) and returns each window's cells, shortest first.</summary>
     public T[][] Read(long now, T[] cumulative) => Read(now, cumulative, 0, Length, Length, 0);
@@ -166,6 +331,19 @@ internal sealed class WindowedCells<T>
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Advances every window to <paramref name="now"/> over two segments of the cells, as <see cref="Read(long, T[], int, int, int, int)"/>
+    /// does, and writes each window's base into <paramref name="bases"/> (see <see cref="RollingWindow{T}.Advance"/>) instead
+    /// of subtracting it: the caller's snapshots subtract when read.
+    /// </summary>
+    public void Advance(long now, T[] cumulative, int start, int length, int tailStart, int tailLength, Span<T[]?> bases)
+    {
+        for (int w = 0; w < _windows.Length; w++)
+        {
+            bases[w] = _windows[w].Advance(now, cumulative, start, length, tailStart, tailLength);
+        }
     }
 }
 
@@ -193,7 +371,31 @@ internal sealed class SnapshotParts
 {
     private readonly List<object> _parts = new(6);
 
+    /// <summary>Gets the number of parts added so far.</summary>
+    public int Count => _parts.Count;
+
     public void Add(object part) => _parts.Add(part);
+
+    /// <summary>Adds <paramref name="parts"/> (a signal's parts of an earlier reading, reused).</summary>
+    public void AddRange(List<object> parts)
+    {
+        // Note: a loop, not List.AddRange, which goes through ICollection<T> (an interface cast and a copy) for the one or
+        // two parts a signal usually has.
+        foreach (object part in parts)
+        {
+            _parts.Add(part);
+        }
+    }
+
+    /// <summary>Replaces the contents of <paramref name="into"/> with the parts added from index <paramref name="from"/> on.</summary>
+    public void CopyTo(int from, List<object> into)
+    {
+        into.Clear();
+        for (int i = from; i < _parts.Count; i++)
+        {
+            into.Add(_parts[i]);
+        }
+    }
 
     public T? Get<T>()
         where T : class

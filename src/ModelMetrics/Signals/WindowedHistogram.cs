@@ -15,6 +15,7 @@ internal sealed class WindowedHistogram
 {
     private readonly WindowedCells<long> _windows;
     private readonly SignalContext _context;
+    private long[]?[]? _bases; // each window's base, written by every reading
     private long[]? _scratch; // the whole reading, reused: readers are serialized, and snapshots keep compact copies
     private HistogramTags? _tags;
 
@@ -67,7 +68,7 @@ internal sealed class WindowedHistogram
             Histogram.AddTo(cumulative);
         }
 
-        // Windows hold only the buckets from the first to the last that ever counted something (usually a few
+        // The snapshots hold only the buckets from the first to the last that ever counted something (usually a few
         // hundred of thousands), then the boundary cells: a fraction of the memory and work of whole copies.
         int buckets = Histogram.Layout.BucketCount;
         int first = cumulative.AsSpan(0, buckets).IndexOfAnyExcept(0L);
@@ -78,14 +79,22 @@ internal sealed class WindowedHistogram
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
         int length = last - first + 1;
-        long[][] windows = _windows.Read(now, cumulative, first, length, buckets, Histogram.BoundaryCount);
+        long[]?[] bases = _bases ??= new long[]?[_windows.Count]; // reused: readers are serialized
+        _windows.Advance(now, cumulative, first, length, buckets, Histogram.BoundaryCount, bases);
 
-        // The cumulative snapshot keeps the buckets from the first to the last non-zero one, then the boundary cells,
-        // as the windows do: a few KB instead of the whole histogram, and the reading itself can be reused.
+        // The cumulative snapshot keeps the buckets from the first to the last non-zero one, then the boundary cells:
+        // a few KB instead of the whole histogram, and the reading itself can be reused. Each window shares those cells
+        // and subtracts its base (a checkpoint, never changed) as it is read: no copy per window.
         long[] compact = new long[length + Histogram.BoundaryCount];
         Array.Copy(cumulative, first, compact, 0, length);
         Array.Copy(cumulative, buckets, compact, length, Histogram.BoundaryCount);
-        return (new LatencySnapshot(Histogram, compact, first, length), Array.ConvertAll(windows, w => new LatencySnapshot(Histogram, w, first, length)));
+        var windows = new LatencySnapshot[bases.Length];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            windows[w] = new LatencySnapshot(Histogram, compact, first, length, bases[w]);
+        }
+
+        return (new LatencySnapshot(Histogram, compact, first, length), windows);
     }
 
     /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array.</summary>

@@ -35,7 +35,7 @@ public class RollingWindowTests
             (95, 120, 113, "40:31 is 55 s old: base stays 20:7 -> 120 - 7; 95 - 80 = 15 s exactly: checkpoint 95:120"),
             (300, 130, 10, "every checkpoint is older than 60 s; the newest of them (95:120) is the base -> 10; checkpoint 300:130"),
             (301, 135, 15, "300:130 is 1 s old: base stays 95:120 -> 15 (since the previous reading a window ago)"),
-            (361, 140, 10, "300:130 is 61 s old: 95:120 dropped, base 300:130 -> 10; recycled arrays hold no stale values"),
+            (361, 140, 10, "300:130 is 61 s old: 95:120 dropped, base 300:130 -> 10; dropped checkpoints are never reused"),
         ];
 
         var result = new long[2];
@@ -44,6 +44,56 @@ public class RollingWindowTests
             window.Update(Ticks(seconds), [cumulative, 2 * cumulative], result);
             Assert.That(result, Is.EqualTo(new[] { expected, 2 * expected }), $"at {seconds} s: {why}");
         }
+    }
+
+    /// <summary>
+    /// NextChange: when the base can next move (the second checkpoint a window old) or a checkpoint put off falls due;
+    /// until then, updating with unchanged counts changes nothing, so a reader may skip it.
+    /// </summary>
+    [Test]
+    public void NextChange_FollowsCheckpointsAndTheBase()
+    {
+        var window = new RollingWindow(1, Window, nowTicks: 0);
+        var result = new long[1];
+        Assert.That(window.NextChange, Is.EqualTo(long.MaxValue), "never updated: nothing to move");
+
+        window.Update(Ticks(0), [4], result);
+        Assert.That(window.NextChange, Is.EqualTo(Ticks(15)), "no checkpoint at 0 s: one falls due at 15 s [0:0]");
+
+        window.Update(Ticks(20), [4], result);
+        Assert.That(window.NextChange, Is.EqualTo(Ticks(80)), "checkpoint 20:4 taken: nothing due; the base moves to it at 80 s [0:0, 20:4]");
+
+        window.Update(Ticks(30), [6], result);
+        Assert.That(window.NextChange, Is.EqualTo(Ticks(35)), "no checkpoint at 30 s (10 s after 20): due at 35 s [0:0, 20:4]");
+
+        window.Update(Ticks(80), [6], result);
+        Assert.That(result, Is.EqualTo(new long[] { 2 }), "base 20:4");
+        Assert.That(window.NextChange, Is.EqualTo(Ticks(140)), "checkpoint 80:6; the base moves to it at 140 s [20:4, 80:6]");
+
+        window.Update(Ticks(140), [6], result);
+        Assert.That(result, Is.EqualTo(new long[] { 0 }));
+        Assert.That(window.NextChange, Is.EqualTo(Ticks(200)), "checkpoint 140:6 taken; base 80:6 moves at 200 s [80:6, 140:6]");
+
+        window.Update(Ticks(200), [6], result);
+        window.Update(Ticks(260), [6], result);
+        Assert.That(result, Is.EqualTo(new long[] { 0 }));
+    }
+
+    [Test]
+    public void Advance_ReturnsTheBaseCheckpoint_AndNeverChangesIt()
+    {
+        var window = new RollingWindow(2, Window, nowTicks: 0);
+
+        Assert.That(window.Advance(Ticks(0), [1, 1], 0, 2, 2, 0), Is.Null, "the creation checkpoint: zeros");
+        Assert.That(window.Advance(Ticks(20), [3, 5], 0, 2, 2, 0), Is.Null, "checkpoint 20 taken, base still creation");
+        long[]? moved = window.Advance(Ticks(80), [7, 9], 0, 2, 2, 0);
+        Assert.That(moved, Is.EqualTo(new long[] { 3, 5 }), "base 20:(3, 5)");
+
+        // Later checkpoints and drops never write into a base handed out.
+        window.Advance(Ticks(140), [8, 10], 0, 2, 2, 0);
+        window.Advance(Ticks(300), [9, 11], 0, 2, 2, 0);
+        window.Advance(Ticks(400), [10, 12], 0, 2, 2, 0);
+        Assert.That(moved, Is.EqualTo(new long[] { 3, 5 }));
     }
 
     [Test]

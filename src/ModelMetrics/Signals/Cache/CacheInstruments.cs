@@ -32,9 +32,9 @@ internal sealed class CacheInstruments : SignalInstruments
         {
             if (s.Cache is { } cache)
             {
-                list.Add(new(cache.Hits, signal.LookupTags[0]));
-                list.Add(new(cache.Misses, signal.LookupTags[1]));
-                list.Add(new(cache.Coalesced, signal.LookupTags[2]));
+                list.Add(cache.Hits, signal.LookupTags[0]);
+                list.Add(cache.Misses, signal.LookupTags[1]);
+                list.Add(cache.Coalesced, signal.LookupTags[2]);
             }
         });
         publisher.Counter<CacheSignal, long>(KeyFaults, static (signal, s, list) => list.AddIf(s.Cache is not null, s.Cache?.KeyFaults ?? 0, signal.Context.ModelTags));
@@ -42,8 +42,8 @@ internal sealed class CacheInstruments : SignalInstruments
         {
             if (s.Cache is { } cache)
             {
-                list.Add(new(cache.ExpiredEvictions, signal.EvictionTags[0]));
-                list.Add(new(cache.CapacityEvictions, signal.EvictionTags[1]));
+                list.Add(cache.ExpiredEvictions, signal.EvictionTags[0]);
+                list.Add(cache.CapacityEvictions, signal.EvictionTags[1]);
             }
         });
         publisher.UpDownCounter<CacheSignal, long>(Entries, static (signal, s, list) => list.AddIf(s.Cache is not null, s.Cache?.Entries ?? 0, signal.Context.ModelTags));
@@ -55,7 +55,7 @@ internal sealed class CacheInstruments : SignalInstruments
                 // No lookup in the window: no figure (0 would read as "the cache never hits").
                 if (s.Windows[w].Cache is { } cache && cache.Hits + cache.Misses + cache.Coalesced > 0)
                 {
-                    list.Add(new(cache.HitRatio, signal.Context.WindowTags[w]));
+                    list.Add(cache.HitRatio, signal.Context.WindowTags[w]);
                 }
             }
         });

@@ -56,7 +56,7 @@ internal sealed class CacheSignal : Signal
             _sources = [.. _sources, source];
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Keeps a cache's final counts (they stay in the counters) and stops reading it.</summary>
@@ -74,7 +74,7 @@ internal sealed class CacheSignal : Signal
             _sources = [.. _sources[..index], .. _sources[(index + 1)..]];
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)

@@ -34,10 +34,10 @@ internal sealed class CallsInstruments : SignalInstruments
                 return;
             }
 
-            list.Add(new(s.Succeeded, signal.Context.ModelTags));
-            foreach ((string errorType, long count) in s.Failures)
+            list.Add(s.Succeeded, signal.Context.ModelTags);
+            foreach ((string errorType, long count) in s.FailureTable)
             {
-                list.Add(new(count, Tags.With(signal.Context.ModelTags, MetricNames.ErrorType, errorType)));
+                list.Add(count, signal.Context.ModelTagsWith(MetricNames.ErrorType, errorType));
             }
         });
         publisher.Counter<CallsSignal, long>(Items, static (signal, s, list) => list.AddIf(s.Calls > 0, s.Items, signal.Context.ModelTags));
@@ -50,9 +50,9 @@ internal sealed class CallsInstruments : SignalInstruments
         // Rejections belong to the monitor, not to a signal; the calls signal, which every monitor has, publishes them.
         publisher.Counter<CallsSignal, long>(Rejected, static (signal, s, list) =>
         {
-            foreach ((string reason, long count) in s.Rejected)
+            foreach ((string reason, long count) in s.RejectedTable)
             {
-                list.Add(new(count, Tags.With(signal.Context.ModelTags, MetricNames.Reason, reason)));
+                list.Add(count, signal.Context.ModelTagsWith(MetricNames.Reason, reason));
             }
         });
     }

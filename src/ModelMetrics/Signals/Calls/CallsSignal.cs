@@ -79,6 +79,10 @@ internal sealed class CallsSignal : Signal
 
     public override SignalInstruments Instruments => CallsInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Every record marks the signal changed.</remarks>
+    public override bool IsPolled => false;
+
     public WindowedHistogram Latency => _latency;
 
     public WindowedHistogram FirstChunk => _firstChunk;
@@ -124,7 +128,7 @@ internal sealed class CallsSignal : Signal
             _cells.Increment(Started);
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>What <see cref="EndCall(long)"/> records for a successful call of <paramref name="duration"/> Stopwatch ticks, without its clock read.</summary>
@@ -144,7 +148,7 @@ internal sealed class CallsSignal : Signal
             _cells.Increment(Ended);
         }
 
-        Context.MarkChanged();
+        MarkChanged();
         if (_native is not null)
         {
             RecordNative(duration, errorType: null);
@@ -157,7 +161,7 @@ internal sealed class CallsSignal : Signal
         {
             // The call was started (counted in flight) but is not recorded: it still ends.
             CountEnded();
-            Context.MarkChanged();
+            MarkChanged();
             return;
         }
 
@@ -170,7 +174,7 @@ internal sealed class CallsSignal : Signal
         long duration = Stopwatch.GetTimestamp() - startTimestamp;
         RecordFailure(duration, _outcomes.Classify(exception, cancellationToken));
         CountEnded();
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     public void EndStreamingCall(long startTimestamp, long firstChunkTimestamp, long chunkCount, Exception? exception, CancellationToken cancellationToken)
@@ -221,7 +225,7 @@ internal sealed class CallsSignal : Signal
             RecordFailure(duration, _outcomes.Classify(exception, default));
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)
@@ -429,7 +433,7 @@ internal sealed class CallsSignal : Signal
 internal sealed record CallsPart(
     long Succeeded,
     long Failed,
-    IReadOnlyDictionary<string, long> Failures,
+    Dictionary<string, long> Failures,
     long Items,
     long InFlight,
     long Chunks,

@@ -4,6 +4,8 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
 using ModelMetrics.Recording;
 
 namespace ModelMetrics;
@@ -23,11 +25,15 @@ public sealed class LatencySnapshot
 
     private readonly HistogramLayout _layout;
     private readonly StripedHistogram? _histogram;
-    private readonly long[] _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary
+    private readonly long[]? _cumulative; // a window's: its reading's compact cells (shared with the cumulative snapshot)
+    private readonly long[]? _base; // a window's: the checkpoint it subtracts, in the histogram's whole layout (null: zeros)
+    private long[]? _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary; a window's when first needed
     private readonly int _first;
     private readonly int _length;
     private readonly int _boundaryStart;
     private double _sum = double.NaN; // computed when first asked: windows rarely need it
+    private double[]? _published; // the published quantiles, computed when first published
+    private long[]? _atBoundaries; // the counts at or below each boundary, computed when first published
 
     /// <param name="histogram">The histogram read: its layout, and its boundaries for exact <c>le</c> counts.</param>
     /// <param name="counts">A whole reading of it: every bucket, then one cell per boundary (<see cref="StripedHistogram.Length"/>).</param>
@@ -49,6 +55,30 @@ public sealed class LatencySnapshot
     internal LatencySnapshot(HistogramLayout layout, long[] counts)
         : this(layout, null, counts, 0, layout.BucketCount, layout.BucketCount)
     {
+    }
+
+    /// <summary>A window: a reading's compact cells minus a checkpoint, subtracted as the snapshot is read (no copy).</summary>
+    /// <param name="histogram">The histogram read.</param>
+    /// <param name="cumulative">The reading, as the cumulative snapshot holds it: buckets <paramref name="first"/> to <paramref name="first"/> + <paramref name="length"/> − 1, then one cell per boundary.</param>
+    /// <param name="first">The first bucket held.</param>
+    /// <param name="length">The number of buckets held: every bucket outside them is empty in the reading, so in the window.</param>
+    /// <param name="windowBase">The window's base checkpoint in the histogram's whole layout (never changed), or <see langword="null"/> for zeros.</param>
+    internal LatencySnapshot(StripedHistogram histogram, long[] cumulative, int first, int length, long[]? windowBase)
+    {
+        _layout = histogram.Layout;
+        _histogram = histogram;
+        _cumulative = cumulative;
+        _base = windowBase;
+        _first = first;
+        _length = length;
+        _boundaryStart = length;
+        long count = 0;
+        for (int j = 0; j < length; j++)
+        {
+            count += WindowCell(j);
+        }
+
+        Count = count;
     }
 
     private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length, int boundaryStart)
@@ -85,9 +115,10 @@ public sealed class LatencySnapshot
                 double sumTicks = 0;
                 for (int j = 0; j < _length; j++)
                 {
-                    if (_counts[j] != 0)
+                    long cell = Cell(j);
+                    if (cell != 0)
                     {
-                        sumTicks += _counts[j] * _layout.Midpoint(_first + j);
+                        sumTicks += cell * _layout.Midpoint(_first + j);
                     }
                 }
 
@@ -144,10 +175,11 @@ public sealed class LatencySnapshot
         double frequency = Stopwatch.Frequency;
         for (int j = 0; j < _length; j++)
         {
-            if (_counts[j] != 0)
+            long cell = Cell(j);
+            if (cell != 0)
             {
                 int i = _first + j;
-                buckets.Add(new LatencyBucket(_layout.LowerBound(i) / frequency, (_layout.UpperBound(i) + 1) / frequency, _counts[j]));
+                buckets.Add(new LatencyBucket(_layout.LowerBound(i) / frequency, (_layout.UpperBound(i) + 1) / frequency, cell));
             }
         }
 
@@ -182,26 +214,95 @@ public sealed class LatencySnapshot
         long total = 0;
         for (int j = 0; j < _length && _first + j <= last; j++)
         {
-            total += _counts[j];
+            total += Cell(j);
         }
 
         return total;
     }
 
     /// <summary>Gets the reading: the buckets held (from <see cref="FirstBucket"/> on), then one cell per declared boundary.</summary>
-    internal ReadOnlySpan<long> Counts => _counts;
+    internal ReadOnlySpan<long> Counts => Materialized();
 
     /// <summary>Gets the counts of the buckets held, from bucket <see cref="FirstBucket"/> on; every other bucket is empty.</summary>
-    internal ReadOnlySpan<long> Buckets => _counts.AsSpan(0, _length);
+    internal ReadOnlySpan<long> Buckets => Materialized().AsSpan(0, _length);
 
     /// <summary>Gets the index of the first bucket held in <see cref="Buckets"/>.</summary>
     internal int FirstBucket => _first;
 
     /// <summary>Gets the boundary cells: per boundary, the durations at or below it in the bucket it straddles.</summary>
-    internal ReadOnlySpan<long> BoundaryCells => _counts.AsSpan(_boundaryStart);
+    internal ReadOnlySpan<long> BoundaryCells => Materialized().AsSpan(_boundaryStart);
 
     /// <summary>Gets the histogram this snapshot was read from, or <see langword="null"/> for a bare layout.</summary>
     internal StripedHistogram? Histogram => _histogram;
+
+    /// <summary>Returns bucket cell <paramref name="j"/> (the <paramref name="j"/>-th held, from <see cref="FirstBucket"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long Cell(int j) => _cumulative is null ? _counts![j] : WindowCell(j);
+
+    /// <summary>A window's bucket cell: the reading's minus the base's, never below zero (see <see cref="RollingWindow{T}"/>).</summary>
+    private long WindowCell(int j) => Math.Max(0, _cumulative![j] - (_base is null ? 0 : _base[_first + j]));
+
+    /// <summary>Returns the cells as an array: a window builds its own when first asked (bucket iteration, exact <c>le</c> counts).</summary>
+    private long[] Materialized()
+    {
+        if (Volatile.Read(ref _counts) is { } counts)
+        {
+            return counts;
+        }
+
+        // Note: a benign race: two readers asking first both build equal arrays.
+        int boundaries = _histogram!.BoundaryCount;
+        int buckets = _layout.BucketCount;
+        counts = new long[_length + boundaries];
+        for (int j = 0; j < _length; j++)
+        {
+            counts[j] = WindowCell(j);
+        }
+
+        for (int b = 0; b < boundaries; b++)
+        {
+            counts[_length + b] = Math.Max(0, _cumulative![_length + b] - (_base is null ? 0 : _base[buckets + b]));
+        }
+
+        Volatile.Write(ref _counts, counts); // release: a reader that sees the array sees its cells
+        return counts;
+    }
+
+    /// <summary>
+    /// Gets the quantiles of <see cref="Publishing.HistogramInstruments.PublishedQuantiles"/>, computed once per snapshot:
+    /// a publishing pass reuses the snapshot of a monitor that did not change, and with it these.
+    /// </summary>
+    /// <remarks>A benign race: two collections asking first both compute the same values.</remarks>
+    internal ReadOnlySpan<double> PublishedQuantiles
+    {
+        get
+        {
+            if (Volatile.Read(ref _published) is not { } quantiles)
+            {
+                quantiles = new double[Publishing.HistogramInstruments.PublishedQuantiles.Length];
+                GetQuantiles(Publishing.HistogramInstruments.PublishedQuantiles, quantiles);
+                Volatile.Write(ref _published, quantiles); // release: a reader that sees the array sees its values
+            }
+
+            return quantiles;
+        }
+    }
+
+    /// <summary>Gets the exact count at or below each boundary of the histogram (none without one), computed once per snapshot.</summary>
+    internal ReadOnlySpan<long> CountsAtBoundaries
+    {
+        get
+        {
+            if (Volatile.Read(ref _atBoundaries) is not { } counts)
+            {
+                counts = new long[_histogram?.BoundaryCount ?? 0];
+                _histogram?.CountsAtOrBelow(Buckets, FirstBucket, BoundaryCells, counts);
+                Volatile.Write(ref _atBoundaries, counts); // release, as above
+            }
+
+            return counts;
+        }
+    }
 
     /// <summary>
     /// An empty snapshot of <paramref name="histogram"/>: every empty snapshot of one length shares one
@@ -229,7 +330,7 @@ public sealed class LatencySnapshot
             long rank = Math.Max(1, (long)Math.Ceiling((quantiles[q] * Count) - 1e-9));
             while (seen < rank && j < _length - 1)
             {
-                seen += _counts[++j];
+                seen += Cell(++j);
             }
 
             seconds[q] = _layout.Midpoint(_first + Math.Max(j, 0)) / Stopwatch.Frequency;
@@ -248,7 +349,7 @@ public sealed class LatencySnapshot
         long seen = 0;
         for (int j = 0; j < _length; j++)
         {
-            seen += _counts[j];
+            seen += Cell(j);
             if (seen >= rank)
             {
                 return _layout.Midpoint(_first + j);

@@ -66,7 +66,7 @@ internal sealed class ClassificationInstruments : SignalInstruments
             {
                 for (int p = 0; p < k; p++)
                 {
-                    list.Add(new(matrix.GetCount(predicted: p, actual: a), signal.Tags.Cells![(a * k) + p]));
+                    list.Add(matrix.GetCount(predicted: p, actual: a), signal.Tags.Cells![(a * k) + p]);
                 }
             }
         });
@@ -84,7 +84,7 @@ internal sealed class ClassificationInstruments : SignalInstruments
             {
                 for (int i = 0; i < signal.Tags.TopK.Length; i++)
                 {
-                    list.Add(new(quality.GetTopKHits(PublishedTopK[i]), signal.Tags.TopK[i]));
+                    list.Add(quality.GetTopKHits(PublishedTopK[i]), signal.Tags.TopK[i]);
                 }
             }
         });
@@ -114,7 +114,7 @@ internal sealed class ClassificationInstruments : SignalInstruments
                 {
                     for (int i = 0; i < signal.Tags.WindowTopK[w].Length; i++)
                     {
-                        list.Add(new(quality.GetTopKAccuracy(PublishedTopK[i]), signal.Tags.WindowTopK[w][i]));
+                        list.Add(quality.GetTopKAccuracy(PublishedTopK[i]), signal.Tags.WindowTopK[w][i]);
                     }
                 }
             }
@@ -122,39 +122,42 @@ internal sealed class ClassificationInstruments : SignalInstruments
     }
 
     /// <summary>
-    /// Yields each class's metrics with the index of its attribute set; when the model has more classes than
-    /// attribute sets (<see cref="ModelMonitorOptions.MaxPublishedClasses"/>), the last set is <c>_OTHER</c>
-    /// and carries the summed counts of every class past the cap, so counters still add up.
+    /// Returns how many attribute sets the classes fill: one per class, or, when the model has more classes than
+    /// attribute sets (<see cref="ModelMonitorOptions.MaxPublishedClasses"/>), all of them, the last being <c>_OTHER</c>.
     /// </summary>
-    private static IEnumerable<(int Tag, ClassMetrics Metrics)> PublishedClasses(ClassificationSnapshot quality, int tagCount)
+    private static int PublishedCount(ClassificationSnapshot quality, int tagCount) => Math.Min(quality.Classes.Count, tagCount);
+
+    /// <summary>
+    /// Returns the metrics published with attribute set <paramref name="tag"/>: its class's, or for <c>_OTHER</c> the summed
+    /// counts of every class past the cap, so counters still add up. No iterator: a collection pass allocates nothing.
+    /// </summary>
+    private static ClassMetrics PublishedClass(ClassificationSnapshot quality, int tagCount, int tag)
     {
         int k = quality.Classes.Count;
-        int individual = k <= tagCount ? k : tagCount - 1;
-        for (int i = 0; i < individual; i++)
+        if (k <= tagCount || tag < tagCount - 1)
         {
-            yield return (i, quality.Classes[i]);
+            return quality.Classes[tag];
         }
 
-        if (individual < k)
+        long tp = 0, fp = 0, fn = 0;
+        for (int i = tag; i < k; i++)
         {
-            long tp = 0, fp = 0, fn = 0;
-            for (int i = individual; i < k; i++)
-            {
-                tp += quality.Classes[i].TruePositives;
-                fp += quality.Classes[i].FalsePositives;
-                fn += quality.Classes[i].FalseNegatives;
-            }
-
-            yield return (individual, new ClassMetrics(OverflowClass, tp, fp, fn) { ZeroDivision = quality.ZeroDivision });
+            tp += quality.Classes[i].TruePositives;
+            fp += quality.Classes[i].FalsePositives;
+            fn += quality.Classes[i].FalseNegatives;
         }
+
+        return new ClassMetrics(OverflowClass, tp, fp, fn) { ZeroDivision = quality.ZeroDivision };
     }
 
     private static void ClassCounter(MeterPublisher publisher, InstrumentInfo info, Func<ClassMetrics, long> select) =>
         publisher.Counter<ClassificationSignal, long>(info, (signal, s, list) =>
         {
-            foreach ((int tag, ClassMetrics c) in PublishedClasses(s.Classification!, signal.Tags.Classes.Length))
+            ClassificationSnapshot quality = s.Classification!;
+            int tags = signal.Tags.Classes.Length;
+            for (int tag = 0; tag < PublishedCount(quality, tags); tag++)
             {
-                list.Add(new(select(c), signal.Tags.Classes[tag]));
+                list.Add(select(PublishedClass(quality, tags, tag)), signal.Tags.Classes[tag]);
             }
         });
 
@@ -166,7 +169,7 @@ internal sealed class ClassificationInstruments : SignalInstruments
                 // Note: an empty window has no accuracy; reporting 0 would look like a broken model.
                 if (s.Windows[w].Classification is { Total: > 0 } quality)
                 {
-                    list.Add(new(select(quality), signal.Context.WindowTags[w]));
+                    list.Add(select(quality), signal.Context.WindowTags[w]);
                 }
             }
         });
@@ -181,11 +184,13 @@ internal sealed class ClassificationInstruments : SignalInstruments
                     continue;
                 }
 
-                foreach ((int tag, ClassMetrics c) in PublishedClasses(quality, signal.Tags.WindowClasses[w].Length))
+                int tags = signal.Tags.WindowClasses[w].Length;
+                for (int tag = 0; tag < PublishedCount(quality, tags); tag++)
                 {
+                    ClassMetrics c = PublishedClass(quality, tags, tag);
                     if (c.Support > 0 || c.FalsePositives > 0)
                     {
-                        list.Add(new(select(c), signal.Tags.WindowClasses[w][tag]));
+                        list.Add(select(c), signal.Tags.WindowClasses[w][tag]);
                     }
                 }
             }

@@ -66,6 +66,10 @@ internal sealed class ClassificationSignal : Signal
 
     public override SignalInstruments Instruments => ClassificationInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Every record marks the signal changed.</remarks>
+    public override bool IsPolled => false;
+
     public IReadOnlyList<string> Labels => _labels;
 
     public int ClassCount => _labels.Length;
@@ -84,7 +88,7 @@ internal sealed class ClassificationSignal : Signal
         if ((uint)predicted < (uint)_labels.Length && (uint)actual < (uint)_labels.Length)
         {
             _confusion.Record(actual, predicted);
-            Context.MarkChanged();
+            MarkChanged();
         }
         else
         {
@@ -214,6 +218,7 @@ internal sealed class ClassificationSignal : Signal
 
         // Note: the count last; readers read it first, so the loss and ranks cover at least the count read.
         _probabilities.Increment(ProbabilityCells.Count);
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)

@@ -38,7 +38,7 @@ internal sealed class CpuTimeInstruments : SignalInstruments
                 // No sample in the window: no figure (0 would read as "free").
                 if (s.Windows[w].CpuTime is { Samples: > 0 } cpu)
                 {
-                    list.Add(new(select(cpu), signal.Context.WindowTags[w]));
+                    list.Add(select(cpu), signal.Context.WindowTags[w]);
                 }
             }
         });

@@ -184,7 +184,7 @@ internal sealed class CpuTimeSignal : Signal
         t_start = startTimestamp;
         t_cpuStart = cpu;
         Interlocked.Increment(ref _started);
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -215,7 +215,7 @@ internal sealed class CpuTimeSignal : Signal
         {
             Interlocked.Add(ref _cpuNanoseconds, elapsed);
             Interlocked.Increment(ref _samples);
-            Context.MarkChanged();
+            MarkChanged();
         }
     }
 }

@@ -25,10 +25,10 @@ internal sealed class DriftInstruments : SignalInstruments
             {
                 if (s.Windows[w].Drift is { } drift)
                 {
-                    list.Add(new(drift.ClassPsi, signal.PsiTags[w].Class));
+                    list.Add(drift.ClassPsi, signal.PsiTags[w].Class);
                     if (drift.ScorePsi is { } scorePsi)
                     {
-                        list.Add(new(scorePsi, signal.PsiTags[w].Score));
+                        list.Add(scorePsi, signal.PsiTags[w].Score);
                     }
                 }
             }

@@ -34,6 +34,10 @@ internal sealed class DriftSignal : Signal
 
     public override SignalInstruments Instruments => DriftInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Every count and every new reference marks the signal changed.</remarks>
+    public override bool IsPolled => false;
+
     /// <summary>Gets, per window, the attribute sets of the two drift signals.</summary>
     public (KeyValuePair<string, object?>[] Class, KeyValuePair<string, object?>[] Score)[] PsiTags { get; }
 
@@ -41,7 +45,7 @@ internal sealed class DriftSignal : Signal
     public void Count(int predictedClass)
     {
         _predicted.Increment(predictedClass);
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Counts a probabilistic prediction: its class, and its top probability in one of ten bins.</summary>
@@ -62,6 +66,7 @@ internal sealed class DriftSignal : Signal
         double[] classShares = DriftReference.ToShares(classes)
             ?? throw new InvalidOperationException("No prediction was counted yet; record predictions with RecordPrediction first.");
         Volatile.Write(ref _reference, new DriftReference(classShares, DriftReference.ToShares(scores)));
+        MarkChanged();
     }
 
     /// <summary>Sets the reference to known class shares, normalized.</summary>
@@ -96,6 +101,7 @@ internal sealed class DriftSignal : Signal
         }
 
         Volatile.Write(ref _reference, new DriftReference(normalized, null));
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)

@@ -75,7 +75,7 @@ internal sealed class FeaturesInstruments : SignalInstruments
             {
                 if (value(features[f]) is double v)
                 {
-                    list.Add(new(v, signal.WindowFeatureTags[w][f]));
+                    list.Add(v, signal.WindowFeatureTags[w][f]);
                 }
             }
         }

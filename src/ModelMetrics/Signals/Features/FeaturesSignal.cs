@@ -59,6 +59,10 @@ internal sealed class FeaturesSignal : Signal
 
     public override SignalInstruments Instruments => FeaturesInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Every record and every new reference marks the signal changed.</remarks>
+    public override bool IsPolled => false;
+
     /// <summary>Gets the declared features, in the order values are recorded.</summary>
     public FeatureDefinition[] Definitions { get; }
 
@@ -105,7 +109,7 @@ internal sealed class FeaturesSignal : Signal
         }
 
         FeatureCells.Release(stripe, owned);
-        Context.MarkChanged();
+        MarkChanged();
         if ((invalid | unknown) != 0)
         {
             Reject(invalid, unknown);
@@ -127,8 +131,11 @@ internal sealed class FeaturesSignal : Signal
     }
 
     /// <summary>Makes <paramref name="baselines"/> (one per feature, null for none) the reference.</summary>
-    public void SetReference(FeatureBaseline?[] baselines) =>
+    public void SetReference(FeatureBaseline?[] baselines)
+    {
         Volatile.Write(ref _reference, baselines); // release: a reader that sees the reference sees it fully built
+        MarkChanged();
+    }
 
     /// <summary>Gets the reference, or <see langword="null"/>.</summary>
     public FeatureBaseline?[]? Reference => Volatile.Read(ref _reference);

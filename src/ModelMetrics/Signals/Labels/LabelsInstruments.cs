@@ -1,5 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
 using ModelMetrics.Publishing;
 
 namespace ModelMetrics.Signals;
@@ -27,25 +29,27 @@ internal sealed class LabelsInstruments : SignalInstruments
         publisher.Counter<LabelsSignal, long>(Labels, static (signal, s, list) =>
         {
             LabelSnapshot labels = s.Labels;
-            (string Result, long Count)[] results =
-            [
-                ("joined", labels.Joined), ("unknown_id", labels.UnknownId), ("duplicate_label", labels.DuplicateLabel),
-                ("late_label", labels.LateLabel), ("invalid_id", labels.InvalidId),
-            ];
-            foreach ((string result, long count) in results)
-            {
-                list.AddIf(count > 0, count, Tags.With(signal.Context.ModelTags, LabelResult, result));
-            }
+            AddIfCounted(signal, list, LabelResult, "joined", labels.Joined);
+            AddIfCounted(signal, list, LabelResult, "unknown_id", labels.UnknownId);
+            AddIfCounted(signal, list, LabelResult, "duplicate_label", labels.DuplicateLabel);
+            AddIfCounted(signal, list, LabelResult, "late_label", labels.LateLabel);
+            AddIfCounted(signal, list, LabelResult, "invalid_id", labels.InvalidId);
         });
-        publisher.UpDownCounter<LabelsSignal, long>(Pending, static (signal, s, list) => list.Add(new(s.Labels.Pending, signal.Context.ModelTags)));
+        publisher.UpDownCounter<LabelsSignal, long>(Pending, static (signal, s, list) => list.Add(s.Labels.Pending, signal.Context.ModelTags));
         publisher.Counter<LabelsSignal, long>(Dropped, static (signal, s, list) =>
         {
             LabelSnapshot labels = s.Labels;
-            (string Reason, long Count)[] reasons = [("expired", labels.Expired), ("evicted", labels.Evicted), ("replaced", labels.Replaced)];
-            foreach ((string reason, long count) in reasons)
-            {
-                list.AddIf(count > 0, count, Tags.With(signal.Context.ModelTags, MetricNames.Reason, reason));
-            }
+            AddIfCounted(signal, list, MetricNames.Reason, "expired", labels.Expired);
+            AddIfCounted(signal, list, MetricNames.Reason, "evicted", labels.Evicted);
+            AddIfCounted(signal, list, MetricNames.Reason, "replaced", labels.Replaced);
         });
+    }
+
+    private static void AddIfCounted(LabelsSignal signal, List<Measurement<long>> list, string key, string value, long count)
+    {
+        if (count > 0)
+        {
+            list.Add(count, signal.Context.ModelTagsWith(key, value));
+        }
     }
 }

@@ -45,6 +45,10 @@ internal sealed class LabelsSignal : Signal
 
     public override SignalInstruments Instruments => LabelsInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Pending predictions expire as time passes, unrecorded: polled while any is pending.</remarks>
+    public override bool IsPolled => _pending.Count > 0;
+
     public PendingPredictions Pending => _pending;
 
     public WindowedHistogram Delay => _delay;
@@ -53,7 +57,7 @@ internal sealed class LabelsSignal : Signal
     public void AddClass(PredictionId id, int predictedClass, float[]? probabilities)
     {
         _pending.Add(id, new PendingPrediction(predictedClass, 0, probabilities, Context.Time.GetTimestamp()));
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Keeps a regression prediction until its actual value arrives; non-finite values, and any value on a model with class labels, are rejected.</summary>
@@ -73,7 +77,7 @@ internal sealed class LabelsSignal : Signal
         }
 
         _pending.Add(id, new PendingPrediction(-1, predictedValue, null, Context.Time.GetTimestamp()));
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Joins a validated class label (the monitor has class labels) with its prediction and records the pair; false when not joined.</summary>
@@ -145,12 +149,13 @@ internal sealed class LabelsSignal : Signal
     {
         if (_pending.TryJoin(id, out prediction) != JoinResult.Joined)
         {
-            Context.MarkChanged();
+            MarkChanged();
             return false;
         }
 
         TimeSpan delay = Context.Time.GetElapsedTime(prediction.Timestamp);
         _delay.Histogram.Record(HistogramLayout.ToStopwatchTicks(delay));
+        MarkChanged();
         return true;
     }
 }

@@ -58,7 +58,7 @@ internal sealed class LoadBalancingInstruments : SignalInstruments
         InstrumentInfo info,
         Func<LoadBalancerInstanceStatistics, T> value,
         Func<LoadBalancerInstanceStatistics, bool>? when = null)
-        where T : struct =>
+        where T : struct, System.Numerics.INumberBase<T> =>
         create(info, (_, s, list) =>
         {
             foreach ((LoadBalancerInstanceStatistics instance, InstanceTags tags) in Published(s))

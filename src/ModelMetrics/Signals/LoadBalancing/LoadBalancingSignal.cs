@@ -39,14 +39,14 @@ internal sealed class LoadBalancingSignal : Signal
 #pragma warning restore CA2208
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Stops publishing <paramref name="balancer"/> (when it is the one attached).</summary>
     public void Detach(Balancer balancer)
     {
         Interlocked.CompareExchange(ref _balancer, null, balancer);
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)

@@ -41,7 +41,7 @@ internal sealed class RegressionInstruments : SignalInstruments
             {
                 if (s.Windows[w].Regression is { Count: > 0 } regression)
                 {
-                    list.Add(new(select(regression), signal.Context.WindowTags[w]));
+                    list.Add(select(regression), signal.Context.WindowTags[w]);
                 }
             }
         });

@@ -19,6 +19,10 @@ internal sealed class RegressionSignal : Signal
 
     public override SignalInstruments Instruments => RegressionInstruments.Instance;
 
+    /// <inheritdoc/>
+    /// <remarks>Every record marks the signal changed.</remarks>
+    public override bool IsPolled => false;
+
     public RegressionCounts Counts => _counts;
 
     /// <summary>Records one pair; non-finite values are rejected and counted.</summary>
@@ -31,7 +35,7 @@ internal sealed class RegressionSignal : Signal
         }
 
         _counts.Record(predicted, actual);
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)

@@ -1,0 +1,194 @@
+// Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ModelMetrics.Publishing;
+using NUnit.Framework;
+
+namespace ModelMetrics.Tests.Publishing;
+
+/// <summary>
+/// A reading reads only what can have changed: an unchanged monitor's publishing pass reuses its last snapshot, an
+/// unchanged signal its last parts, until something is recorded or a window can move (one window of 60 s here, so
+/// checkpoints at most every 15 s; see WindowsTests).
+/// </summary>
+public class IncrementalReadingTests
+{
+    private static long s_pass = long.MaxValue / 2;
+
+    [Test]
+    public void ReadForPublishing_NothingRecorded_ReusesTheSnapshotUntilARecord()
+    {
+        var clock = new FakeTimeProvider();
+        using ModelMonitor monitor = Create(nameof(ReadForPublishing_NothingRecorded_ReusesTheSnapshotUntilARecord), clock);
+        monitor.RecordCall(0.010);
+
+        ModelMonitorSnapshot first = monitor.ReadForPublishing(NextPass());
+        Assert.That(first.Calls, Is.EqualTo(1));
+
+        // The first reading took a change, so the next one reads again to confirm it (a write racing the mark shows then).
+        ModelMonitorSnapshot confirmed = monitor.ReadForPublishing(NextPass());
+        Assert.That(confirmed, Is.Not.SameAs(first));
+        Assert.That(confirmed.Calls, Is.EqualTo(1));
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.That(monitor.ReadForPublishing(NextPass()), Is.SameAs(confirmed), "nothing recorded and no window can move yet");
+
+        monitor.RecordCall(0.020);
+        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass());
+        Assert.That(after, Is.Not.SameAs(confirmed));
+        Assert.That(after.Calls, Is.EqualTo(2));
+        Assert.That(after.Latency.Max, Is.EqualTo(0.020).Within(0.02 * 0.020));
+    }
+
+    [Test]
+    public void ReadForPublishing_OneSignalChanged_ReusesTheOthersParts()
+    {
+        var clock = new FakeTimeProvider();
+        using ModelMonitor monitor = Create(nameof(ReadForPublishing_OneSignalChanged_ReusesTheOthersParts), clock);
+        monitor.RecordCall(0.010);
+        monitor.RecordGroundTruth(predicted: 1, actual: 1);
+        _ = monitor.ReadForPublishing(NextPass());
+        ModelMonitorSnapshot before = monitor.ReadForPublishing(NextPass());
+
+        monitor.RecordCall(0.010);
+        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass());
+
+        Assert.That(after.Calls, Is.EqualTo(2));
+        Assert.That(after.Classification, Is.SameAs(before.Classification), "no ground truth recorded: the classification part is reused");
+        Assert.That(after.Windows[0].Classification, Is.SameAs(before.Windows[0].Classification));
+
+        monitor.RecordGroundTruth(predicted: 0, actual: 1);
+        ModelMonitorSnapshot labelled = monitor.ReadForPublishing(NextPass());
+        Assert.That(labelled.Classification, Is.Not.SameAs(before.Classification));
+        Assert.That(labelled.Classification!.Total, Is.EqualTo(2));
+        Assert.That(labelled.Classification.Accuracy, Is.EqualTo(0.5));
+    }
+
+    [Test]
+    public void ReadForPublishing_NothingRecorded_WindowsStillMoveWithTime()
+    {
+        var clock = new FakeTimeProvider();
+        using ModelMonitor monitor = Create(nameof(ReadForPublishing_NothingRecorded_WindowsStillMoveWithTime), clock);
+        for (int i = 0; i < 10; i++)
+        {
+            monitor.RecordCall(0.010);
+        }
+
+        // 0 s: read (no checkpoint: 0 - 0 < 15 s). [0:0]
+        Assert.That(monitor.ReadForPublishing(NextPass()).Windows[0].Latency.Count, Is.EqualTo(10));
+
+        // 30 s: a checkpoint is due, so the monitor is read although nothing was recorded. [0:0, 30:10]
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.That(monitor.ReadForPublishing(NextPass()).Windows[0].Latency.Count, Is.EqualTo(10));
+
+        // 89 s: the 30 s checkpoint is 59 s old: nothing moved, the snapshot is reused.
+        clock.Advance(TimeSpan.FromSeconds(59));
+        ModelMonitorSnapshot stable = monitor.ReadForPublishing(NextPass());
+        Assert.That(stable.Windows[0].Latency.Count, Is.EqualTo(10));
+        Assert.That(monitor.ReadForPublishing(NextPass()), Is.SameAs(stable));
+
+        // 95 s: the 30 s checkpoint is a window old, so it becomes the base: the window empties, with no record at all.
+        clock.Advance(TimeSpan.FromSeconds(6));
+        ModelMonitorSnapshot moved = monitor.ReadForPublishing(NextPass());
+        Assert.That(moved.Windows[0].Latency.Count, Is.Zero);
+        Assert.That(moved.Windows[0].Calls, Is.Zero);
+        Assert.That(moved.Latency.Count, Is.EqualTo(10), "the cumulative histogram keeps every call");
+    }
+
+    [Test]
+    public void MeterListener_PendingPredictionsExpire_WithoutAnyRecord()
+    {
+        var clock = new FakeTimeProvider();
+        string name = nameof(MeterListener_PendingPredictionsExpire_WithoutAnyRecord);
+        using ModelMonitor monitor = new(new ModelMonitorOptions
+        {
+            ModelName = name,
+            ClassLabels = ["no", "yes"],
+            TimeProvider = clock,
+            PendingTimeToLive = TimeSpan.FromMinutes(5),
+            MeterName = "ModelMetrics.Tests.Incremental." + name,
+        });
+        using var collector = new MeasurementCollector("ModelMetrics.Tests.Incremental." + name);
+        monitor.RecordPrediction("a", predictedClass: 1);
+
+        Assert.That(Value(collector.Collect(name), "model.predictions.pending"), Is.EqualTo(1));
+        Assert.That(Value(collector.Collect(name), "model.predictions.pending"), Is.EqualTo(1));
+
+        clock.Advance(TimeSpan.FromMinutes(6));
+        List<Observed> expired = collector.Collect(name);
+        Assert.That(Value(expired, "model.predictions.pending"), Is.Zero);
+        Assert.That(expired.Single(o => o.Instrument == "model.predictions.dropped" && o.Tag("reason") == "expired").Value, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Window_AfterItsBaseMoved_EqualsAMonitorThatSawOnlyTheRecentCalls()
+    {
+        var clock = new FakeTimeProvider();
+        using ModelMonitor monitor = Create(nameof(Window_AfterItsBaseMoved_EqualsAMonitorThatSawOnlyTheRecentCalls), clock);
+        using ModelMonitor recentOnly = Create(nameof(Window_AfterItsBaseMoved_EqualsAMonitorThatSawOnlyTheRecentCalls) + "-recent", new FakeTimeProvider());
+        var random = new Random(11);
+
+        // Old calls, read at 0 s and 20 s (checkpoint 20), then 90 s later the base is the 20 s checkpoint.
+        for (int i = 0; i < 500; i++)
+        {
+            monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()));
+        }
+
+        _ = monitor.GetSnapshot();
+        clock.Advance(TimeSpan.FromSeconds(20));
+        _ = monitor.GetSnapshot();
+        clock.Advance(TimeSpan.FromSeconds(90));
+        for (int i = 0; i < 300; i++)
+        {
+            double seconds = 1e-3 * Math.Pow(10, 2 * random.NextDouble());
+            monitor.RecordCall(seconds);
+            recentOnly.RecordCall(seconds);
+        }
+
+        LatencySnapshot window = monitor.GetSnapshot().Windows[0].Latency;
+        LatencySnapshot expected = recentOnly.GetSnapshot().Latency;
+
+        Assert.That(window.Count, Is.EqualTo(300));
+        Assert.That(window.Sum, Is.EqualTo(expected.Sum).Within(1e-12));
+        Assert.That(new[] { window.P50, window.P90, window.P99, window.Max }, Is.EqualTo(new[] { expected.P50, expected.P90, expected.P99, expected.Max }));
+        Assert.That(window.GetBuckets(), Is.EqualTo(expected.GetBuckets()));
+        Assert.That(window.CountAtOrBelow(0.005), Is.EqualTo(expected.CountAtOrBelow(0.005)), "an le boundary: exact");
+        Assert.That(window.CountAtOrBelow(0.0123), Is.EqualTo(expected.CountAtOrBelow(0.0123)), "between boundaries: by bucket");
+    }
+
+    [Test]
+    public void SharedTagsMeasurement_SharesTheAttributeArray_AndKeepsTheValue()
+    {
+        KeyValuePair<string, object?>[] tags = [new("model.name", "m"), new("window", "60")];
+
+        Assert.That(SharedTagsMeasurement<long>.Shares, Is.True, "the layout of Measurement<long> on this runtime");
+        Assert.That(SharedTagsMeasurement<double>.Shares, Is.True, "the layout of Measurement<double> on this runtime");
+
+        Measurement<long> count = SharedTagsMeasurement<long>.Create(-42, tags);
+        Measurement<double> ratio = SharedTagsMeasurement<double>.Create(0.125, tags);
+
+        Assert.That(count.Value, Is.EqualTo(-42));
+        Assert.That(ratio.Value, Is.EqualTo(0.125));
+        Assert.That(Unsafe.AreSame(ref MemoryMarshal.GetReference(count.Tags), ref tags[0]), Is.True, "no copy");
+        Assert.That(count.Tags.ToArray(), Is.EqualTo(tags));
+        Assert.That(ratio.Tags.ToArray(), Is.EqualTo(tags));
+    }
+
+    private static long NextPass() => System.Threading.Interlocked.Increment(ref s_pass);
+
+    private static double Value(List<Observed> observed, string instrument) => observed.Single(o => o.Instrument == instrument).Value;
+
+    private static ModelMonitor Create(string name, TimeProvider clock) => new(new ModelMonitorOptions
+    {
+        ModelName = name,
+        ClassLabels = ["no", "yes"],
+        TimeProvider = clock,
+        Windows = [TimeSpan.FromSeconds(60)],
+        MeterName = "ModelMetrics.Tests.Incremental." + name,
+    });
+}
