@@ -397,14 +397,17 @@ internal sealed class SnapshotParts
         }
     }
 
+    /// <summary>Returns the part of type <typeparamref name="T"/> (a sealed part type), or <see langword="null"/>.</summary>
     public T? Get<T>()
         where T : class
     {
+        // Note: an exact type test, not `is T`: in shared generic code that is a cast helper call per part, and a
+        // publishing pass asks ~100 times per monitor.
         foreach (object part in _parts)
         {
-            if (part is T match)
+            if (part.GetType() == typeof(T))
             {
-                return match;
+                return Unsafe.As<T>(part);
             }
         }
 

@@ -16,6 +16,7 @@ internal sealed class WindowedHistogram
     private readonly WindowedCells<long> _windows;
     private readonly SignalContext _context;
     private long[]?[]? _bases; // each window's base, written by every reading
+    private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
     private long[]? _scratch; // the whole reading, reused: readers are serialized, and snapshots keep compact copies
     private HistogramTags? _tags;
 
@@ -82,19 +83,48 @@ internal sealed class WindowedHistogram
         long[]?[] bases = _bases ??= new long[]?[_windows.Count]; // reused: readers are serialized
         _windows.Advance(now, cumulative, first, length, buckets, Histogram.BoundaryCount, bases);
 
-        // The cumulative snapshot keeps the buckets from the first to the last non-zero one, then the boundary cells:
-        // a few KB instead of the whole histogram, and the reading itself can be reused. Each window shares those cells
-        // and subtracts its base (a checkpoint, never changed) as it is read: no copy per window.
-        long[] compact = new long[length + Histogram.BoundaryCount];
-        Array.Copy(cumulative, first, compact, 0, length);
-        Array.Copy(cumulative, buckets, compact, length, Histogram.BoundaryCount);
+        LatencySnapshot reading = Paged(cumulative, first, length);
+        _lastReading = reading;
+
+        // Each window shares the reading's cells and subtracts its base (a checkpoint, never changed) as it is read.
         var windows = new LatencySnapshot[bases.Length];
         for (int w = 0; w < windows.Length; w++)
         {
-            windows[w] = new LatencySnapshot(Histogram, compact, first, length, bases[w]);
+            windows[w] = new LatencySnapshot(reading, bases[w]);
         }
 
-        return (new LatencySnapshot(Histogram, compact, first, length), windows);
+        return (reading, windows);
+    }
+
+    /// <summary>
+    /// Copies the buckets from the first to the last non-zero one into pages, sharing each page that did not change with
+    /// the last reading: a monitor read under traffic changes a few buckets between readings, so a reading copies and
+    /// allocates a page or two, not the few thousand cells of its whole range. The reading itself can then be reused.
+    /// </summary>
+    private LatencySnapshot Paged(long[] cumulative, int first, int length)
+    {
+        int buckets = Histogram.Layout.BucketCount;
+        int pageSize = LatencySnapshot.PageSize;
+        int firstPage = first / pageSize;
+        int lastPage = (first + length - 1) / pageSize;
+        var pages = new long[lastPage - firstPage + 1][];
+        long count = 0;
+        for (int p = firstPage; p <= lastPage; p++)
+        {
+            ReadOnlySpan<long> cells = cumulative.AsSpan(p * pageSize, Math.Min(pageSize, buckets - (p * pageSize)));
+            long[]? previous = _lastReading?.PageAt(p);
+            pages[p - firstPage] = previous is not null && cells.SequenceEqual(previous) ? previous : cells.ToArray();
+            count += CellSums.Sum(cells);
+        }
+
+        ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(buckets, Histogram.BoundaryCount);
+        long[]? lastBoundaryCells = _lastReading?.PagedBoundaryCells;
+        long[] boundaries = lastBoundaryCells is not null && boundaryCells.SequenceEqual(lastBoundaryCells) ? lastBoundaryCells : boundaryCells.ToArray();
+
+        // The le counts from the whole reading, while it is contiguous (published as they are, every pass).
+        long[] atBoundaries = new long[Histogram.BoundaryCount];
+        Histogram.CountsAtOrBelow(cumulative, atBoundaries);
+        return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
     }
 
     /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array.</summary>

@@ -251,16 +251,9 @@ internal sealed class CallsSignal : Signal
             all = _latency.Scratch();
             _succeeded.AddTo(all);
             _owned.AddHistogramTo(all);
-            for (int b = 0; b < buckets; b++)
-            {
-                succeeded += all[b];
-            }
-
+            succeeded = CellSums.Sum(all.AsSpan(0, buckets));
             _failed.AddTo(all);
-            for (int b = 0; b < buckets; b++)
-            {
-                failed += all[b];
-            }
+            failed = CellSums.Sum(all.AsSpan(0, buckets));
 
             failed -= succeeded;
         }

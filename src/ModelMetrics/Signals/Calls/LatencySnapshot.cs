@@ -25,9 +25,12 @@ public sealed class LatencySnapshot
 
     private readonly HistogramLayout _layout;
     private readonly StripedHistogram? _histogram;
-    private readonly long[]? _cumulative; // a window's: its reading's compact cells (shared with the cumulative snapshot)
+    private readonly long[][]? _pages; // a paged reading's buckets: page p holds buckets from (_firstPage + p) * PageSize on
+    private readonly int _firstPage;
+    private readonly long[]? _boundaryCells; // a paged reading's boundary cells
+    private readonly LatencySnapshot? _reading; // a window's: the cumulative snapshot of its reading
     private readonly long[]? _base; // a window's: the checkpoint it subtracts, in the histogram's whole layout (null: zeros)
-    private long[]? _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary; a window's when first needed
+    private long[]? _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary; built when first needed but for a plain reading
     private readonly int _first;
     private readonly int _length;
     private readonly int _boundaryStart;
@@ -57,29 +60,48 @@ public sealed class LatencySnapshot
     {
     }
 
-    /// <summary>A window: a reading's compact cells minus a checkpoint, subtracted as the snapshot is read (no copy).</summary>
+    /// <summary>A paged reading: pages of <see cref="PageSize"/> buckets, each shared with the reading before when unchanged.</summary>
     /// <param name="histogram">The histogram read.</param>
-    /// <param name="cumulative">The reading, as the cumulative snapshot holds it: buckets <paramref name="first"/> to <paramref name="first"/> + <paramref name="length"/> − 1, then one cell per boundary.</param>
+    /// <param name="pages">Pages <paramref name="firstPage"/> on, holding buckets <paramref name="first"/> to <paramref name="first"/> + <paramref name="length"/> − 1 (every other bucket is empty).</param>
+    /// <param name="firstPage">The page index of <paramref name="pages"/>[0].</param>
     /// <param name="first">The first bucket held.</param>
-    /// <param name="length">The number of buckets held: every bucket outside them is empty in the reading, so in the window.</param>
-    /// <param name="windowBase">The window's base checkpoint in the histogram's whole layout (never changed), or <see langword="null"/> for zeros.</param>
-    internal LatencySnapshot(StripedHistogram histogram, long[] cumulative, int first, int length, long[]? windowBase)
+    /// <param name="length">The number of buckets held.</param>
+    /// <param name="boundaryCells">One cell per boundary.</param>
+    /// <param name="count">The sum of the buckets.</param>
+    /// <param name="atBoundaries">The count at or below each boundary (what the <c>le</c> counters publish).</param>
+    internal LatencySnapshot(StripedHistogram histogram, long[][] pages, int firstPage, int first, int length, long[] boundaryCells, long count, long[] atBoundaries)
     {
         _layout = histogram.Layout;
         _histogram = histogram;
-        _cumulative = cumulative;
-        _base = windowBase;
+        _pages = pages;
+        _firstPage = firstPage;
+        _boundaryCells = boundaryCells;
         _first = first;
         _length = length;
         _boundaryStart = length;
-        long count = 0;
-        for (int j = 0; j < length; j++)
-        {
-            count += WindowCell(j);
-        }
-
+        _atBoundaries = atBoundaries;
         Count = count;
     }
+
+    /// <summary>A window: a reading minus a checkpoint, subtracted as the snapshot is read (no copy).</summary>
+    /// <param name="reading">The cumulative snapshot of the reading: every bucket outside its range is empty, so in the window.</param>
+    /// <param name="windowBase">The window's base checkpoint in the histogram's whole layout (never changed), or <see langword="null"/> for zeros.</param>
+    internal LatencySnapshot(LatencySnapshot reading, long[]? windowBase)
+    {
+        _layout = reading._layout;
+        _histogram = reading._histogram;
+        _reading = reading;
+        _base = windowBase;
+        _first = reading._first;
+        _length = reading._length;
+        _boundaryStart = reading._length;
+        Count = windowBase is null ? reading.Count : WindowCount(reading, windowBase);
+    }
+
+    /// <summary>Gets the number of buckets in a page of a paged reading.</summary>
+    internal static int PageSize => 1 << PageShift;
+
+    private const int PageShift = 6;
 
     private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length, int boundaryStart)
     {
@@ -235,14 +257,79 @@ public sealed class LatencySnapshot
     /// <summary>Gets the histogram this snapshot was read from, or <see langword="null"/> for a bare layout.</summary>
     internal StripedHistogram? Histogram => _histogram;
 
-    /// <summary>Returns bucket cell <paramref name="j"/> (the <paramref name="j"/>-th held, from <see cref="FirstBucket"/>).</summary>
+    /// <summary>
+    /// Returns the sum of a window's bucket cells, page by page, several cells per instruction: a reading under traffic
+    /// makes a window per configured window, each a few thousand cells.
+    /// </summary>
+    private static long WindowCount(LatencySnapshot reading, long[] windowBase)
+    {
+        long count = 0;
+        int end = reading._first + reading._length;
+        for (int i = reading._first; i < end;)
+        {
+            int pageEnd = Math.Min(end, ((i >> PageShift) + 1) << PageShift);
+            ReadOnlySpan<long> cells = reading._pages![(i >> PageShift) - reading._firstPage].AsSpan(i & (PageSize - 1), pageEnd - i);
+            count += CellSums.PositiveDifferenceSum(cells, windowBase.AsSpan(i, pageEnd - i));
+            i = pageEnd;
+        }
+
+        return count;
+    }
+
+    /// <summary>Returns page <paramref name="page"/> of a paged reading (buckets from <paramref name="page"/> × <see cref="PageSize"/>), or <see langword="null"/>.</summary>
+    internal long[]? PageAt(int page) =>
+        _pages is { } pages && page >= _firstPage && page - _firstPage < pages.Length ? pages[page - _firstPage] : null;
+
+    /// <summary>Gets a paged reading's boundary cells, or <see langword="null"/>.</summary>
+    internal long[]? PagedBoundaryCells => _boundaryCells;
+
+    /// <summary>
+    /// Returns bucket cell <paramref name="j"/> (the <paramref name="j"/>-th held, from <see cref="FirstBucket"/>): from a
+    /// page, from the cells, or for a window its reading's minus its base's, never below zero (see <see cref="RollingWindow{T}"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long Cell(int j) => _cumulative is null ? _counts![j] : WindowCell(j);
+    private long Cell(int j)
+    {
+        if (_pages is { } pages)
+        {
+            int i = _first + j;
+            return pages[(i >> PageShift) - _firstPage][i & (PageSize - 1)];
+        }
 
-    /// <summary>A window's bucket cell: the reading's minus the base's, never below zero (see <see cref="RollingWindow{T}"/>).</summary>
-    private long WindowCell(int j) => Math.Max(0, _cumulative![j] - (_base is null ? 0 : _base[_first + j]));
+        return _reading is { } reading ? Math.Max(0, reading.Cell(j) - (_base is null ? 0 : _base[_first + j])) : _counts![j];
+    }
 
-    /// <summary>Returns the cells as an array: a window builds its own when first asked (bucket iteration, exact <c>le</c> counts).</summary>
+    /// <summary>Returns the sum of bucket cells [<paramref name="from"/>, <paramref name="to"/>), which lie in one page.</summary>
+    private long CellSum(int from, int to)
+    {
+        int i = _first + from;
+        if (_pages is { } pages)
+        {
+            return CellSums.Sum(pages[(i >> PageShift) - _firstPage].AsSpan(i & (PageSize - 1), to - from));
+        }
+
+        if (_reading is { } reading)
+        {
+            return _base is null
+                ? reading.CellSum(from, to)
+                : CellSums.PositiveDifferenceSum(reading._pages![(i >> PageShift) - reading._firstPage].AsSpan(i & (PageSize - 1), to - from), _base.AsSpan(i, to - from));
+        }
+
+        return CellSums.Sum(_counts.AsSpan(from, to - from));
+    }
+
+    /// <summary>Returns boundary cell <paramref name="b"/>, as <see cref="Cell"/> does for buckets.</summary>
+    private long BoundaryCell(int b)
+    {
+        if (_boundaryCells is { } cells)
+        {
+            return cells[b];
+        }
+
+        return _reading is { } reading ? Math.Max(0, reading.BoundaryCell(b) - (_base is null ? 0 : _base[_layout.BucketCount + b])) : _counts![_boundaryStart + b];
+    }
+
+    /// <summary>Returns the cells as an array: a paged reading or a window builds it when first asked (exact <c>le</c> counts of a window).</summary>
     private long[] Materialized()
     {
         if (Volatile.Read(ref _counts) is { } counts)
@@ -252,16 +339,15 @@ public sealed class LatencySnapshot
 
         // Note: a benign race: two readers asking first both build equal arrays.
         int boundaries = _histogram!.BoundaryCount;
-        int buckets = _layout.BucketCount;
         counts = new long[_length + boundaries];
         for (int j = 0; j < _length; j++)
         {
-            counts[j] = WindowCell(j);
+            counts[j] = Cell(j);
         }
 
         for (int b = 0; b < boundaries; b++)
         {
-            counts[_length + b] = Math.Max(0, _cumulative![_length + b] - (_base is null ? 0 : _base[buckets + b]));
+            counts[_length + b] = BoundaryCell(b);
         }
 
         Volatile.Write(ref _counts, counts); // release: a reader that sees the array sees its cells
@@ -330,6 +416,16 @@ public sealed class LatencySnapshot
             long rank = Math.Max(1, (long)Math.Ceiling((quantiles[q] * Count) - 1e-9));
             while (seen < rank && j < _length - 1)
             {
+                // Note: a page that ends before the rank is skipped whole, its cells summed several at a time.
+                int next = j + 1;
+                int pageEnd = Math.Min(_length, next + PageSize - ((_first + next) & (PageSize - 1)));
+                if (pageEnd - next == PageSize && seen + CellSum(next, pageEnd) < rank)
+                {
+                    seen += CellSum(next, pageEnd);
+                    j = pageEnd - 1;
+                    continue;
+                }
+
                 seen += Cell(++j);
             }
 
