@@ -17,6 +17,7 @@ internal sealed class WindowedHistogram
     private readonly SignalContext _context;
     private long[]?[]? _bases; // each window's base, written by every reading
     private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
+    private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
     private long[]? _scratch; // the whole reading, reused: readers are serialized, and snapshots keep compact copies
     private HistogramTags? _tags;
 
@@ -127,10 +128,17 @@ internal sealed class WindowedHistogram
         return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
     }
 
-    /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array.</summary>
+    /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array, and every reading them.</summary>
     public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Empty()
     {
-        LatencySnapshot empty = LatencySnapshot.Empty(Histogram);
-        return (empty, Array.ConvertAll(new int[_windows.Count], _ => empty));
+        // Note: readers are serialized, and snapshots never change, so one pair serves every reading.
+        if (_empty is { } empty)
+        {
+            return empty;
+        }
+
+        LatencySnapshot zero = LatencySnapshot.Empty(Histogram);
+        _empty = (zero, Array.ConvertAll(new int[_windows.Count], _ => zero));
+        return _empty.Value;
     }
 }

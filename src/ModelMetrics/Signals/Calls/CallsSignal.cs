@@ -62,6 +62,10 @@ internal sealed class CallsSignal : Signal
     private readonly WindowedCells<long> _counts;
     private readonly Histogram<double>? _native;
     private readonly long[] _lastFailures; // the failures by outcome of the last reading (readers are serialized)
+    private readonly long[] _reading; // the cumulative counts of a reading, reused (readers are serialized; parts copy)
+    private readonly Dictionary<string, long>?[] _tables; // per part (cumulative, then each window): the last failure table
+    private readonly long[]?[] _tableCounts; // the outcome cells each of those tables was built from
+    private int _usedCells = FirstOutcomeCell; // the count cells up to the last outcome ever counted
 
     public CallsSignal(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries, Histogram<double>? nativeHistogram)
         : base(context)
@@ -75,6 +79,9 @@ internal sealed class CallsSignal : Signal
         _counts = context.CreateWindows<long>(FirstOutcomeCell + _outcomes.Length);
         _native = nativeHistogram;
         _lastFailures = new long[_outcomes.Length];
+        _reading = new long[_counts.Length];
+        _tables = new Dictionary<string, long>?[1 + context.Windows.Length];
+        _tableCounts = new long[]?[_tables.Length];
     }
 
     public override SignalInstruments Instruments => CallsInstruments.Instance;
@@ -258,7 +265,8 @@ internal sealed class CallsSignal : Signal
             failed -= succeeded;
         }
 
-        long[] counts = new long[_counts.Length];
+        long[] counts = _reading;
+        Array.Clear(counts);
         counts[SucceededCell] = succeeded;
         _outcomes.AddTo(counts, FirstOutcomeCell);
         HoldBackFailuresInProgress(counts.AsSpan(FirstOutcomeCell, _outcomes.Length), failed);
@@ -272,12 +280,14 @@ internal sealed class CallsSignal : Signal
         // the latency but not in the calls counted from the same reading.
         (LatencySnapshot latency, LatencySnapshot[] latencyWindows) = all is null ? _latency.Empty() : _latency.Read(snapshot.Now, all);
         (LatencySnapshot firstChunk, LatencySnapshot[] firstChunkWindows) = _firstChunk.Read(snapshot.Now);
-        long[][] windows = _counts.Read(snapshot.Now, counts);
+        // Windows of the cells up to the last outcome ever counted (they only grow; the rest are zero), not all 35.
+        _usedCells = Math.Max(_usedCells, FirstOutcomeCell + counts.AsSpan(FirstOutcomeCell).LastIndexOfAnyExcept(0L) + 1);
+        long[][] windows = _counts.Read(snapshot.Now, counts, 0, _usedCells, _usedCells, 0);
 
-        snapshot.Cumulative.Add(Part(counts, inFlight, latency, firstChunk));
+        snapshot.Cumulative.Add(Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk));
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(windows[w], inFlight, latencyWindows[w], firstChunkWindows[w]));
+            snapshot.Windows[w].Add(Part(1 + w, windows[w], inFlight, latencyWindows[w], firstChunkWindows[w]));
         }
     }
 
@@ -351,15 +361,19 @@ internal sealed class CallsSignal : Signal
         }
     }
 
-    private CallsPart Part(long[] counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk)
+    private CallsPart Part(int slot, ReadOnlySpan<long> counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk)
     {
-        Dictionary<string, long> failures = _outcomes.ToTable(counts.AsSpan(FirstOutcomeCell));
-        long failed = 0;
-        foreach (long count in failures.Values)
+        // The failure table of the last reading of this part is reused while its outcome counts stay the same (a busy
+        // model that does not fail): parts never change a table they share.
+        ReadOnlySpan<long> outcomes = counts[FirstOutcomeCell..];
+        if (_tables[slot] is not { } failures || !outcomes.SequenceEqual(_tableCounts[slot]))
         {
-            failed += count;
+            failures = _outcomes.ToTable(outcomes);
+            _tables[slot] = failures;
+            _tableCounts[slot] = outcomes.ToArray();
         }
 
+        long failed = CellSums.Sum(outcomes);
         long calls = counts[SucceededCell] + failed;
         return new CallsPart(counts[SucceededCell], failed, failures, calls + counts[ExtraItemsCell], inFlight, counts[ChunksCell], latency, firstChunk);
     }
