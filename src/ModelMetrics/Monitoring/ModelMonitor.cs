@@ -47,6 +47,7 @@ public sealed class ModelMonitor : IDisposable
     private readonly FeaturesSignal? _features;
     private readonly object _signalsGate = new();
     private Signal[] _signals;
+    private Signal?[] _byFamily; // the signals by family number, for publishing
     private readonly string[] _labelNames;
     private readonly SnapshotReader _reader;
     private int _disposed;
@@ -120,6 +121,7 @@ public sealed class ModelMonitor : IDisposable
         }
 
         _signals = [.. signals];
+        _byFamily = IndexByFamily(_signals);
 
         _reader = new SnapshotReader(this, options.TimeProvider);
         Publisher.Join(this);
@@ -570,6 +572,7 @@ public sealed class ModelMonitor : IDisposable
             TSignal signal = create(_context);
 
             // Copy on write: readers take the array once per reading, so a reading sees the signal whole or not at all.
+            Volatile.Write(ref _byFamily, IndexByFamily([.. _signals, signal]));
             Volatile.Write(ref _signals, [.. _signals, signal]);
             Publisher.Adopt(signal.Instruments);
             return signal;
@@ -579,18 +582,29 @@ public sealed class ModelMonitor : IDisposable
     /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments.</summary>
     internal ModelMonitorSnapshot ReadForPublishing(long pass) => _reader.ReadForPublishing(pass);
 
-    /// <summary>Returns the signal whose instruments are <paramref name="family"/>, or <see langword="null"/>.</summary>
+    /// <summary>Returns the signal whose instruments are <paramref name="family"/>, or <see langword="null"/>: an array index.</summary>
     internal Signal? FindSignal(SignalInstruments family)
     {
-        foreach (Signal signal in Volatile.Read(ref _signals))
+        Signal?[] byFamily = Volatile.Read(ref _byFamily);
+        return (uint)family.Id < (uint)byFamily.Length ? byFamily[family.Id] : null;
+    }
+
+    /// <summary>Indexes <paramref name="signals"/> by family number (<see cref="SignalInstruments.Id"/>).</summary>
+    private static Signal?[] IndexByFamily(Signal[] signals)
+    {
+        int length = 0;
+        foreach (Signal signal in signals)
         {
-            if (ReferenceEquals(signal.Family, family))
-            {
-                return signal;
-            }
+            length = Math.Max(length, signal.Family.Id + 1);
         }
 
-        return null;
+        var byFamily = new Signal?[length];
+        foreach (Signal signal in signals)
+        {
+            byFamily[signal.Family.Id] = signal;
+        }
+
+        return byFamily;
     }
 
     private void RecordScored<T>(ReadOnlySpan<T> probabilities, int actual)

@@ -32,6 +32,9 @@ public sealed class ModelMonitorRegistry
     /// <summary>Gets the live monitors, in the order they joined.</summary>
     public IReadOnlyList<ModelMonitor> Monitors => Volatile.Read(ref _monitors);
 
+    /// <summary>Gets the live monitors as the array itself (never changed once published): publishing loops over it without an enumerator.</summary>
+    internal ModelMonitor[] Live => Volatile.Read(ref _monitors);
+
     /// <summary>Raised after a monitor joined the registry (at the end of its construction).</summary>
     public event EventHandler<ModelMonitorEventArgs>? MonitorAdded;
 

@@ -297,7 +297,7 @@ internal sealed class MeterPublisher
             list.Clear();
             foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
             {
-                foreach (ModelMonitor monitor in registry.Monitors)
+                foreach (ModelMonitor monitor in registry.Live)
                 {
                     if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(family) is { } signal)
                     {

@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Threading;
 using System.Numerics;
 using ModelMetrics.Signals;
 
@@ -21,6 +22,11 @@ internal sealed record InstrumentInfo(string Name, string? Unit, string Descript
 /// </summary>
 internal abstract class SignalInstruments
 {
+    private static int s_families;
+
+    /// <summary>Gets the family's number (0, 1, …, one per family in the process): a monitor finds its signal of a family by it.</summary>
+    public int Id { get; } = Interlocked.Increment(ref s_families) - 1;
+
     /// <summary>Creates the family's instruments on <paramref name="publisher"/>'s meter.</summary>
     public abstract void Create(MeterPublisher publisher);
 }
