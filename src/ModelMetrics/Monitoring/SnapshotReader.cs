@@ -86,6 +86,15 @@ internal sealed class SnapshotReader
             return fast;
         }
 
+        // Note: a monitor where nothing can have changed is answered without the lock (a pass over a fleet of idle models
+        // is mostly this). Its fields are written under the lock and read here as they are: a reading racing this one
+        // makes it either take the lock or return the snapshot before that reading, as if it had come first. The pass
+        // stays consistent: the publisher takes one snapshot per monitor per pass and hands it to every instrument.
+        if (Volatile.Read(ref _last) is { } idle && !MustReadAny(PeekNow()))
+        {
+            return idle;
+        }
+
         lock (_gate)
         {
             foreach (Pass? taken in _passes)
@@ -151,6 +160,13 @@ internal sealed class SnapshotReader
         return false;
     }
 
+    /// <summary>Returns what <see cref="Now"/> would return, without moving the windows' time (no lock needed).</summary>
+    private long PeekNow()
+    {
+        TimeSpan step = _time.GetElapsedTime(_createdTimestamp) - _lastClock;
+        return (step > TimeSpan.Zero ? _now + step : _now).Ticks;
+    }
+
     /// <summary>
     /// The windows' time: it advances by the clock's forward steps and ignores its backward ones, so a clock stepping
     /// back (NTP on a VM, a custom <see cref="TimeProvider"/>) neither freezes the windows until it catches up nor
@@ -203,8 +219,9 @@ internal sealed class SnapshotReader
         }
 
         _confirmRejected = rejected;
-        _last = new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _rejected);
-        return _last;
+        var snapshot = new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _rejected);
+        Volatile.Write(ref _last, snapshot); // release: a reader without the lock sees the snapshot whole
+        return snapshot;
     }
 
     /// <summary>One collecting thread's publishing pass: its id and snapshot. Read and written under the lock.</summary>

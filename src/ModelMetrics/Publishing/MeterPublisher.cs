@@ -51,6 +51,7 @@ internal sealed class MeterPublisher
     private ModelRuleSet[] _ruleSets = [];
     private bool _ruleInstruments;
     private SignalInstruments? _creating; // the family whose instruments are being created (under the gate)
+    private PublishedInstrument[] _instruments = []; // every signal instrument of this meter, copy on write
 
     private MeterPublisher(Meter meter) => Meter = meter;
 
@@ -274,55 +275,178 @@ internal sealed class MeterPublisher
         where T : struct => Meter.CreateObservableGauge(info.Name, Numbered(observe), info.Unit, info.Description);
 
     /// <summary>
-    /// Wraps an instrument's observation of one monitor into a callback over every monitor of this meter that has
-    /// the signal, and gives the instrument its number: a monitor reads one snapshot per collection pass, and the
-    /// collecting thread's pass ends when an instrument asks again (see <see cref="PublishingPass"/>).
+    /// Wraps an instrument's observation of one monitor into a callback over every monitor of this meter that has the
+    /// signal. A collecting thread's pass reads each monitor once, and fills every instrument it collected in its last
+    /// pass in one sweep over the monitors (see <see cref="Prepare"/>); each callback then hands out its own list.
     /// </summary>
     private Func<IEnumerable<Measurement<T>>> Numbered<TSignal, T>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe)
         where TSignal : Signal
         where T : struct
     {
-        int instrument = Interlocked.Increment(ref s_instruments);
-        SignalInstruments family = _creating ?? throw new InvalidOperationException("Signal instruments are created by MeterPublisher.Join or Adopt.");
-
-        // Note: a listener enumerates what a callback returns before it calls any other callback on that thread
-        // (MeterListener.RecordObservableInstruments, which the OpenTelemetry SDK and dotnet-counters use), so one list
-        // per instrument and collecting thread is free again when the callback next runs there: a pass over a fleet of
-        // monitors allocates no measurement lists once they have grown (they were most of an idle pass's garbage).
-        var lists = new ThreadLocal<List<Measurement<T>>>(static () => []);
+        var instrument = new PublishedInstrument<TSignal, T>(
+            Interlocked.Increment(ref s_instruments),
+            _creating ?? throw new InvalidOperationException("Signal instruments are created by MeterPublisher.Join or Adopt."),
+            observe);
+        Volatile.Write(ref _instruments, [.. _instruments, instrument]); // under the gate (Create runs under it)
         return () =>
         {
-            long pass = (t_pass ??= new PublishingPass()).Enter(instrument);
-            List<Measurement<T>> list = lists.Value!;
-            list.Clear();
-            foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
+            PublishingPass pass = t_pass ??= new PublishingPass();
+            long id = pass.Enter(instrument.Number);
+            Slot<T> slot = instrument.Slot;
+            if (slot.Pass != id)
             {
-                foreach (ModelMonitor monitor in registry.Live)
+                Prepare(pass, id);
+                if (slot.Pass != id)
                 {
-                    if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(family) is { } signal)
-                    {
-                        // Note: no cast check: a family's instruments observe the one signal type that declares them.
-                        observe(Unsafe.As<TSignal>(signal), monitor.ReadForPublishing(pass), list);
-                    }
+                    // Not collected in this thread's last pass (its first pass, or a listener that just enabled it): alone.
+                    slot.Start(id);
+                    ObserveAlone(instrument, slot, id);
                 }
             }
 
-            return list;
+            return slot.List;
         };
     }
 
     /// <summary>
-    /// One collecting thread's publishing pass: the instruments it observed, of any meter. A pass ends when an instrument
-    /// is observed again (a listener's next collection) or when it is a second old (a pass that long reads again, so a
-    /// listener collecting other instruments meanwhile sees data at most that old); the next instrument starts a new one.
+    /// Fills, in one sweep over the monitors, the lists of every instrument of this meter that the collecting thread
+    /// collected in its last pass: each monitor is read once and all its measurements taken while its data is in cache,
+    /// rather than one sweep over a thousand monitors per instrument (a pass was mostly cache misses). A listener hands
+    /// each list to its callback before calling the next one (<c>MeterListener.RecordObservableInstruments</c>), and
+    /// the lists belong to the thread, so each stays as filled until the thread's next pass.
+    /// </summary>
+    private void Prepare(PublishingPass pass, long id)
+    {
+        if (!pass.StartPreparing(this, id))
+        {
+            return;
+        }
+
+        List<(PublishedInstrument Instrument, Slot Slot)> prepared = pass.Prepared;
+        prepared.Clear();
+        foreach (PublishedInstrument instrument in Volatile.Read(ref _instruments))
+        {
+            if (pass.CollectedLastPass(instrument.Number))
+            {
+                Slot slot = instrument.CurrentSlot();
+                slot.Start(id);
+                prepared.Add((instrument, slot));
+            }
+        }
+
+        if (prepared.Count == 0)
+        {
+            return;
+        }
+
+        foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
+        {
+            foreach (ModelMonitor monitor in registry.Live)
+            {
+                if (!ReferenceEquals(monitor.Publisher, this))
+                {
+                    continue;
+                }
+
+                ModelMonitorSnapshot? snapshot = null;
+                foreach ((PublishedInstrument instrument, Slot slot) in prepared)
+                {
+                    if (monitor.FindSignal(instrument.Family) is { } signal)
+                    {
+                        instrument.Observe(signal, snapshot ??= monitor.ReadForPublishing(id), slot);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Fills one instrument's list in a sweep of its own (an instrument the thread did not collect in its last pass).</summary>
+    private void ObserveAlone(PublishedInstrument instrument, Slot slot, long id)
+    {
+        foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
+        {
+            foreach (ModelMonitor monitor in registry.Live)
+            {
+                if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(instrument.Family) is { } signal)
+                {
+                    instrument.Observe(signal, monitor.ReadForPublishing(id), slot);
+                }
+            }
+        }
+    }
+
+    /// <summary>One collecting thread's measurements of one instrument, and the pass they belong to.</summary>
+    private abstract class Slot
+    {
+        public long Pass { get; private set; }
+
+        /// <summary>Empties the measurements for pass <paramref name="id"/>.</summary>
+        public void Start(long id)
+        {
+            Pass = id;
+            Clear();
+        }
+
+        protected abstract void Clear();
+    }
+
+    private sealed class Slot<T> : Slot
+        where T : struct
+    {
+        public List<Measurement<T>> List { get; } = [];
+
+        protected override void Clear() => List.Clear();
+    }
+
+    /// <summary>A signal instrument of this meter: its number, its family, and what it observes of one monitor.</summary>
+    private abstract class PublishedInstrument(int number, SignalInstruments family)
+    {
+        public int Number { get; } = number;
+
+        public SignalInstruments Family { get; } = family;
+
+        /// <summary>Returns the collecting thread's slot.</summary>
+        public abstract Slot CurrentSlot();
+
+        /// <summary>Adds the measurements of <paramref name="signal"/>'s monitor to <paramref name="slot"/>.</summary>
+        public abstract void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot);
+    }
+
+#pragma warning disable CA1001 // Note: lives as long as its meter's instrument, which has no end of its own.
+    private sealed class PublishedInstrument<TSignal, T>(int number, SignalInstruments family, Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe)
+        : PublishedInstrument(number, family)
+#pragma warning restore CA1001
+        where TSignal : Signal
+        where T : struct
+    {
+        private readonly ThreadLocal<Slot<T>> _slots = new(static () => new());
+
+        public Slot<T> Slot => _slots.Value!;
+
+        public override Slot CurrentSlot() => Slot;
+
+        // Note: no cast check: a family's instruments observe the one signal type that declares them.
+        public override void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot) =>
+            observe(Unsafe.As<TSignal>(signal), snapshot, Unsafe.As<Slot<T>>(slot).List);
+    }
+
+    /// <summary>
+    /// One collecting thread's publishing pass: the instruments it observed, of any meter, and those of its last pass. A
+    /// pass ends when an instrument is observed again (a listener's next collection) or when it is a second old (a pass
+    /// that long reads again, so a listener collecting other instruments meanwhile sees data at most that old).
     /// </summary>
     private sealed class PublishingPass
     {
         private static readonly long MaxAge = Stopwatch.Frequency;
 
+        private readonly List<(MeterPublisher Publisher, long Pass)> _preparing = [];
         private ulong[] _observed = new ulong[1];
+        private ulong[] _lastPass = new ulong[1];
         private long _id;
         private long _started;
+
+        /// <summary>Gets a list reused by each preparation on this thread.</summary>
+        public List<(PublishedInstrument Instrument, Slot Slot)> Prepared { get; } = [];
 
         /// <summary>Returns the id of the pass that observes <paramref name="instrument"/>, starting a new pass when needed.</summary>
         public long Enter(int instrument)
@@ -339,11 +463,40 @@ internal sealed class MeterPublisher
             {
                 _id = Interlocked.Increment(ref s_passes);
                 _started = now;
+                (_lastPass, _observed) = (_observed, _lastPass);
+                if (_observed.Length < _lastPass.Length)
+                {
+                    _observed = new ulong[_lastPass.Length];
+                }
+
                 Array.Clear(_observed);
+                _preparing.Clear();
             }
 
             _observed[word] |= bit;
             return _id;
+        }
+
+        /// <summary>Returns whether <paramref name="instrument"/> was observed in this thread's last pass.</summary>
+        public bool CollectedLastPass(int instrument)
+        {
+            int word = instrument >> 6;
+            return word < _lastPass.Length && (_lastPass[word] & (1UL << (instrument & 63))) != 0;
+        }
+
+        /// <summary>Returns true the first time <paramref name="publisher"/> prepares pass <paramref name="id"/> on this thread.</summary>
+        public bool StartPreparing(MeterPublisher publisher, long id)
+        {
+            foreach ((MeterPublisher prepared, long pass) in _preparing)
+            {
+                if (ReferenceEquals(prepared, publisher) && pass == id)
+                {
+                    return false;
+                }
+            }
+
+            _preparing.Add((publisher, id));
+            return true;
         }
     }
 }

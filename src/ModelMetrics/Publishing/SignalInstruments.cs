@@ -4,8 +4,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Threading;
 using System.Numerics;
+using System.Threading;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics.Publishing;

@@ -192,3 +192,60 @@ public class IncrementalReadingTests
         MeterName = "ModelMetrics.Tests.Incremental." + name,
     });
 }
+
+/// <summary>A listener's later passes fill every instrument in one sweep over the monitors: the same measurements as its first pass.</summary>
+public class PreparedPassTests
+{
+    [Test]
+    public void MeterListener_LaterPasses_ReportWhatTheFirstPassReported_AndNewRecords()
+    {
+        string meter = "ModelMetrics.Tests.Prepared." + Guid.NewGuid().ToString("N");
+        var monitors = Enumerable.Range(0, 5).Select(i => new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "m" + i,
+            ClassLabels = ["no", "yes"],
+            MeterName = meter,
+        })).ToArray();
+        try
+        {
+            using var collector = new MeasurementCollector(meter);
+            for (int i = 0; i < monitors.Length; i++)
+            {
+                for (int c = 0; c <= i; c++)
+                {
+                    monitors[i].RecordCall(0.001 * (c + 1));
+                    monitors[i].RecordGroundTruth(predicted: c % 2, actual: 1);
+                }
+            }
+
+            // The first pass observes each instrument alone; the later ones prepare them all in one sweep.
+            string[] first = Describe(collector, monitors);
+            string[] second = Describe(collector, monitors);
+            string[] third = Describe(collector, monitors);
+            Assert.That(second, Is.EqualTo(first));
+            Assert.That(third, Is.EqualTo(first));
+            Assert.That(first, Has.Some.StartsWith("m4 model.inference.calls 5"));
+
+            monitors[4].RecordCall(0.5);
+            string[] after = Describe(collector, monitors);
+            Assert.That(after, Has.Some.StartsWith("m4 model.inference.calls 6"));
+            Assert.That(after, Has.Some.StartsWith("m3 model.inference.calls 4"));
+        }
+        finally
+        {
+            foreach (ModelMonitor monitor in monitors)
+            {
+                monitor.Dispose();
+            }
+        }
+    }
+
+    private static string[] Describe(MeasurementCollector collector, ModelMonitor[] monitors)
+    {
+        var names = monitors.Select(m => m.ModelName).ToHashSet();
+        return [.. collector.CollectAll()
+            .Where(o => o.Tag("model.name") is { } name && names.Contains(name) && o.Tag("error.type") is null)
+            .Select(o => $"{o.Tag("model.name")} {o.Instrument} {o.Value} {string.Join(",", o.Tags.OrderBy(t => t.Key).Select(t => t.Key + "=" + t.Value))}")
+            .OrderBy(l => l, StringComparer.Ordinal)];
+    }
+}

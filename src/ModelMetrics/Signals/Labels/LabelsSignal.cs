@@ -30,6 +30,7 @@ internal sealed class LabelsSignal : Signal
     private static readonly HistogramLayout DelayLayout = HistogramLayout.ForDurations(TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(366), 2);
 
     private readonly PendingPredictions _pending;
+    private bool _pendingAtLastRead; // written by the serialized readers
     private readonly WindowedHistogram _delay;
     private readonly ClassificationSignal? _classification;
     private readonly RegressionSignal _regression;
@@ -46,8 +47,12 @@ internal sealed class LabelsSignal : Signal
     public override SignalInstruments Instruments => LabelsInstruments.Instance;
 
     /// <inheritdoc/>
-    /// <remarks>Pending predictions expire as time passes, unrecorded: polled while any is pending.</remarks>
-    public override bool IsPolled => _pending.Count > 0;
+    /// <remarks>
+    /// Pending predictions expire as time passes, unrecorded: polled while any was pending at the last reading. Every
+    /// prediction added marks the signal, so one added since is read anyway; and a flag, not a sum over the store's
+    /// segments, which a pass over a thousand monitors would pay a cache miss per segment for.
+    /// </remarks>
+    public override bool IsPolled => _pendingAtLastRead;
 
     public PendingPredictions Pending => _pending;
 
@@ -126,6 +131,7 @@ internal sealed class LabelsSignal : Signal
     {
         // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
         _pending.ExpireOld();
+        _pendingAtLastRead = _pending.Count > 0;
         (LatencySnapshot delay, LatencySnapshot[] windows) = _delay.Read(snapshot.Now);
         snapshot.Cumulative.Add(new LabelSnapshot(
             _pending.Count,
