@@ -40,14 +40,14 @@ internal sealed class Balancer
     private readonly long _timeout;
     private readonly long _baseEjection;
     private readonly long _maxEjection;
-    private readonly SignalContext? _context;
+    private readonly LoadBalancingSignal? _signal; // marked changed after every call (its reading is then taken again)
     private readonly ulong _turnDivider;
     private readonly object _gate = new();
     private int _turn;
     private int _out;
     private long _nextProbeAt = long.MaxValue;
 
-    public Balancer(string[] names, LoadBalancerOptions options, SignalContext? context)
+    public Balancer(string[] names, LoadBalancerOptions options, LoadBalancingSignal? signal)
     {
         Time = options.TimeProvider;
         _strategy = options.Strategy;
@@ -55,12 +55,12 @@ internal sealed class Balancer
         _timeout = options.Timeout is { } timeout ? ToTimestampUnits(timeout) : 0;
         _baseEjection = ToTimestampUnits(options.BaseEjectionTime);
         _maxEjection = ToTimestampUnits(options.MaxEjectionTime);
-        _context = context;
+        _signal = signal;
         _turnDivider = (ulong.MaxValue / (uint)names.Length) + 1;
         _instances = new InstanceState[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            _instances[i] = new InstanceState(names[i], i, context is null ? null : new InstanceTags(context.ModelTags, names[i]), Time.TimestampFrequency);
+            _instances[i] = new InstanceState(names[i], i, signal is null ? null : new InstanceTags(signal.Context.ModelTags, names[i]), Time.TimestampFrequency);
         }
     }
 
@@ -121,7 +121,7 @@ internal sealed class Balancer
             Eject(instance, end);
         }
 
-        _context?.MarkChanged();
+        _signal?.MarkChanged();
     }
 
     public LoadBalancerStatistics GetStatistics()

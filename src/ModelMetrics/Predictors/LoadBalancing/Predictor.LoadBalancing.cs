@@ -86,7 +86,7 @@ public static partial class Predictor
         }
 
         LoadBalancingSignal? signal = options.Monitor?.GetOrAddSignal(static context => new LoadBalancingSignal(context));
-        var balancer = new Balancer([.. names], options, signal?.Context);
+        var balancer = new Balancer([.. names], options, signal);
         signal?.Attach(balancer);
         return new LoadBalancedPredictor<TInput, TOutput>([.. predictors], balancer, options.Timeout, signal);
     }

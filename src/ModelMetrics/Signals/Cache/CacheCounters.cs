@@ -19,7 +19,6 @@ internal sealed class CacheCounters
     private readonly object _meanLock = new();
     private readonly Func<CacheStatistics> _read;
     private CacheSignal? _signal;
-    private SignalContext? _monitor;
     private long _entries;
     private long _hits;
     private long _misses;
@@ -45,7 +44,6 @@ internal sealed class CacheCounters
         }
 
         _signal = monitor.GetOrAddSignal(static context => new CacheSignal(context));
-        _monitor = monitor.Context;
         _signal.Attach(_read);
     }
 
@@ -62,8 +60,8 @@ internal sealed class CacheCounters
         // but not promised on 32-bit.
         Interlocked.Add(ref _timeSavedTicks, Interlocked.Read(ref _meanMissTicks));
 
-        // A monitor skips re-reading its signals until something marks it changed.
-        _monitor?.MarkChanged();
+        // A monitor skips re-reading a signal until something marks it changed.
+        _signal?.MarkChanged();
     }
 
     public void Miss() => Count(ref _misses);
@@ -118,6 +116,6 @@ internal sealed class CacheCounters
     private void Count(ref long cell)
     {
         Interlocked.Increment(ref cell);
-        _monitor?.MarkChanged();
+        _signal?.MarkChanged();
     }
 }
