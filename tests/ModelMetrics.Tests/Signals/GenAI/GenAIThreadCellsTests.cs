@@ -104,8 +104,9 @@ public class GenAIThreadCellsTests
             reading =>
             {
                 GenAISnapshot g = monitor.GetSnapshot().GenAI!;
+                // Tokens are written before the finish reason and read after it: never fewer than the calls counted have.
                 if (g.InterChunkLatency.Count < previousGaps || g.Calls < previousCalls || g.OutputTokens < previousOutput || g.InFlight < 0
-                    || g.OutputTokens != g.Succeeded * Chunks || g.InterChunkLatency.Count > (g.Calls + g.InFlight) * (Chunks - 1))
+                    || g.OutputTokens < g.Succeeded * Chunks)
                 {
                     run.Problem($"reading {reading}: gaps {g.InterChunkLatency.Count} (before {previousGaps}), calls {g.Calls} (before {previousCalls}), succeeded {g.Succeeded}, output {g.OutputTokens}, in flight {g.InFlight}");
                 }
