@@ -2,6 +2,8 @@
 
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
@@ -273,26 +275,52 @@ public sealed class ModelMetricsChatClient : DelegatingChatClient
         {
             if (!moved)
             {
-                _current = null;
-                if (!_ended)
-                {
-                    _ended = true;
-                    _call.Complete(ToUsage(_usage), ToFinishReason(_finishReason), _modelId, ToResponseId(_responseId));
-                }
-
+                EndCompleted();
                 return false;
             }
 
             ChatResponseUpdate update = _inner!.Current;
-
-            // Note: contents are walked by index (no enumerator allocated); usage travels as content of its own.
-            bool carriesContent = false;
             IList<AIContent> contents = update.Contents;
-            for (int i = 0; i < contents.Count; i++)
+
+            // Note: a List (what every update built by Microsoft.Extensions.AI holds) is walked as a span: no interface call per content.
+            bool carriesContent = contents is List<AIContent> list ? Scan(CollectionsMarshal.AsSpan(list)) : Scan(contents);
+            if (carriesContent)
             {
-                if (contents[i] is UsageContent usageContent)
+                _call.RecordChunk();
+            }
+
+            // Note: fields are written only when they change: a reference store costs a GC write barrier, and providers
+            // repeat the model and response id on every update (the same string, when they cache it).
+            if (update.FinishReason is { } finishReason && finishReason != _finishReason)
+            {
+                _finishReason = finishReason;
+            }
+
+            if (update.ModelId is { } modelId && !ReferenceEquals(modelId, _modelId))
+            {
+                _modelId = modelId;
+            }
+
+            if (update.ResponseId is { } responseId && !ReferenceEquals(responseId, _responseId))
+            {
+                _responseId = responseId;
+            }
+
+            _current = update;
+            return true;
+        }
+
+        /// <summary>Gathers the usage among <paramref name="contents"/>; true when anything else (content) is there too.</summary>
+        private bool Scan(ReadOnlySpan<AIContent> contents)
+        {
+            bool carriesContent = false;
+            foreach (AIContent content in contents)
+            {
+                // Note: text first, by its exact type (sealed): one compare for nearly every update, where the cast to
+                // UsageContent (not sealed) walks the type's parents.
+                if (content.GetType() != typeof(TextContent) && content is UsageContent usage)
                 {
-                    _usage = Add(_usage, usageContent.Details);
+                    _usage = Add(_usage, usage.Details);
                 }
                 else
                 {
@@ -300,16 +328,39 @@ public sealed class ModelMetricsChatClient : DelegatingChatClient
                 }
             }
 
-            if (carriesContent)
+            return carriesContent;
+        }
+
+        /// <summary>As <see cref="Scan(ReadOnlySpan{AIContent})"/> for a list of another type, walked by index (no enumerator allocated).</summary>
+        private bool Scan(IList<AIContent> contents)
+        {
+            bool carriesContent = false;
+            for (int i = 0; i < contents.Count; i++)
             {
-                _call.RecordChunk();
+                if (contents[i] is UsageContent usage)
+                {
+                    _usage = Add(_usage, usage.Details);
+                }
+                else
+                {
+                    carriesContent = true;
+                }
             }
 
-            _finishReason = update.FinishReason ?? _finishReason;
-            _modelId = update.ModelId ?? _modelId;
-            _responseId = update.ResponseId ?? _responseId;
-            _current = update;
-            return true;
+            return carriesContent;
+        }
+
+        /// <summary>Ends a stream that reached its end: the call completed.</summary>
+        // Note: out of line, so that the per-update path keeps a small frame (the end's copies of usage and id are large).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void EndCompleted()
+        {
+            _current = null;
+            if (!_ended)
+            {
+                _ended = true;
+                _call.Complete(ToUsage(_usage), ToFinishReason(_finishReason), _modelId, ToResponseId(_responseId));
+            }
         }
 
         /// <summary>Ends the call as failed with <paramref name="exception"/>, unless it ended already.</summary>

@@ -127,6 +127,78 @@ public class ModelMetricsChatClientTests
     }
 
     [Test]
+    public async Task Streams_ResumedOnThreadPoolThreads_IntoThreadOwnedCells_CountEveryGapOnce_CompletedAbandonedAndFailed()
+    {
+        // Precision 3: histograms small enough for thread-owned cells (precision 5 records into stripes). The inner
+        // client yields before every update, so each stream moves between thread-pool threads as it is consumed.
+        var time = new FakeTimeProvider();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = TestContext.CurrentContext.Test.Name,
+            MeterName = MeterName(),
+            TimeProvider = time,
+            LatencyPrecision = 3,
+            GenAI = new GenAIOptions { ProviderName = "scripted-provider" },
+        });
+        static Step[] Script(int texts, bool fail)
+        {
+            var steps = new List<Step> { new(TimeSpan.FromMilliseconds(200), ScriptedChatClient.Text("first")) };
+            for (int i = 1; i < texts; i++)
+            {
+                steps.Add(new(TimeSpan.FromMilliseconds(i % 2 == 0 ? 20 : 30), ScriptedChatClient.Text("next")));
+            }
+
+            steps.Add(fail ? new(TimeSpan.FromMilliseconds(5), Throw: new HttpRequestFailure()) : new(TimeSpan.FromMilliseconds(5), ScriptedChatClient.Usage(3, texts)));
+            return [.. steps];
+        }
+
+        using IChatClient client = new ChatClientBuilder(new ScriptedChatClient(time, messages => messages.First().Text switch
+        {
+            "fail" => Script(30, fail: true),
+            _ => Script(40, fail: false),
+        })).UseModelMetrics(monitor).Build();
+
+        int seen = 0;
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Prompt))
+        {
+            seen++;
+        }
+
+        int read = 0;
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Prompt))
+        {
+            if (++read == 20)
+            {
+                break;
+            }
+        }
+
+        Assert.ThrowsAsync<HttpRequestFailure>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "fail")]))
+            {
+            }
+        });
+
+        GenAISnapshot g = monitor.GetSnapshot().GenAI!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen, Is.EqualTo(41), "40 texts and the usage update pass through");
+            Assert.That(g.Succeeded, Is.EqualTo(1));
+            Assert.That(g.Failures, Is.EqualTo(new Dictionary<string, long> { ["cancelled"] = 1, [typeof(HttpRequestFailure).FullName!] = 1 }));
+            Assert.That(g.InFlight, Is.Zero);
+            Assert.That(g.OutputTokens, Is.EqualTo(40));
+
+            // 39 + 19 + 29 gaps; of 20 ms after even texts: 19 + 9 + 14.
+            Assert.That(g.InterChunkLatency.Count, Is.EqualTo(87));
+            Assert.That(g.InterChunkLatency.CountAtOrBelow(0.025), Is.EqualTo(42));
+            Assert.That(g.InterChunkLatency.Max, Is.EqualTo(0.03).Within(0.03e-3));
+            Assert.That(g.TimeToFirstToken.Count, Is.EqualTo(3));
+            Assert.That(g.TimeToFirstToken.Max, Is.EqualTo(0.2).Within(0.2e-3));
+        });
+    }
+
+    [Test]
     public async Task AStreamEnumeratedTwice_IsTwoCalls_AndAClientThatThrowsBeforeStreamingFailsTheCall()
     {
         var time = new FakeTimeProvider();

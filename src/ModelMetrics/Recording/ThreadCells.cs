@@ -370,6 +370,16 @@ internal sealed class ThreadCellSet
         Volatile.Write(ref cell, cell + 1);
     }
 
+    /// <summary>Adds <paramref name="value"/> (any sign) to a counter. Owner thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(int counter, long value)
+    {
+        // Note: as in Increment: the only writer, a plain read-add-store; release, so that a reader that sees it sees
+        // every cell this thread wrote before.
+        ref long cell = ref _counters[Stripes.Padding + counter];
+        Volatile.Write(ref cell, unchecked(cell + value));
+    }
+
     /// <summary>Adds one to histogram bucket <paramref name="bucket"/>. Owner thread only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void IncrementBucket(int bucket)

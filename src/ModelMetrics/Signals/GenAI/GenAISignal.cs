@@ -21,10 +21,13 @@ namespace ModelMetrics.Signals;
 /// <remarks>
 /// <para>
 /// Times come from the monitor's <see cref="TimeProvider"/> (so tests script them exactly) and are kept in
-/// Stopwatch ticks, the unit of every histogram. A call is one interlocked increment at start (in flight), one
-/// histogram record per chunk after the first (inter-chunk latency), and at the end a few striped adds (tokens, the
-/// finish reason) and up to four histogram records: no lock, no allocation. Failures, feedback, new model ids and the
-/// semantic-convention histograms (when a listener is enabled) take slower paths.
+/// Stopwatch ticks, the unit of every histogram. A call is one add at start (in flight), one histogram record per
+/// chunk after the first (inter-chunk latency), and at the end a few adds (tokens, the finish reason) and up to three
+/// striped histogram records: no lock, no allocation. The counts and the inter-chunk histogram go to the calling
+/// thread's own cells (<see cref="ThreadCells"/>: plain stores, no interlocked operation), or to striped cells for a
+/// thread past the cap; a call may start, stream and end on different threads (await), each record goes to the
+/// thread that makes it, and readers sum them all. Failures, feedback, new model ids and the semantic-convention
+/// histograms (when a listener is enabled) take slower paths.
 /// </para>
 /// <para>
 /// Writers write a call's tokens and durations before its finish reason, and readers read finish reasons first, so a
@@ -33,7 +36,7 @@ namespace ModelMetrics.Signals;
 /// </remarks>
 internal sealed class GenAISignal : Signal
 {
-    // Striped cells.
+    // Counters: of each thread's own cells, and the same index of the striped cells (threads past the cap).
     private const int InFlight = 0;
     private const int InputTokens = 1;
     private const int OutputTokens = 2;
@@ -54,6 +57,8 @@ internal sealed class GenAISignal : Signal
     private static readonly string[] ReasonNames = ["unknown", "stop", "length", "content_filter", "tool_calls"];
 
     private readonly StripedCells _cells = new(CellCount);
+    private readonly ThreadCells _owned;  // the counters and the inter-chunk histogram, per thread
+    private readonly StripedHistogram _interChunk; // InterChunk's histogram, held directly: one load less per chunk
     private readonly OutcomeTable _failures;
     private readonly WindowedCells<long> _counts;
     private readonly int _feedbackOffset;
@@ -80,6 +85,8 @@ internal sealed class GenAISignal : Signal
         TimeToFirstToken = new WindowedHistogram(context, layout, GenAIConventions.DurationBoundaries);
         TimePerOutputToken = new WindowedHistogram(context, layout, GenAIConventions.ServerTimePerOutputTokenBoundaries);
         InterChunk = new WindowedHistogram(context, layout, GenAIConventions.ServerTimePerOutputTokenBoundaries);
+        _interChunk = InterChunk.Histogram;
+        _owned = new ThreadCells(CellCount, layout.BucketCount, _interChunk.BoundaryCount);
         _failures = new OutcomeTable(context.ModelName);
         _feedbackOffset = FailureOffset + _failures.Length;
         _counts = context.CreateWindows<long>(_feedbackOffset + 4);
@@ -87,6 +94,7 @@ internal sealed class GenAISignal : Signal
         _requestModels = new ModelIdTable(options.MaxModelIds, context.ModelName, GenAIConventions.RequestModel);
         _responseModels = new ModelIdTable(options.MaxModelIds, context.ModelName, GenAIConventions.ResponseModel);
         _conventions = options.SemanticConventionInstruments ? GenAIConventions.For(meter, options.ServerSide) : null;
+        ChunkConventions = _conventions is { IsServer: false } conventions ? conventions.TimePerOutput : null;
         if (options.Prices is { Count: > 0 } prices)
         {
             _prices = new Dictionary<string, GenAIPrice>(prices, StringComparer.Ordinal);
@@ -113,6 +121,9 @@ internal sealed class GenAISignal : Signal
 
     public WindowedHistogram InterChunk { get; }
 
+    /// <summary>Gets the thread-owned cells of the counters and the inter-chunk latency (for tests: live sets, folds).</summary>
+    public ThreadCells Owned => _owned;
+
     public ModelIdTable RequestModels => _requestModels;
 
     public ModelIdTable ResponseModels => _responseModels;
@@ -129,19 +140,48 @@ internal sealed class GenAISignal : Signal
     public GenAICall Start(string? requestModel)
     {
         int model = requestModel is null ? ModelIdTable.None : _requestModels.IndexOf(requestModel);
-        _cells.Increment(InFlight);
+        Add(_owned.Current(), InFlight, 1);
         Context.MarkChanged();
         return new GenAICall(this, Timestamp(), model);
     }
 
-    /// <summary>Records the gap between two chunks of a call in flight.</summary>
-    public void RecordGap(long gap, int requestModel)
+    /// <summary>
+    /// Gets the histogram each gap between chunks also goes to as it arrives (the conventions' client time per output
+    /// chunk), or <see langword="null"/> when it is not recorded.
+    /// </summary>
+    public Histogram<double>? ChunkConventions { get; }
+
+    /// <summary>Records gaps between chunks of a call in flight, buffered by the call (<see cref="GenAICall"/>).</summary>
+    public void RecordGaps(ReadOnlySpan<long> gaps)
     {
-        InterChunk.Histogram.Record(ToStopwatch(gap));
-        Context.MarkChanged();
-        if (_conventions is { IsServer: false } conventions && conventions.TimePerOutput.Enabled)
+        // Note: into the calling thread's own cells (plain stores, no interlocked add), one lookup for the batch; a stream
+        // consumed on several threads (await) records each batch where it is flushed, and readers sum every set.
+        ThreadCellSet cells = _owned.Current();
+        if (cells.IsOwned)
         {
-            RecordNative(conventions.TimePerOutput, Seconds(gap), requestModel, ModelIdTable.None, errorType: null);
+            foreach (long gap in gaps)
+            {
+                _interChunk.Record(cells, ToStopwatch(gap));
+            }
+        }
+        else
+        {
+            foreach (long gap in gaps)
+            {
+                _interChunk.Record(ToStopwatch(gap));
+            }
+        }
+
+        Context.MarkChanged();
+    }
+
+    /// <summary>Records a gap between chunks into the conventions' time per output chunk, when a listener is enabled.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void RecordGapConvention(Histogram<double> histogram, long gap, int requestModel)
+    {
+        if (histogram.Enabled)
+        {
+            RecordNative(histogram, Seconds(gap), requestModel, ModelIdTable.None, errorType: null);
         }
     }
 
@@ -153,13 +193,14 @@ internal sealed class GenAISignal : Signal
         long end = Timestamp();
         long elapsed = end - call.Start;
         int response = responseModel is null ? ModelIdTable.None : _responseModels.IndexOf(responseModel);
-        long? output = CountTokens(call, usage, responseModel, out long? input);
+        ThreadCellSet cells = _owned.Current();
+        long? output = CountTokens(cells, call, usage, responseModel, out long? input);
 
         long duration = ToStopwatch(elapsed);
         if (output is long generated && generated > 0 && duration > 0)
         {
-            _cells.Add(RateTokens, generated);
-            _cells.Add(RateTicks, duration);
+            Add(cells, RateTokens, generated);
+            Add(cells, RateTicks, duration);
         }
 
         long firstToken = 0;
@@ -181,13 +222,16 @@ internal sealed class GenAISignal : Signal
 
         Duration.Histogram.Record(duration);
         uint reason = (uint)finishReason;
-        _cells.Increment(FirstReason + (int)(reason < ReasonCount ? reason : 0));
-        _cells.Add(InFlight, -1);
+        // Note: the reason after the tokens and durations, in the same cells (each store a release): a reader that
+        // reads reasons first sees every call it counts with its tokens.
+        Add(cells, FirstReason + (int)(reason < ReasonCount ? reason : 0), 1);
+        Add(cells, InFlight, -1);
         Context.MarkChanged();
 
         if (responseId.IsValid)
         {
-            _responses.Add(responseId, new PendingPrediction(0, 0, null, Context.Time.GetTimestamp()));
+            // The call's end is the response's time: the same clock, read once.
+            _responses.Add(responseId, new PendingPrediction(0, 0, null, end));
         }
 
         if (_conventions is not null)
@@ -201,7 +245,8 @@ internal sealed class GenAISignal : Signal
     {
         long elapsed = Timestamp() - call.Start;
         int response = responseModel is null ? ModelIdTable.None : _responseModels.IndexOf(responseModel);
-        long? output = CountTokens(call, usage, responseModel, out long? input);
+        ThreadCellSet cells = _owned.Current();
+        long? output = CountTokens(cells, call, usage, responseModel, out long? input);
         long firstToken = 0;
         if (call.Chunks > 0)
         {
@@ -211,7 +256,7 @@ internal sealed class GenAISignal : Signal
 
         Duration.Histogram.Record(ToStopwatch(elapsed));
         _failures.Count(outcome);
-        _cells.Add(InFlight, -1);
+        Add(cells, InFlight, -1);
         Context.MarkChanged();
         if (_conventions is not null)
         {
@@ -253,29 +298,39 @@ internal sealed class GenAISignal : Signal
     {
         _responses.ExpireOld();
 
-        // Calls first (finish reasons, failures), then what their writers wrote before them.
         long[] counts = new long[_counts.Length];
-        for (int r = 0; r < ReasonCount; r++)
-        {
-            counts[FirstReason - 1 + r] = _cells.Sum(FirstReason + r);
-        }
+        long inFlight;
+        (LatencySnapshot Cumulative, LatencySnapshot[] Windows) interChunks;
 
-        _failures.AddTo(counts, FailureOffset);
-        for (int cell = InputTokens; cell < FirstReason; cell++)
+        // Note: the gate excludes only folds (a writer that finds the thread cells full tries it, never waits for it).
+        lock (_owned.Gate)
         {
-            counts[cell - 1] = _cells.Sum(cell);
-        }
+            _owned.Fold();
 
-        counts[_feedbackOffset] = Volatile.Read(ref _positive);
-        counts[_feedbackOffset + 1] = Volatile.Read(ref _negative);
-        counts[_feedbackOffset + 2] = Volatile.Read(ref _scored);
-        counts[_feedbackOffset + 3] = Volatile.Read(ref _scoreMicros);
-        long inFlight = Math.Max(0, _cells.Sum(InFlight));
+            // Calls first (finish reasons, failures), then what their writers wrote before them.
+            for (int r = 0; r < ReasonCount; r++)
+            {
+                counts[FirstReason - 1 + r] = Sum(FirstReason + r);
+            }
+
+            _failures.AddTo(counts, FailureOffset);
+            for (int cell = InputTokens; cell < FirstReason; cell++)
+            {
+                counts[cell - 1] = Sum(cell);
+            }
+
+            counts[_feedbackOffset] = Volatile.Read(ref _positive);
+            counts[_feedbackOffset + 1] = Volatile.Read(ref _negative);
+            counts[_feedbackOffset + 2] = Volatile.Read(ref _scored);
+            counts[_feedbackOffset + 3] = Volatile.Read(ref _scoreMicros);
+            inFlight = Math.Max(0, Sum(InFlight));
+            interChunks = ReadInterChunk(snapshot.Now);
+        }
 
         (LatencySnapshot duration, LatencySnapshot[] durations) = Duration.Read(snapshot.Now);
         (LatencySnapshot firstToken, LatencySnapshot[] firstTokens) = TimeToFirstToken.Read(snapshot.Now);
         (LatencySnapshot perToken, LatencySnapshot[] perTokens) = TimePerOutputToken.Read(snapshot.Now);
-        (LatencySnapshot interChunk, LatencySnapshot[] interChunks) = InterChunk.Read(snapshot.Now);
+        (LatencySnapshot interChunk, LatencySnapshot[] interChunkWindows) = interChunks;
         long[][] windows = _counts.Read(snapshot.Now, counts);
 
         var unmatched = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -295,7 +350,7 @@ internal sealed class GenAISignal : Signal
         var none = new Dictionary<string, long>(0);
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(windows[w], inFlight, durations[w], firstTokens[w], perTokens[w], interChunks[w], _responses.Count, none));
+            snapshot.Windows[w].Add(Part(windows[w], inFlight, durations[w], firstTokens[w], perTokens[w], interChunkWindows[w], _responses.Count, none));
         }
     }
 
@@ -332,8 +387,39 @@ internal sealed class GenAISignal : Signal
             Currency);
     }
 
+    /// <summary>Reads the inter-chunk latency: the stripes and every thread's own cells. Under the gate, after a fold.</summary>
+    private (LatencySnapshot Cumulative, LatencySnapshot[] Windows) ReadInterChunk(long now)
+    {
+        if (_owned.IsEmpty && _interChunk.IsEmpty)
+        {
+            return InterChunk.Empty();
+        }
+
+        long[] all = InterChunk.Scratch();
+        _interChunk.AddTo(all);
+        _owned.AddHistogramTo(all);
+        return InterChunk.Read(now, all);
+    }
+
+    /// <summary>Returns a counter summed over every thread's own cells and the stripes. Under the gate, after a fold.</summary>
+    private long Sum(int cell) => _owned.Sum(cell) + _cells.Sum(cell);
+
+    /// <summary>Adds to a counter in <paramref name="cells"/>, the calling thread's own, or in the stripes when it has none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Add(ThreadCellSet cells, int cell, long value)
+    {
+        if (cells.IsOwned)
+        {
+            cells.Add(cell, value);
+        }
+        else
+        {
+            _cells.Add(cell, value);
+        }
+    }
+
     /// <summary>Counts a call's tokens and cost; returns its output tokens (<see langword="null"/> when unknown).</summary>
-    private long? CountTokens(in GenAICall call, in GenAIUsage usage, string? responseModel, out long? input)
+    private long? CountTokens(ThreadCellSet cells, in GenAICall call, in GenAIUsage usage, string? responseModel, out long? input)
     {
         input = Valid(usage.InputTokens);
         long? output = Valid(usage.OutputTokens) ?? (call.TokensCounted ? call.CountedTokens : null);
@@ -341,35 +427,35 @@ internal sealed class GenAISignal : Signal
         long? reasoning = Part(Valid(usage.ReasoningTokens), output);
         if (input is long i)
         {
-            _cells.Add(InputTokens, i);
+            Add(cells, InputTokens, i);
         }
         else
         {
-            _cells.Increment(UnknownInput);
+            Add(cells, UnknownInput, 1);
         }
 
         if (output is long o)
         {
-            _cells.Add(OutputTokens, o);
+            Add(cells, OutputTokens, o);
         }
         else
         {
-            _cells.Increment(UnknownOutput);
+            Add(cells, UnknownOutput, 1);
         }
 
         if (cached is long c)
         {
-            _cells.Add(CachedTokens, c);
+            Add(cells, CachedTokens, c);
         }
 
         if (reasoning is long r)
         {
-            _cells.Add(ReasoningTokens, r);
+            Add(cells, ReasoningTokens, r);
         }
 
         if (_prices is not null && (input is not null || output is not null))
         {
-            AddCost(responseModel ?? _requestModels.NameOf(call.RequestModel), input ?? 0, cached ?? 0, output ?? 0);
+            AddCost(cells, responseModel ?? _requestModels.NameOf(call.RequestModel), input ?? 0, cached ?? 0, output ?? 0);
         }
 
         return output;
@@ -399,7 +485,7 @@ internal sealed class GenAISignal : Signal
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddCost(string? model, long input, long cached, long output)
+    private void AddCost(ThreadCellSet cells, string? model, long input, long cached, long output)
     {
         if (model is null || !_prices!.TryGetValue(model, out GenAIPrice price))
         {
@@ -408,17 +494,17 @@ internal sealed class GenAISignal : Signal
 
         double cost = (((input - cached) * price.InputPerMillion) + (cached * (price.CachedInputPerMillion ?? price.InputPerMillion)) + (output * price.OutputPerMillion)) / 1e6;
 
-        // Note: in units of 10^-9 of the currency, so that a striped long cell sums it exactly (to 9 billion per monitor).
-        _cells.Add(CostNanos, (long)Math.Round(cost * 1e9));
+        // Note: in units of 10^-9 of the currency, so that long cells sum it exactly (to 9 billion per monitor).
+        Add(cells, CostNanos, (long)Math.Round(cost * 1e9));
     }
 
-    private long ToStopwatch(long timestampTicks)
-    {
-        if (_stopwatchFrequency)
-        {
-            return timestampTicks;
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long ToStopwatch(long timestampTicks) => _stopwatchFrequency ? timestampTicks : Convert(timestampTicks);
 
+    // Note: out of line: only a TimeProvider with another frequency than Stopwatch's (a test's) converts.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long Convert(long timestampTicks)
+    {
         Int128 ticks = (Int128)timestampTicks * Stopwatch.Frequency / _frequency;
         return ticks > long.MaxValue ? long.MaxValue : ticks < long.MinValue ? long.MinValue : (long)ticks;
     }
