@@ -45,12 +45,12 @@ internal sealed class GenAIInstruments : SignalInstruments
             GenAITags tags = signal.InstrumentTags;
             foreach ((string reason, long count) in g.FinishReasons)
             {
-                list.Add(new(count, tags.Reason(reason)));
+                list.Add(count, tags.Reason(reason));
             }
 
             foreach ((string errorType, long count) in g.Failures)
             {
-                list.Add(new(count, Tags.With(signal.Context.ModelTags, FinishReason, "error", MetricNames.ErrorType, errorType)));
+                list.Add(count, Tags.With(signal.Context.ModelTags, FinishReason, "error", MetricNames.ErrorType, errorType));
             }
         });
         publisher.UpDownCounter<GenAISignal, long>(ActiveCalls, static (signal, s, list) => list.AddIf(s.GenAI!.Calls > 0 || s.GenAI.InFlight > 0, s.GenAI.InFlight, signal.Context.ModelTags));
@@ -63,8 +63,8 @@ internal sealed class GenAIInstruments : SignalInstruments
             }
 
             GenAITags tags = signal.InstrumentTags;
-            list.Add(new(g.InputTokens, tags.TokenTypes[0]));
-            list.Add(new(g.OutputTokens, tags.TokenTypes[1]));
+            list.Add(g.InputTokens, tags.TokenTypes[0]);
+            list.Add(g.OutputTokens, tags.TokenTypes[1]);
             list.AddIf(g.CachedInputTokens > 0, g.CachedInputTokens, tags.TokenTypes[2]);
             list.AddIf(g.ReasoningTokens > 0, g.ReasoningTokens, tags.TokenTypes[3]);
         });
@@ -106,7 +106,7 @@ internal sealed class GenAIInstruments : SignalInstruments
         {
             foreach ((string reason, long count) in s.GenAI!.UnmatchedFeedback)
             {
-                list.Add(new(count, Tags.With(signal.Context.ModelTags, MetricNames.Reason, reason)));
+                list.Add(count, signal.Context.ModelTagsWith(MetricNames.Reason, reason));
             }
         });
         publisher.UpDownCounter<GenAISignal, long>(Pending, static (signal, s, list) =>

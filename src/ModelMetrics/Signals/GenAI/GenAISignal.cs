@@ -63,6 +63,7 @@ internal sealed class GenAISignal : Signal
     private readonly WindowedCells<long> _counts;
     private readonly int _feedbackOffset;
     private readonly PendingPredictions _responses;
+    private bool _responsesAtLastRead; // written by the serialized readers
     private readonly ModelIdTable _requestModels;
     private readonly ModelIdTable _responseModels;
     private readonly GenAIConventions? _conventions;
@@ -141,7 +142,7 @@ internal sealed class GenAISignal : Signal
     {
         int model = requestModel is null ? ModelIdTable.None : _requestModels.IndexOf(requestModel);
         Add(_owned.Current(), InFlight, 1);
-        Context.MarkChanged();
+        MarkChanged();
         return new GenAICall(this, Timestamp(), model);
     }
 
@@ -172,7 +173,7 @@ internal sealed class GenAISignal : Signal
             }
         }
 
-        Context.MarkChanged();
+        MarkChanged();
     }
 
     /// <summary>Records a gap between chunks into the conventions' time per output chunk, when a listener is enabled.</summary>
@@ -226,7 +227,7 @@ internal sealed class GenAISignal : Signal
         // reads reasons first sees every call it counts with its tokens.
         Add(cells, FirstReason + (int)(reason < ReasonCount ? reason : 0), 1);
         Add(cells, InFlight, -1);
-        Context.MarkChanged();
+        MarkChanged();
 
         if (responseId.IsValid)
         {
@@ -257,7 +258,7 @@ internal sealed class GenAISignal : Signal
         Duration.Histogram.Record(ToStopwatch(elapsed));
         _failures.Count(outcome);
         Add(cells, InFlight, -1);
-        Context.MarkChanged();
+        MarkChanged();
         if (_conventions is not null)
         {
             // Note: the conventions' error.type is the exception's type name, as every instrumentation that follows them
@@ -277,7 +278,7 @@ internal sealed class GenAISignal : Signal
     {
         if (_responses.TryJoin(responseId, out _) != JoinResult.Joined)
         {
-            Context.MarkChanged();
+            MarkChanged();
             return false;
         }
 
@@ -288,15 +289,23 @@ internal sealed class GenAISignal : Signal
         }
 
         Interlocked.Increment(ref positive ? ref _positive : ref _negative);
-        Context.MarkChanged();
+        MarkChanged();
         return true;
     }
 
     public void RejectFeedback() => Context.Reject(RejectionReason.InvalidValue);
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Every record marks the signal changed; response ids awaiting feedback expire as time passes, unrecorded: polled
+    /// while any was pending at the last reading (a flag, not a sum over the store's segments).
+    /// </remarks>
+    public override bool IsPolled => _responsesAtLastRead;
+
     public override void Read(SnapshotBuilder snapshot)
     {
         _responses.ExpireOld();
+        _responsesAtLastRead = _responses.Count > 0;
 
         long[] counts = new long[_counts.Length];
         long inFlight;
