@@ -193,7 +193,9 @@ internal sealed class SnapshotReader
         // The monitor-wide mark (a recorder outside the signals) and moving windows make every signal read; either mark
         // taken is confirmed by one more reading, as a signal's own (see Signal.ReadInto).
         bool marked = context.TakeChanged();
-        bool all = marked || _confirmAll || now >= _stableUntil;
+        bool windowsMove = now >= _stableUntil;
+        bool all = marked || _confirmAll || windowsMove;
+        bool onlyWindowsMove = windowsMove && !marked && !_confirmAll;
         _confirmAll = marked;
 
         // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
@@ -201,7 +203,7 @@ internal sealed class SnapshotReader
         var builder = new SnapshotBuilder(_monitor.Windows, now);
         foreach (Signal signal in _monitor.Signals)
         {
-            signal.ReadInto(builder, signal.MustRead(now, all, fresh));
+            signal.ReadInto(builder, signal.MustRead(now, all, fresh), onlyWindowsMove && !fresh);
         }
 
         _stableUntil = context.WindowsStableUntil();

@@ -101,7 +101,13 @@ internal abstract class Signal
     /// the CPU may still hold back) can miss a reading that takes the mark just then. So a reading that took a change is
     /// confirmed by one more reading; by then every such store is visible.
     /// </remarks>
-    public void ReadInto(SnapshotBuilder snapshot, bool read)
+    /// <param name="snapshot">The snapshot being built.</param>
+    /// <param name="read">Whether to read this signal (<see cref="MustRead"/>) rather than add its last parts.</param>
+    /// <param name="onlyWindowsMove">
+    /// Whether the reading reads every signal only because a window can move: a signal nothing was recorded into since
+    /// then may advance its windows from its last reading (<see cref="TryAdvanceWindows"/>) instead of reading its cells.
+    /// </param>
+    public void ReadInto(SnapshotBuilder snapshot, bool read, bool onlyWindowsMove = false)
     {
         if (!read)
         {
@@ -114,6 +120,7 @@ internal abstract class Signal
             return;
         }
 
+        bool confirming = _confirm;
         _confirm = Interlocked.Exchange(ref _changed, 0) != 0;
         int windows = snapshot.Windows.Length;
         Span<int> from = windows <= 16 ? stackalloc int[1 + windows] : new int[1 + windows];
@@ -123,7 +130,13 @@ internal abstract class Signal
             from[1 + w] = snapshot.Windows[w].Count;
         }
 
-        Read(snapshot);
+        bool unchanged = onlyWindowsMove && _hasReading && !_confirm && !confirming && !IsPolled;
+        if (!(unchanged && TryAdvanceWindows(snapshot)))
+        {
+            Read(snapshot);
+            _readAt = snapshot.Now;
+        }
+
         snapshot.Cumulative.CopyTo(from[0], _lastParts[0]);
         for (int w = 0; w < windows; w++)
         {
@@ -131,8 +144,17 @@ internal abstract class Signal
         }
 
         _hasReading = true;
-        _readAt = snapshot.Now;
     }
+
+    /// <summary>
+    /// Adds this signal's parts when nothing was recorded into it since its last reading and only its windows move: the
+    /// last cumulative part again, and windows advanced from the last reading, without summing its cells again (what an
+    /// idle monitor's reading costs when a checkpoint falls due). Returns false to be read in full, the default.
+    /// </summary>
+    protected virtual bool TryAdvanceWindows(SnapshotBuilder snapshot) => false;
+
+    /// <summary>Gets the one cumulative part of this signal's last reading, or <see langword="null"/> when it added none or several.</summary>
+    protected object? LastCumulativePart => _lastParts[0].Count == 1 ? _lastParts[0][0] : null;
 }
 
 /// <summary>What every signal of one monitor shares: identity, windows, clock, rejections and the change flag.</summary>

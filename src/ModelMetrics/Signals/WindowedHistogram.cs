@@ -98,6 +98,28 @@ internal sealed class WindowedHistogram
     }
 
     /// <summary>
+    /// Advances the windows over the last reading, for a histogram nothing was recorded into since: its whole cells are
+    /// still in the scratch array (only a reading clears it, and readers are serialized), so no cell is summed again.
+    /// </summary>
+    public LatencySnapshot[] AdvanceWindows(long now)
+    {
+        if (_lastReading is not { } reading || _scratch is not { } cumulative)
+        {
+            return Empty().Windows;
+        }
+
+        long[]?[] bases = _bases ??= new long[]?[_windows.Count];
+        _windows.Advance(now, cumulative, reading.FirstBucket, reading.BucketsHeld, Histogram.Layout.BucketCount, Histogram.BoundaryCount, bases);
+        var windows = new LatencySnapshot[bases.Length];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            windows[w] = new LatencySnapshot(reading, bases[w]);
+        }
+
+        return windows;
+    }
+
+    /// <summary>
     /// Copies the buckets from the first to the last non-zero one into pages, sharing each page that did not change with
     /// the last reading: a monitor read under traffic changes a few buckets between readings, so a reading copies and
     /// allocates a page or two, not the few thousand cells of its whole range. The reading itself can then be reused.

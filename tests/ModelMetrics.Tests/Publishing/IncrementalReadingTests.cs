@@ -98,6 +98,15 @@ public class IncrementalReadingTests
         Assert.That(moved.Windows[0].Latency.Count, Is.Zero);
         Assert.That(moved.Windows[0].Calls, Is.Zero);
         Assert.That(moved.Latency.Count, Is.EqualTo(10), "the cumulative histogram keeps every call");
+        Assert.That(moved.Latency, Is.SameAs(stable.Latency), "windows advanced from the last reading: its cells were not summed again");
+
+        // A call now: read in full, and the window holds just it.
+        monitor.RecordCall(0.030);
+        ModelMonitorSnapshot recorded = monitor.ReadForPublishing(NextPass());
+        Assert.That(recorded.Latency, Is.Not.SameAs(stable.Latency));
+        Assert.That(recorded.Windows[0].Latency.Count, Is.EqualTo(1));
+        Assert.That(recorded.Windows[0].Latency.Max, Is.EqualTo(0.030).Within(0.02 * 0.030));
+        Assert.That(recorded.Latency.Count, Is.EqualTo(11));
     }
 
     [Test]

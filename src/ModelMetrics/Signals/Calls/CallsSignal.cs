@@ -292,6 +292,29 @@ internal sealed class CallsSignal : Signal
     }
 
     /// <summary>
+    /// Advances the windows from the last reading when nothing was recorded since: its counts (<c>_reading</c>) and each
+    /// histogram's whole cells are still in their scratch arrays, so the cells are not summed again.
+    /// </summary>
+    protected override bool TryAdvanceWindows(SnapshotBuilder snapshot)
+    {
+        if (LastCumulativePart is not CallsPart cumulative)
+        {
+            return false;
+        }
+
+        LatencySnapshot[] latencyWindows = cumulative.Latency.Count == 0 ? _latency.Empty().Windows : _latency.AdvanceWindows(snapshot.Now);
+        LatencySnapshot[] firstChunkWindows = cumulative.TimeToFirstChunk.Count == 0 ? _firstChunk.Empty().Windows : _firstChunk.AdvanceWindows(snapshot.Now);
+        long[][] windows = _counts.Read(snapshot.Now, _reading, 0, _usedCells, _usedCells, 0);
+        snapshot.Cumulative.Add(cumulative);
+        for (int w = 0; w < windows.Length; w++)
+        {
+            snapshot.Windows[w].Add(Part(1 + w, windows[w], cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Makes the failures by outcome add up to <paramref name="failedDurations"/>, the failures the histogram held when
     /// read: a failure's outcome is counted before its duration, and outcomes are read after the histogram, so they can
     /// only be ahead, by the failures half recorded. Those are held back: each outcome keeps at least what the last

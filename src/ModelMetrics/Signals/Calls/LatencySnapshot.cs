@@ -251,6 +251,9 @@ public sealed class LatencySnapshot
     /// <summary>Gets the index of the first bucket held in <see cref="Buckets"/>.</summary>
     internal int FirstBucket => _first;
 
+    /// <summary>Gets the number of buckets held, from <see cref="FirstBucket"/> on.</summary>
+    internal int BucketsHeld => _length;
+
     /// <summary>Gets the boundary cells: per boundary, the durations at or below it in the bucket it straddles.</summary>
     internal ReadOnlySpan<long> BoundaryCells => Materialized().AsSpan(_boundaryStart);
 
