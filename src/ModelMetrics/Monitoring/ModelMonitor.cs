@@ -580,7 +580,7 @@ public sealed class ModelMonitor : IDisposable
     }
 
     /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments.</summary>
-    internal ModelMonitorSnapshot ReadForPublishing(long pass) => _reader.ReadForPublishing(pass);
+    internal ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass) => _reader.ReadForPublishing(pass, onceInPass);
 
     /// <summary>Returns the signal whose instruments are <paramref name="family"/>, or <see langword="null"/>: an array index.</summary>
     internal Signal? FindSignal(SignalInstruments family)

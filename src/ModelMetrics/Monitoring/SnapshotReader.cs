@@ -78,7 +78,12 @@ internal sealed class SnapshotReader
     /// collecting one instrument on its own thread) never starts a new snapshot in the middle of the first one's pass.
     /// </para>
     /// </remarks>
-    public ModelMonitorSnapshot ReadForPublishing(long pass)
+    /// <param name="pass">The publishing pass (see <see cref="Publishing.MeterPublisher"/>).</param>
+    /// <param name="onceInPass">
+    /// Whether the caller asks once in this pass and hands the snapshot to every instrument itself (a prepared pass):
+    /// then an unchanged monitor's last snapshot is returned without the lock and without remembering the pass.
+    /// </param>
+    public ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass)
     {
         // Note: every instrument after a pass's first takes this path: acquire loads, no lock.
         if (Volatile.Read(ref _fastPass) == pass && Volatile.Read(ref _fastSnapshot) is { } fast && Volatile.Read(ref _fastPass) == pass)
@@ -88,9 +93,10 @@ internal sealed class SnapshotReader
 
         // Note: a monitor where nothing can have changed is answered without the lock (a pass over a fleet of idle models
         // is mostly this). Its fields are written under the lock and read here as they are: a reading racing this one
-        // makes it either take the lock or return the snapshot before that reading, as if it had come first. The pass
-        // stays consistent: the publisher takes one snapshot per monitor per pass and hands it to every instrument.
-        if (Volatile.Read(ref _last) is { } idle && !MustReadAny(PeekNow()))
+        // makes it either take the lock or return the snapshot before that reading, as if it had come first. Only for a
+        // caller that asks once per pass: an instrument asking on its own must get its pass's snapshot, which the last
+        // one need not be (another listener's reading may have replaced it since this pass began).
+        if (onceInPass && Volatile.Read(ref _last) is { } idle && !MustReadAny(PeekNow()))
         {
             return idle;
         }

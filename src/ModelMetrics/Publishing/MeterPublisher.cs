@@ -353,7 +353,7 @@ internal sealed class MeterPublisher
                 {
                     if (monitor.FindSignal(instrument.Family) is { } signal)
                     {
-                        instrument.Observe(signal, snapshot ??= monitor.ReadForPublishing(id), slot);
+                        instrument.Observe(signal, snapshot ??= monitor.ReadForPublishing(id, onceInPass: true), slot);
                     }
                 }
             }
@@ -369,7 +369,7 @@ internal sealed class MeterPublisher
             {
                 if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(instrument.Family) is { } signal)
                 {
-                    instrument.Observe(signal, monitor.ReadForPublishing(id), slot);
+                    instrument.Observe(signal, monitor.ReadForPublishing(id, onceInPass: false), slot);
                 }
             }
         }
