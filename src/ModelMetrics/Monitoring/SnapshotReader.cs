@@ -36,16 +36,10 @@ internal sealed class SnapshotReader
     private ModelMonitorSnapshot? _last; // the newest reading, by any reader
     private Dictionary<string, long>? _rejected; // the rejections of the newest reading
     private long _stableUntil = long.MinValue; // until when no window of the monitor can move without a record
-    private bool _confirmAll; // the last reading took the monitor-wide mark: the next one reads everything again
     private bool _confirmRejected;
     private TimeSpan _lastClock; // the clock's elapsed time at the last reading
     private TimeSpan _now; // time since creation as the windows see it: the clock's forward steps only
     private int _nextSlot;
-
-    // The newest pass and its snapshot, read without the lock: written (under it) as id 0, snapshot, id; a reader that
-    // reads the same id before and after the snapshot has that pass's snapshot (ids are never reused).
-    private long _fastPass;
-    private ModelMonitorSnapshot? _fastSnapshot;
 
     public SnapshotReader(ModelMonitor monitor, TimeProvider time)
     {
@@ -85,12 +79,6 @@ internal sealed class SnapshotReader
     /// </param>
     public ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass)
     {
-        // Note: every instrument after a pass's first takes this path: acquire loads, no lock.
-        if (Volatile.Read(ref _fastPass) == pass && Volatile.Read(ref _fastSnapshot) is { } fast && Volatile.Read(ref _fastPass) == pass)
-        {
-            return fast;
-        }
-
         // Note: a monitor where nothing can have changed is answered without the lock (a pass over a fleet of idle models
         // is mostly this). Its fields are written under the lock and read here as they are: a reading racing this one
         // makes it either take the lock or return the snapshot before that reading, as if it had come first. Only for a
@@ -116,11 +104,6 @@ internal sealed class SnapshotReader
             Pass slot = SlotOf(Environment.CurrentManagedThreadId);
             slot.Id = pass;
             slot.Snapshot = snapshot;
-
-            // Release: a reader that sees the id sees the snapshot written before it.
-            Volatile.Write(ref _fastPass, 0);
-            Volatile.Write(ref _fastSnapshot, snapshot);
-            Volatile.Write(ref _fastPass, pass);
             return snapshot;
         }
     }
@@ -150,7 +133,7 @@ internal sealed class SnapshotReader
     private bool MustReadAny(long now)
     {
         SignalContext context = _monitor.Context;
-        if (now >= _stableUntil || _confirmAll || _confirmRejected || context.IsChanged || context.IsRejectedChanged)
+        if (now >= _stableUntil || _confirmRejected || context.IsRejectedChanged)
         {
             return true;
         }
@@ -196,20 +179,15 @@ internal sealed class SnapshotReader
     {
         SignalContext context = _monitor.Context;
 
-        // The monitor-wide mark (a recorder outside the signals) and moving windows make every signal read; either mark
-        // taken is confirmed by one more reading, as a signal's own (see Signal.ReadInto).
-        bool marked = context.TakeChanged();
+        // A window that can move makes every signal read (an unchanged one may only advance its windows).
         bool windowsMove = now >= _stableUntil;
-        bool all = marked || _confirmAll || windowsMove;
-        bool onlyWindowsMove = windowsMove && !marked && !_confirmAll;
-        _confirmAll = marked;
 
         // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
         // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
         var builder = new SnapshotBuilder(_monitor.Windows, now);
         foreach (Signal signal in _monitor.Signals)
         {
-            signal.ReadInto(builder, signal.MustRead(now, all, fresh), onlyWindowsMove && !fresh);
+            signal.ReadInto(builder, signal.MustRead(now, windowsMove, fresh), windowsMove && !fresh);
         }
 
         _stableUntil = context.WindowsStableUntil();

@@ -87,7 +87,7 @@ internal abstract class Signal
 
     /// <summary>
     /// Returns whether a reading at <paramref name="now"/> must read this signal, rather than add its last reading's
-    /// parts again: when <paramref name="all"/> signals must be read (windows moving, the monitor marked changed), when
+    /// parts again: when <paramref name="all"/> signals must be read (a window of the monitor can move), when
     /// it changed or was never read, to confirm a change, and when it is polled and its reading is a second old (or at
     /// once for a <paramref name="fresh"/> reading, which <see cref="ModelMonitor.GetSnapshot"/> asks for).
     /// </summary>
@@ -157,11 +157,10 @@ internal abstract class Signal
     protected object? LastCumulativePart => _lastParts[0].Count == 1 ? _lastParts[0][0] : null;
 }
 
-/// <summary>What every signal of one monitor shares: identity, windows, clock, rejections and the change flag.</summary>
+/// <summary>What every signal of one monitor shares: identity, windows, clock, rejections (with their change flag) and every windowed array.</summary>
 internal sealed class SignalContext
 {
     private readonly object _windowSetsGate = new();
-    private int _changed;
     private int _rejectedChanged;
     private IWindowedCells[] _windowSets = [];
     private readonly ConcurrentDictionary<(string Key, string Value), KeyValuePair<string, object?>[]> _tagsWith = new();
@@ -201,29 +200,8 @@ internal sealed class SignalContext
     public KeyValuePair<string, object?>[] ModelTagsWith(string key, string value) =>
         _tagsWith.GetOrAdd((key, value), static (pair, tags) => Tags.With(tags, pair.Key, pair.Value), ModelTags);
 
-    /// <summary>
-    /// Marks every signal of the monitor changed since its last reading: for recorders outside the signals (a cache,
-    /// a balancer) that do not know which signal they changed. A signal marks itself (<see cref="Signal.MarkChanged"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MarkChanged()
-    {
-        // Note: read before write, so the flag's cache line is written once per collection, not once per
-        // call; otherwise every core would fight over it.
-        if (Volatile.Read(ref _changed) == 0)
-        {
-            Volatile.Write(ref _changed, 1);
-        }
-    }
-
-    /// <summary>Gets whether <see cref="MarkChanged"/> was called since the flag was last taken.</summary>
-    public bool IsChanged => Volatile.Read(ref _changed) != 0;
-
     /// <summary>Gets whether a value was rejected since the flag was last taken.</summary>
     public bool IsRejectedChanged => Volatile.Read(ref _rejectedChanged) != 0;
-
-    /// <summary>Returns and clears the flag that says every signal must be read again.</summary>
-    public bool TakeChanged() => Interlocked.Exchange(ref _changed, 0) != 0;
 
     /// <summary>Returns and clears the flag that says a value was rejected since the last reading.</summary>
     public bool TakeRejectedChanged() => Interlocked.Exchange(ref _rejectedChanged, 0) != 0;

@@ -80,21 +80,9 @@ internal sealed class WindowedHistogram
         }
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
-        int length = last - first + 1;
-        long[]?[] bases = _bases ??= new long[]?[_windows.Count]; // reused: readers are serialized
-        _windows.Advance(now, cumulative, first, length, buckets, Histogram.BoundaryCount, bases);
-
-        LatencySnapshot reading = Paged(cumulative, first, length);
+        LatencySnapshot reading = Paged(cumulative, first, last - first + 1);
         _lastReading = reading;
-
-        // Each window shares the reading's cells and subtracts its base (a checkpoint, never changed) as it is read.
-        var windows = new LatencySnapshot[bases.Length];
-        for (int w = 0; w < windows.Length; w++)
-        {
-            windows[w] = new LatencySnapshot(reading, bases[w]);
-        }
-
-        return (reading, windows);
+        return (reading, WindowsOver(now, cumulative, reading));
     }
 
     /// <summary>
@@ -103,12 +91,17 @@ internal sealed class WindowedHistogram
     /// </summary>
     public LatencySnapshot[] AdvanceWindows(long now)
     {
-        if (_lastReading is not { } reading || _scratch is not { } cumulative)
-        {
-            return Empty().Windows;
-        }
+        return _lastReading is { } reading && _scratch is { } cumulative ? WindowsOver(now, cumulative, reading) : Empty().Windows;
+    }
 
-        long[]?[] bases = _bases ??= new long[]?[_windows.Count];
+    /// <summary>
+    /// Advances every window to <paramref name="now"/> over <paramref name="reading"/> (whose whole cells are
+    /// <paramref name="cumulative"/>) and returns each window's snapshot: it shares the reading's cells and subtracts its
+    /// base (a checkpoint, never changed) as it is read.
+    /// </summary>
+    private LatencySnapshot[] WindowsOver(long now, long[] cumulative, LatencySnapshot reading)
+    {
+        long[]?[] bases = _bases ??= new long[]?[_windows.Count]; // reused: readers are serialized
         _windows.Advance(now, cumulative, reading.FirstBucket, reading.BucketsHeld, Histogram.Layout.BucketCount, Histogram.BoundaryCount, bases);
         var windows = new LatencySnapshot[bases.Length];
         for (int w = 0; w < windows.Length; w++)

@@ -282,12 +282,17 @@ internal sealed class CallsSignal : Signal
         (LatencySnapshot firstChunk, LatencySnapshot[] firstChunkWindows) = _firstChunk.Read(snapshot.Now);
         // Windows of the cells up to the last outcome ever counted (they only grow; the rest are zero), not all 35.
         _usedCells = Math.Max(_usedCells, FirstOutcomeCell + counts.AsSpan(FirstOutcomeCell).LastIndexOfAnyExcept(0L) + 1);
-        long[][] windows = _counts.Read(snapshot.Now, counts, 0, _usedCells, _usedCells, 0);
+        AddParts(snapshot, Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk), latencyWindows, firstChunkWindows);
+    }
 
-        snapshot.Cumulative.Add(Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk));
+    /// <summary>Adds the cumulative part, then advances the count windows (cells up to the last outcome used) and adds each window's part.</summary>
+    private void AddParts(SnapshotBuilder snapshot, CallsPart cumulative, LatencySnapshot[] latencyWindows, LatencySnapshot[] firstChunkWindows)
+    {
+        long[][] windows = _counts.Read(snapshot.Now, _reading, 0, _usedCells, _usedCells, 0);
+        snapshot.Cumulative.Add(cumulative);
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(1 + w, windows[w], inFlight, latencyWindows[w], firstChunkWindows[w]));
+            snapshot.Windows[w].Add(Part(1 + w, windows[w], cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
         }
     }
 
@@ -304,13 +309,7 @@ internal sealed class CallsSignal : Signal
 
         LatencySnapshot[] latencyWindows = cumulative.Latency.Count == 0 ? _latency.Empty().Windows : _latency.AdvanceWindows(snapshot.Now);
         LatencySnapshot[] firstChunkWindows = cumulative.TimeToFirstChunk.Count == 0 ? _firstChunk.Empty().Windows : _firstChunk.AdvanceWindows(snapshot.Now);
-        long[][] windows = _counts.Read(snapshot.Now, _reading, 0, _usedCells, _usedCells, 0);
-        snapshot.Cumulative.Add(cumulative);
-        for (int w = 0; w < windows.Length; w++)
-        {
-            snapshot.Windows[w].Add(Part(1 + w, windows[w], cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
-        }
-
+        AddParts(snapshot, cumulative, latencyWindows, firstChunkWindows);
         return true;
     }
 

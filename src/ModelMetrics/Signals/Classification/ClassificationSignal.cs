@@ -191,7 +191,10 @@ internal sealed class ClassificationSignal : Signal
         return true;
     }
 
-    /// <summary>Counts the log-loss and the rank of the true class of a validated probability vector.</summary>
+    /// <summary>
+    /// Counts the log-loss and the rank of the true class of a validated probability vector; the caller then records the
+    /// pair (<see cref="Record(int, int)"/>), which marks the signal changed.
+    /// </summary>
     public void RecordProbabilities<T>(ReadOnlySpan<T> probabilities, int actual)
         where T : unmanaged, INumberBase<T>
     {
@@ -218,7 +221,6 @@ internal sealed class ClassificationSignal : Signal
 
         // Note: the count last; readers read it first, so the loss and ranks cover at least the count read.
         _probabilities.Increment(ProbabilityCells.Count);
-        MarkChanged();
     }
 
     public override void Read(SnapshotBuilder snapshot)
