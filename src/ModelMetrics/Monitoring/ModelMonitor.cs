@@ -582,6 +582,9 @@ public sealed class ModelMonitor : IDisposable
     /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments.</summary>
     internal ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass) => _reader.ReadForPublishing(pass, onceInPass);
 
+    /// <summary>Gets the number of family numbers the monitor's signals index (the largest <see cref="SignalInstruments.Id"/> + 1).</summary>
+    internal int FamilyCount => Volatile.Read(ref _byFamily).Length;
+
     /// <summary>Returns the signal whose instruments are <paramref name="family"/>, or <see langword="null"/>: an array index.</summary>
     internal Signal? FindSignal(SignalInstruments family)
     {

@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using ModelMetrics.Publishing;
 using ModelMetrics.Signals;
 
 namespace ModelMetrics;
@@ -18,6 +19,7 @@ public sealed class ModelMonitorSnapshot
 {
     private readonly SnapshotParts _parts;
     private readonly CallsPart _calls;
+    private readonly long[] _stamps;
 
     internal ModelMonitorSnapshot(ModelMonitor monitor, DateTimeOffset timestamp, SnapshotBuilder builder, Dictionary<string, long> rejected)
     {
@@ -34,6 +36,7 @@ public sealed class ModelMonitorSnapshot
 
         Windows = windows;
         RejectedTable = rejected;
+        _stamps = builder.Stamps;
     }
 
     /// <summary>Gets the model's name.</summary>
@@ -113,6 +116,9 @@ public sealed class ModelMonitorSnapshot
 
     /// <summary>Gets <see cref="Rejected"/> as its concrete type, which publishing enumerates without allocating.</summary>
     internal Dictionary<string, long> RejectedTable { get; }
+
+    /// <summary>Returns the stamp of the reading of <paramref name="family"/> whose parts this snapshot holds (see <see cref="SnapshotBuilder.Stamps"/>), or −1.</summary>
+    internal long StampOf(SignalInstruments family) => (uint)family.Id < (uint)_stamps.Length ? _stamps[family.Id] : -1;
 
     /// <summary>Gets every window of <see cref="ModelMonitorOptions.Windows"/>, shortest first.</summary>
     public IReadOnlyList<WindowSnapshot> Windows { get; }

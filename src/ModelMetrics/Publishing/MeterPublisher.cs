@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using ModelMetrics.Resources;
 using ModelMetrics.Signals;
@@ -304,7 +305,7 @@ internal sealed class MeterPublisher
                 }
             }
 
-            return slot.List;
+            return slot.Finish();
         };
     }
 
@@ -380,7 +381,7 @@ internal sealed class MeterPublisher
     {
         public long Pass { get; private set; }
 
-        /// <summary>Empties the measurements for pass <paramref name="id"/>.</summary>
+        /// <summary>Empties the measurements for pass <paramref name="id"/> (those of the pass before stay, to replay).</summary>
         public void Start(long id)
         {
             Pass = id;
@@ -390,12 +391,123 @@ internal sealed class MeterPublisher
         protected abstract void Clear();
     }
 
+    /// <summary>
+    /// One collecting thread's measurements of one instrument, with those of its pass before: each monitor's measurements
+    /// are a segment, keyed by the reading of the signal they were taken from, and a signal whose parts did not change since
+    /// (same stamp, same rejections) gets its segment copied instead of observed again. An instrument's measurements are a
+    /// function of its signal's parts and the monitor's rejections alone, so the copy is what observing would add.
+    /// </summary>
+    /// <remarks>
+    /// While every monitor so far replays its segment of the pass before, in order, nothing is copied: a pass where none
+    /// changed hands out the list of the pass before as it is. So an instrument over a fleet of idle models costs a few
+    /// compares per monitor, not the work of taking each measurement nor a copy of them.
+    /// </remarks>
     private sealed class Slot<T> : Slot
         where T : struct
     {
-        public List<Measurement<T>> List { get; } = [];
+        private List<Measurement<T>> _list = [];
+        private List<Measurement<T>> _previous = [];
+        private List<Segment> _segments = [];
+        private List<Segment> _previousSegments = [];
+        private int _cursor; // the next segment of the pass before that a monitor of this pass may match
+        private bool _replaying; // every monitor so far matched its segment of the pass before: nothing written yet
 
-        protected override void Clear() => List.Clear();
+        /// <summary>Adds <paramref name="signal"/>'s measurements: replayed from the pass before when its parts are the same.</summary>
+        public void Observe<TSignal>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, SignalInstruments family)
+            where TSignal : Signal
+        {
+            long stamp = snapshot.StampOf(family);
+            Dictionary<string, long> rejected = snapshot.RejectedTable;
+            if (_replaying)
+            {
+                if (_cursor < _previousSegments.Count && _previousSegments[_cursor].Matches(signal, stamp, rejected))
+                {
+                    _cursor++;
+                    return;
+                }
+
+                Materialize();
+            }
+
+            int start = _list.Count;
+            if (FindPrevious(signal) is { } last && last.Matches(signal, stamp, rejected))
+            {
+                _list.AddRange(CollectionsMarshal.AsSpan(_previous).Slice(last.Start, last.Count));
+            }
+            else
+            {
+                observe(signal, snapshot, _list);
+            }
+
+            _segments.Add(new Segment(signal, stamp, rejected, start, _list.Count - start));
+        }
+
+        /// <summary>Returns the pass's measurements: the list of the pass before when every monitor replayed it whole.</summary>
+        public List<Measurement<T>> Finish()
+        {
+            if (_replaying)
+            {
+                if (_cursor == _previousSegments.Count)
+                {
+                    (_list, _previous) = (_previous, _list);
+                    (_segments, _previousSegments) = (_previousSegments, _segments);
+                }
+                else
+                {
+                    Materialize(); // monitors left at the end
+                }
+
+                _replaying = false;
+            }
+
+            return _list;
+        }
+
+        protected override void Clear()
+        {
+            (_list, _previous) = (_previous, _list);
+            (_segments, _previousSegments) = (_previousSegments, _segments);
+            _list.Clear();
+            _segments.Clear();
+            _cursor = 0;
+            _replaying = true;
+        }
+
+        /// <summary>Copies the segments replayed so far (the first <c>_cursor</c> of the pass before) into this pass's lists.</summary>
+        private void Materialize()
+        {
+            int end = _cursor < _previousSegments.Count ? _previousSegments[_cursor].Start : _previous.Count;
+            _list.AddRange(CollectionsMarshal.AsSpan(_previous)[..end]);
+            _segments.AddRange(CollectionsMarshal.AsSpan(_previousSegments)[.._cursor]);
+            _replaying = false;
+        }
+
+        /// <summary>
+        /// Returns the segment of the pass before taken from <paramref name="signal"/>, or <see langword="null"/>. Monitors
+        /// come in the registry's order, so it is the next one, or the one after when a monitor left in between; a monitor
+        /// that joined finds none and leaves the cursor where it was.
+        /// </summary>
+        private Segment? FindPrevious(Signal signal)
+        {
+            for (int i = _cursor; i < _previousSegments.Count && i <= _cursor + 1; i++)
+            {
+                if (ReferenceEquals(_previousSegments[i].Signal, signal))
+                {
+                    _cursor = i + 1;
+                    return _previousSegments[i];
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>One monitor's measurements in a pass's list: from <see cref="Start"/>, <see cref="Count"/> of them.</summary>
+        private readonly record struct Segment(Signal Signal, long Stamp, Dictionary<string, long> Rejected, int Start, int Count)
+        {
+            /// <summary>Returns whether a reading of <paramref name="signal"/> would measure what this segment holds.</summary>
+            public bool Matches(Signal signal, long stamp, Dictionary<string, long> rejected) =>
+                ReferenceEquals(Signal, signal) && Stamp == stamp && stamp >= 0 && ReferenceEquals(Rejected, rejected);
+        }
     }
 
     /// <summary>A signal instrument of this meter: its number, its family, and what it observes of one monitor.</summary>
@@ -427,7 +539,7 @@ internal sealed class MeterPublisher
 
         // Note: no cast check: a family's instruments observe the one signal type that declares them.
         public override void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot) =>
-            observe(Unsafe.As<TSignal>(signal), snapshot, Unsafe.As<Slot<T>>(slot).List);
+            Unsafe.As<Slot<T>>(slot).Observe(observe, Unsafe.As<TSignal>(signal), snapshot, Family);
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ internal abstract class Signal
     private bool _confirm; // the last reading took a change: the next one reads again (see ReadInto)
     private bool _hasReading;
     private long _readAt; // the reader's time (TimeSpan ticks) of the last reading
+    private long _stamp; // how many readings made new parts (publishing replays measurements of parts it already saw)
     private SignalInstruments? _family;
 
     protected Signal(SignalContext context)
@@ -117,6 +118,7 @@ internal abstract class Signal
                 snapshot.Windows[w].AddRange(_lastParts[1 + w]);
             }
 
+            snapshot.SetStamp(Family, _stamp);
             return;
         }
 
@@ -144,6 +146,7 @@ internal abstract class Signal
         }
 
         _hasReading = true;
+        snapshot.SetStamp(Family, ++_stamp);
     }
 
     /// <summary>
@@ -350,10 +353,28 @@ internal sealed class WindowedCells<T> : IWindowedCells
 /// <summary>Collects the parts of one snapshot as the signals read them.</summary>
 internal sealed class SnapshotBuilder
 {
-    public SnapshotBuilder(TimeSpan[] windows, long now)
+    public SnapshotBuilder(TimeSpan[] windows, long now, int families)
     {
         Now = now;
         Windows = Array.ConvertAll(windows, w => new SnapshotParts());
+        Stamps = new long[families];
+        Stamps.AsSpan().Fill(-1);
+    }
+
+    /// <summary>
+    /// Gets, per signal family (<see cref="SignalInstruments.Id"/>), the stamp of the reading whose parts the snapshot
+    /// holds: equal stamps of one signal mean the same parts, so a publisher may replay what it measured of them.
+    /// −1 for a family the monitor does not have.
+    /// </summary>
+    public long[] Stamps { get; }
+
+    /// <summary>Records that <paramref name="family"/>'s parts come from its reading <paramref name="stamp"/>.</summary>
+    public void SetStamp(SignalInstruments family, long stamp)
+    {
+        if ((uint)family.Id < (uint)Stamps.Length)
+        {
+            Stamps[family.Id] = stamp;
+        }
     }
 
     /// <summary>Gets the reading's time: TimeSpan ticks since the monitor was created (what windows advance to).</summary>

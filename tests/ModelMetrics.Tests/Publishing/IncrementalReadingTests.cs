@@ -6,6 +6,7 @@ using System.Diagnostics.Metrics;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using ModelMetrics.Publishing;
 using NUnit.Framework;
 
@@ -272,6 +273,116 @@ public class PreparedPassTests
             }
         }
     }
+
+    /// <summary>
+    /// A listener's pass replays the measurements of signals whose parts did not change since its pass before (and copies
+    /// nothing while no monitor changed): every pass must equal what a listener that never collected before reports, whose
+    /// first pass observes every measurement anew.
+    /// </summary>
+    [Test]
+    public void MeterListener_ReplayedPasses_EqualAFreshListenersPass_AsSignalsRejectionsWindowsAndMonitorsChange()
+    {
+        string meter = "ModelMetrics.Tests.Replay." + Guid.NewGuid().ToString("N");
+        var clock = new FakeTimeProvider();
+        ModelMonitor Create(int i) => new(new ModelMonitorOptions
+        {
+            ModelName = "m" + i,
+            ClassLabels = ["no", "yes"],
+            MeterName = meter,
+            Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10)],
+            TimeProvider = clock,
+        });
+
+        var monitors = Enumerable.Range(0, 6).Select(Create).ToList();
+        try
+        {
+            using var collector = new MeasurementCollector(meter);
+            for (int i = 0; i < monitors.Count; i++)
+            {
+                for (int c = 0; c <= i; c++)
+                {
+                    monitors[i].RecordCall(0.001 * (c + 1), c == 2 ? new TimeoutException() : null);
+                    monitors[i].RecordGroundTruth(predicted: c % 2, actual: 1);
+                }
+            }
+
+            void AssertSameAsFresh(string step)
+            {
+                string[] replayed = DescribeAll(collector.CollectAll(), meter);
+                string[] fresh = FreshPass(meter);
+                Assert.That(replayed, Is.EqualTo(fresh), step);
+            }
+
+            AssertSameAsFresh("first pass (each instrument alone)");
+            AssertSameAsFresh("nothing changed: the pass before, replayed whole");
+            AssertSameAsFresh("nothing changed again");
+
+            // Calls of one monitor in the middle: its calls instruments change, its classification ones replay.
+            monitors[2].RecordCall(0.25);
+            string[] afterCall = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(afterCall, Has.Some.StartsWith("m2 model.inference.calls 3 ")); // 2 successes and a timeout before
+            Assert.That(afterCall, Is.EqualTo(FreshPass(meter)), "one monitor's calls changed");
+
+            // A rejection alone (no signal changes): the rejected counter must not be replayed.
+            monitors[3].RecordCall(double.NaN);
+            string[] afterRejection = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(afterRejection, Has.Some.StartsWith("m3 model.metrics.rejected 1 "));
+            Assert.That(afterRejection, Is.EqualTo(FreshPass(meter)), "a rejection");
+
+            // Ground truth only: classification instruments change, calls replay.
+            monitors[5].RecordGroundTruth(predicted: 0, actual: 0);
+            AssertSameAsFresh("one monitor's ground truth");
+
+            // A monitor leaves in the middle and another joins at the end: the others still replay their own segments.
+            monitors[1].Dispose();
+            monitors.RemoveAt(1);
+            ModelMonitor joined = Create(6);
+            monitors.Add(joined);
+            joined.RecordCall(0.002);
+            string[] afterChurn = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(afterChurn, Has.None.StartsWith("m1 "));
+            Assert.That(afterChurn, Has.Some.StartsWith("m6 model.inference.calls 1 "));
+            Assert.That(afterChurn, Is.EqualTo(FreshPass(meter)), "a monitor left, one joined");
+            AssertSameAsFresh("after the churn, nothing changed");
+
+            // Windows move with no record: after a checkpoint at 30 s, the 1-minute window empties (its quantiles go) and
+            // the 10-minute one keeps every call.
+            clock.Advance(TimeSpan.FromSeconds(30));
+            AssertSameAsFresh("a checkpoint falls due");
+            clock.Advance(TimeSpan.FromMinutes(2));
+            string[] afterTime = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(afterTime.Count(l => l.Contains("duration.quantile", StringComparison.Ordinal) && l.EndsWith("window=60", StringComparison.Ordinal)), Is.Zero);
+            Assert.That(afterTime.Count(l => l.Contains("duration.quantile", StringComparison.Ordinal) && l.EndsWith("window=600", StringComparison.Ordinal)), Is.EqualTo(6 * 6));
+            Assert.That(afterTime, Is.EqualTo(FreshPass(meter)), "windows moved");
+        }
+        finally
+        {
+            foreach (ModelMonitor monitor in monitors)
+            {
+                monitor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Collects once with a listener that never collected before, on a thread of its own (no pass to replay).</summary>
+    private static string[] FreshPass(string meter)
+    {
+        string[] described = [];
+        var thread = new Thread(() =>
+        {
+            using var fresh = new MeasurementCollector(meter);
+            described = DescribeAll(fresh.CollectAll(), meter);
+        });
+        thread.Start();
+        thread.Join();
+        return described;
+    }
+
+    private static string[] DescribeAll(List<Observed> observed, string meter) =>
+        [.. observed
+            .Where(o => o.Tag("model.name") is not null)
+            .Select(o => $"{o.Tag("model.name")} {o.Instrument} {o.Value} {string.Join(",", o.Tags.OrderBy(t => t.Key).Select(t => t.Key + "=" + t.Value))}")
+            .OrderBy(l => l, StringComparer.Ordinal)];
 
     private static string[] Describe(MeasurementCollector collector, ModelMonitor[] monitors)
     {
