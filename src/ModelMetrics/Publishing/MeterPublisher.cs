@@ -392,41 +392,64 @@ internal sealed class MeterPublisher
     }
 
     /// <summary>
-    /// One collecting thread's measurements of one instrument, with those of its pass before: each monitor's measurements
-    /// are a segment, keyed by the reading of the signal they were taken from, and a signal whose parts did not change since
-    /// (same stamp, same rejections) gets its segment copied instead of observed again. An instrument's measurements are a
-    /// function of its signal's parts and the monitor's rejections alone, so the copy is what observing would add.
+    /// One collecting thread's measurements of one instrument, kept from pass to pass: each monitor's measurements are a
+    /// segment, keyed by the reading of the signal they were taken from. A signal whose parts did not change since (same
+    /// stamp, same rejections) keeps its segment as it is; a changed one is observed again and, when it measures as many
+    /// values as before (the usual case), written over its segment in place. An instrument's measurements are a function
+    /// of its signal's parts and the monitor's rejections alone, so a kept segment is what observing would add.
     /// </summary>
     /// <remarks>
-    /// While every monitor so far replays its segment of the pass before, in order, nothing is copied: a pass where none
-    /// changed hands out the list of the pass before as it is. So an instrument over a fleet of idle models costs a few
-    /// compares per monitor, not the work of taking each measurement nor a copy of them.
+    /// So a pass over a fleet of idle models costs a few compares per monitor and instrument, and a busy model costs the
+    /// measurements of the signals that changed, with nothing copied or allocated. Only when a monitor joins or leaves, or
+    /// a segment changes length (a new error type, a window that empties), is the list rebuilt: from the segments of the
+    /// pass before, copied, and the observations of this pass.
     /// </remarks>
     private sealed class Slot<T> : Slot
         where T : struct
     {
         private List<Measurement<T>> _list = [];
-        private List<Measurement<T>> _previous = [];
         private List<Segment> _segments = [];
+        private List<Measurement<T>> _previous = []; // while rebuilding: the pass before's list (else a spare)
         private List<Segment> _previousSegments = [];
-        private int _cursor; // the next segment of the pass before that a monitor of this pass may match
-        private bool _replaying; // every monitor so far matched its segment of the pass before: nothing written yet
+        private readonly List<Measurement<T>> _observed = []; // one monitor's new measurements, before they go in place
+        private int _cursor; // the next segment (of this list in place, of the pass before while rebuilding) a monitor may match
+        private bool _inPlace; // this pass updates the list of the pass before in place (else it rebuilds it)
 
-        /// <summary>Adds <paramref name="signal"/>'s measurements: replayed from the pass before when its parts are the same.</summary>
+        /// <summary>Adds <paramref name="signal"/>'s measurements: kept from the pass before when its parts are the same.</summary>
         public void Observe<TSignal>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, SignalInstruments family)
             where TSignal : Signal
         {
             long stamp = snapshot.StampOf(family);
             Dictionary<string, long> rejected = snapshot.RejectedTable;
-            if (_replaying)
+            if (_inPlace)
             {
-                if (_cursor < _previousSegments.Count && _previousSegments[_cursor].Matches(signal, stamp, rejected))
+                Span<Segment> segments = CollectionsMarshal.AsSpan(_segments);
+                if ((uint)_cursor < (uint)segments.Length && ReferenceEquals(segments[_cursor].Signal, signal))
                 {
-                    _cursor++;
+                    ref Segment kept = ref segments[_cursor];
+                    if (kept.Matches(signal, stamp, rejected))
+                    {
+                        _cursor++;
+                        return;
+                    }
+
+                    _observed.Clear();
+                    observe(signal, snapshot, _observed);
+                    if (_observed.Count == kept.Count)
+                    {
+                        CollectionsMarshal.AsSpan(_observed).CopyTo(CollectionsMarshal.AsSpan(_list).Slice(kept.Start, kept.Count));
+                        kept = kept with { Stamp = stamp, Rejected = rejected };
+                        _cursor++;
+                        return;
+                    }
+
+                    StartRebuilding();
+                    _cursor++; // this monitor's segment is replaced by what was just observed
+                    AddSegment(signal, stamp, rejected, _observed);
                     return;
                 }
 
-                Materialize();
+                StartRebuilding();
             }
 
             int start = _list.Count;
@@ -442,44 +465,46 @@ internal sealed class MeterPublisher
             _segments.Add(new Segment(signal, stamp, rejected, start, _list.Count - start));
         }
 
-        /// <summary>Returns the pass's measurements: the list of the pass before when every monitor replayed it whole.</summary>
+        /// <summary>Returns the pass's measurements.</summary>
         public List<Measurement<T>> Finish()
         {
-            if (_replaying)
+            if (_inPlace && _cursor < _segments.Count)
             {
-                if (_cursor == _previousSegments.Count)
-                {
-                    (_list, _previous) = (_previous, _list);
-                    (_segments, _previousSegments) = (_previousSegments, _segments);
-                }
-                else
-                {
-                    Materialize(); // monitors left at the end
-                }
-
-                _replaying = false;
+                // Monitors that left at the end: drop their segments.
+                _list.RemoveRange(_segments[_cursor].Start, _list.Count - _segments[_cursor].Start);
+                _segments.RemoveRange(_cursor, _segments.Count - _cursor);
             }
 
+            _inPlace = false;
             return _list;
         }
 
         protected override void Clear()
         {
-            (_list, _previous) = (_previous, _list);
-            (_segments, _previousSegments) = (_previousSegments, _segments);
-            _list.Clear();
-            _segments.Clear();
             _cursor = 0;
-            _replaying = true;
+            _inPlace = true;
         }
 
-        /// <summary>Copies the segments replayed so far (the first <c>_cursor</c> of the pass before) into this pass's lists.</summary>
-        private void Materialize()
+        /// <summary>
+        /// Turns this pass into a rebuild: the list so far becomes the pass before's, and the new list starts with the
+        /// segments already kept or updated (those before the cursor).
+        /// </summary>
+        private void StartRebuilding()
         {
+            (_previous, _list) = (_list, _previous);
+            (_previousSegments, _segments) = (_segments, _previousSegments);
+            _list.Clear();
+            _segments.Clear();
             int end = _cursor < _previousSegments.Count ? _previousSegments[_cursor].Start : _previous.Count;
             _list.AddRange(CollectionsMarshal.AsSpan(_previous)[..end]);
             _segments.AddRange(CollectionsMarshal.AsSpan(_previousSegments)[.._cursor]);
-            _replaying = false;
+            _inPlace = false;
+        }
+
+        private void AddSegment(Signal signal, long stamp, Dictionary<string, long> rejected, List<Measurement<T>> measurements)
+        {
+            _segments.Add(new Segment(signal, stamp, rejected, _list.Count, measurements.Count));
+            _list.AddRange(CollectionsMarshal.AsSpan(measurements));
         }
 
         /// <summary>
