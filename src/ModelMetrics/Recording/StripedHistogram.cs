@@ -190,7 +190,7 @@ internal sealed class StripedHistogram
     }
 
     /// <summary>The last bucket wholly at or below boundary <paramref name="boundary"/> (-1 when none).</summary>
-    private int LastWholeBucket(int boundary)
+    public int LastWholeBucket(int boundary)
     {
         long value = _splitValues[boundary];
         int split = _splitBuckets[boundary];
@@ -198,7 +198,7 @@ internal sealed class StripedHistogram
     }
 
     /// <summary>The values at or below a boundary in the bucket it straddles (0 when it straddles none).</summary>
-    private long SplitCount(ReadOnlySpan<long> buckets, int first, ReadOnlySpan<long> boundaryCells, int boundary)
+    public long SplitCount(ReadOnlySpan<long> buckets, int first, ReadOnlySpan<long> boundaryCells, int boundary)
     {
         int split = _splitBuckets[boundary];
         int j = split - first;

@@ -115,7 +115,8 @@ internal sealed class WindowedHistogram
     /// <summary>
     /// Copies the buckets from the first to the last non-zero one into pages, sharing each page that did not change with
     /// the last reading: a monitor read under traffic changes a few buckets between readings, so a reading copies and
-    /// allocates a page or two, not the few thousand cells of its whole range. The reading itself can then be reused.
+    /// allocates a page or two, not the few thousand cells of its whole range. Each page keeps its count and sum, so the
+    /// reading's count, sum and <c>le</c> counts add up pages, not cells. The reading itself can then be reused.
     /// </summary>
     private LatencySnapshot Paged(long[] cumulative, int first, int length)
     {
@@ -128,19 +129,76 @@ internal sealed class WindowedHistogram
         for (int p = firstPage; p <= lastPage; p++)
         {
             ReadOnlySpan<long> cells = cumulative.AsSpan(p * pageSize, Math.Min(pageSize, buckets - (p * pageSize)));
-            long[]? previous = _lastReading?.PageAt(p);
-            pages[p - firstPage] = previous is not null && cells.SequenceEqual(previous) ? previous : cells.ToArray();
-            count += CellSums.Sum(cells);
+            long[]? page = _lastReading?.PageAt(p);
+            if (page is null || !cells.SequenceEqual(page.AsSpan(0, cells.Length)))
+            {
+                page = NewPage(cells, p * pageSize);
+            }
+
+            pages[p - firstPage] = page;
+            count += page[LatencySnapshot.PageCountSlot];
         }
 
         ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(buckets, Histogram.BoundaryCount);
         long[]? lastBoundaryCells = _lastReading?.PagedBoundaryCells;
         long[] boundaries = lastBoundaryCells is not null && boundaryCells.SequenceEqual(lastBoundaryCells) ? lastBoundaryCells : boundaryCells.ToArray();
+        return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, CountsAtBoundaries(cumulative, pages, firstPage));
+    }
 
-        // The le counts from the whole reading, while it is contiguous (published as they are, every pass).
-        long[] atBoundaries = new long[Histogram.BoundaryCount];
-        Histogram.CountsAtOrBelow(cumulative, atBoundaries);
-        return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
+    /// <summary>Returns a page holding <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their count and their sum.</summary>
+    private long[] NewPage(ReadOnlySpan<long> cells, int firstBucket)
+    {
+        long[] page = new long[LatencySnapshot.PageLength];
+        cells.CopyTo(page);
+        double sumTicks = 0;
+        for (int i = 0; i < cells.Length; i++)
+        {
+            if (cells[i] != 0)
+            {
+                sumTicks += cells[i] * Histogram.Layout.Midpoint(firstBucket + i);
+            }
+        }
+
+        page[LatencySnapshot.PageCountSlot] = CellSums.Sum(cells);
+        page[LatencySnapshot.PageSumSlot] = BitConverter.DoubleToInt64Bits(sumTicks);
+        return page;
+    }
+
+    /// <summary>
+    /// Returns the exact count at or below each boundary (what the <c>le</c> counters publish) of a whole reading: whole
+    /// pages by their counts, the rest cell by cell; pages outside the reading's range are empty.
+    /// </summary>
+    private long[] CountsAtBoundaries(long[] cumulative, long[][] pages, int firstPage)
+    {
+        int pageSize = LatencySnapshot.PageSize;
+        ReadOnlySpan<long> bucketCells = cumulative.AsSpan(0, Histogram.Layout.BucketCount);
+        ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(Histogram.Layout.BucketCount, Histogram.BoundaryCount);
+        long[] result = new long[Histogram.BoundaryCount];
+        long running = 0;
+        int next = 0; // the next bucket to add
+        for (int b = 0; b < result.Length; b++)
+        {
+            int last = Histogram.LastWholeBucket(b);
+            while (next <= last)
+            {
+                int page = next / pageSize;
+                if (next % pageSize == 0 && next + pageSize - 1 <= last)
+                {
+                    running += (uint)(page - firstPage) < (uint)pages.Length ? pages[page - firstPage][LatencySnapshot.PageCountSlot] : 0;
+                    next += pageSize;
+                }
+                else
+                {
+                    int end = Math.Min(last + 1, (page + 1) * pageSize);
+                    running += CellSums.Sum(bucketCells[next..end]);
+                    next = end;
+                }
+            }
+
+            result[b] = running + Histogram.SplitCount(bucketCells, 0, boundaryCells, b);
+        }
+
+        return result;
     }
 
     /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array, and every reading them.</summary>

@@ -101,6 +101,15 @@ public sealed class LatencySnapshot
     /// <summary>Gets the number of buckets in a page of a paged reading.</summary>
     internal static int PageSize => 1 << PageShift;
 
+    /// <summary>Gets the length of a page's array: its buckets, then its count (<see cref="PageCountSlot"/>) and the bits of its sum (<see cref="PageSumSlot"/>).</summary>
+    internal static int PageLength => PageSize + 2;
+
+    /// <summary>Gets where a page keeps the sum of its buckets: an unchanged page shared with the reading before is not summed again.</summary>
+    internal static int PageCountSlot => PageSize;
+
+    /// <summary>Gets where a page keeps the bits of Σ count × bucket midpoint (ticks, a double), for <see cref="Sum"/>.</summary>
+    internal static int PageSumSlot => PageSize + 1;
+
     private const int PageShift = 6;
 
     private LatencySnapshot(HistogramLayout layout, StripedHistogram? histogram, long[] counts, int first, int length, int boundaryStart)
@@ -132,6 +141,18 @@ public sealed class LatencySnapshot
         get
         {
             // Note: a benign race: two threads asking first both compute the same value.
+            if (double.IsNaN(_sum) && _pages is { } pages)
+            {
+                // A paged reading's pages carry their sums (the buckets outside the held range are empty).
+                double pagedTicks = 0;
+                foreach (long[] page in pages)
+                {
+                    pagedTicks += BitConverter.Int64BitsToDouble(page[PageSumSlot]);
+                }
+
+                _sum = pagedTicks / Stopwatch.Frequency;
+            }
+
             if (double.IsNaN(_sum))
             {
                 double sumTicks = 0;
@@ -308,7 +329,8 @@ public sealed class LatencySnapshot
         int i = _first + from;
         if (_pages is { } pages)
         {
-            return CellSums.Sum(pages[(i >> PageShift) - _firstPage].AsSpan(i & (PageSize - 1), to - from));
+            long[] page = pages[(i >> PageShift) - _firstPage];
+            return to - from == PageSize ? page[PageCountSlot] : CellSums.Sum(page.AsSpan(i & (PageSize - 1), to - from));
         }
 
         if (_reading is { } reading)

@@ -65,6 +65,54 @@ public class LatencyBoundaryTests
         });
     }
 
+    /// <summary>
+    /// Readings share unchanged pages with the reading before and add up the counts and sums each page keeps: after batch
+    /// upon batch of durations (each changing a few pages), the count, sum and every published <c>le</c> count equal those
+    /// computed from the durations themselves.
+    /// </summary>
+    [Test]
+    public void PagedReadings_BatchAfterBatch_CountSumAndLeCountsEqualTheDurationsOwn()
+    {
+        string name = nameof(PagedReadings_BatchAfterBatch_CountSumAndLeCountsEqualTheDurationsOwn);
+        double[] boundaries = [.. ModelMonitorOptions.DefaultBucketBoundaries.Concat(Boundaries).Distinct().Order()];
+        using var collector = new MeasurementCollector(name);
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = name, MeterName = name, BucketBoundaries = boundaries });
+        double frequency = Stopwatch.Frequency;
+        var random = new Random(11);
+        var recorded = new List<long>();
+        for (int batch = 0; batch < 12; batch++)
+        {
+            // Early batches spread over four decades; later ones hit a narrow range, so most pages stay shared.
+            int count = batch < 3 ? 500 : 7;
+            for (int i = 0; i < count; i++)
+            {
+                double seconds = batch < 3 ? 1e-5 * Math.Pow(10, 4 * random.NextDouble()) : 0.002 + (0.0001 * random.NextDouble());
+                long ticks = (long)Math.Round(seconds * frequency);
+                monitor.RecordCall(ticks / frequency);
+                recorded.Add(ticks);
+            }
+
+            LatencySnapshot latency = monitor.GetSnapshot().Latency;
+            double bucketSum = latency.GetBuckets().Sum(b => b.Count * (b.LowerBound + ((b.UpperBound - b.LowerBound - (1 / frequency)) / 2)));
+            Dictionary<string, double> published = collector.Collect(name)
+                .Where(o => o.Instrument == "model.inference.duration.bucket")
+                .ToDictionary(o => o.Tag("le")!, o => o.Value);
+            Assert.Multiple(() =>
+            {
+                Assert.That(latency.Count, Is.EqualTo(recorded.Count), $"batch {batch}: count");
+                Assert.That(latency.Sum, Is.EqualTo(bucketSum).Within(1e-12).Percent, $"batch {batch}: sum of bucket midpoints");
+                foreach (double boundary in boundaries)
+                {
+                    long at = (long)Math.Floor(boundary * frequency);
+                    string le = boundary.ToString(CultureInfo.InvariantCulture);
+                    Assert.That(published[le], Is.EqualTo(recorded.Count(t => t <= at)), $"batch {batch}: le={le}");
+                }
+
+                Assert.That(published["+Inf"], Is.EqualTo(recorded.Count), $"batch {batch}: +Inf");
+            });
+        }
+    }
+
     [Test]
     public void CountAtOrBelow_BeyondTheRangeAndBelowZero_CountsAllOrNone()
     {
