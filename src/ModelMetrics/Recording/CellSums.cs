@@ -58,4 +58,22 @@ internal static class CellSums
 
         return sum;
     }
+
+    /// <summary>Adds <paramref name="cells"/> to <paramref name="target"/>, cell by cell (<paramref name="target"/> at least as long).</summary>
+    public static void AddTo(Span<long> target, ReadOnlySpan<long> cells)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= cells.Length - Vector<long>.Count; i += Vector<long>.Count)
+            {
+                (new Vector<long>(target[i..]) + new Vector<long>(cells[i..])).CopyTo(target[i..]);
+            }
+        }
+
+        for (; i < cells.Length; i++)
+        {
+            target[i] += cells[i];
+        }
+    }
 }

@@ -66,6 +66,13 @@ internal sealed class CallsSignal : Signal
     private readonly Dictionary<string, long>?[] _tables; // per part (cumulative, then each window): the last failure table
     private readonly long[]?[] _tableCounts; // the outcome cells each of those tables was built from
     private int _usedCells = FirstOutcomeCell; // the count cells up to the last outcome ever counted
+    private int _failedChanged; // set after a failure's duration is recorded, taken by readers
+    private long[] _failedReading = []; // the failed histogram at the last reading that took a change: its non-zero buckets, then its boundary cells
+    private int _failedFirst; // the first bucket in _failedReading
+    private int _failedBuckets; // the buckets in _failedReading
+
+    [ThreadStatic]
+    private static long[]? t_failedScratch; // a whole reading of a failed histogram, reused by every reader on the thread
 
     public CallsSignal(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries, Histogram<double>? nativeHistogram)
         : base(context)
@@ -259,7 +266,7 @@ internal sealed class CallsSignal : Signal
             _succeeded.AddTo(all);
             _owned.AddHistogramTo(all);
             succeeded = CellSums.Sum(all.AsSpan(0, buckets));
-            _failed.AddTo(all);
+            AddFailedTo(all);
             failed = CellSums.Sum(all.AsSpan(0, buckets));
 
             failed -= succeeded;
@@ -283,6 +290,44 @@ internal sealed class CallsSignal : Signal
         // Windows of the cells up to the last outcome ever counted (they only grow; the rest are zero), not all 35.
         _usedCells = Math.Max(_usedCells, FirstOutcomeCell + counts.AsSpan(FirstOutcomeCell).LastIndexOfAnyExcept(0L) + 1);
         AddParts(snapshot, Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk), latencyWindows, firstChunkWindows);
+    }
+
+    /// <summary>
+    /// Adds the failed calls' histogram to <paramref name="all"/>: read again only when a failure was recorded since the
+    /// last reading (most readings of a busy model find none, and its few thousand striped cells need not be summed), else
+    /// its last reading's non-zero range. Failures are recorded with interlocked increments before the mark, so a reading
+    /// that finds no mark misses only failures whose mark comes after it: their outcomes are held back with them.
+    /// </summary>
+    private void AddFailedTo(long[] all)
+    {
+        int buckets = _failed.Layout.BucketCount;
+        int boundaries = _failed.BoundaryCount;
+        if (Interlocked.Exchange(ref _failedChanged, 0) != 0)
+        {
+            long[] scratch = t_failedScratch is { } cached && cached.Length == _failed.Length ? cached : (t_failedScratch = new long[_failed.Length]);
+            Array.Clear(scratch);
+            _failed.AddTo(scratch);
+            int first = scratch.AsSpan(0, buckets).IndexOfAnyExcept(0L);
+            int held = first < 0 ? 0 : scratch.AsSpan(0, buckets).LastIndexOfAnyExcept(0L) - first + 1;
+            first = Math.Max(first, 0);
+            if (_failedReading.Length != held + boundaries)
+            {
+                _failedReading = new long[held + boundaries];
+            }
+
+            scratch.AsSpan(first, held).CopyTo(_failedReading);
+            scratch.AsSpan(buckets, boundaries).CopyTo(_failedReading.AsSpan(held));
+            _failedFirst = first;
+            _failedBuckets = held;
+        }
+
+        if (_failedReading.Length == 0)
+        {
+            return; // no failure recorded yet
+        }
+
+        CellSums.AddTo(all.AsSpan(_failedFirst, _failedBuckets), _failedReading.AsSpan(0, _failedBuckets));
+        CellSums.AddTo(all.AsSpan(buckets, boundaries), _failedReading.AsSpan(_failedBuckets, boundaries));
     }
 
     /// <summary>Adds the cumulative part, then advances the count windows (cells up to the last outcome used) and adds each window's part.</summary>
@@ -430,6 +475,10 @@ internal sealed class CallsSignal : Signal
         // and the reader holds back that excess (HoldBackFailuresInProgress).
         _outcomes.Count(outcome);
         _failed.Record(duration);
+        if (Volatile.Read(ref _failedChanged) == 0)
+        {
+            Volatile.Write(ref _failedChanged, 1);
+        }
         if (_native is not null)
         {
             RecordNative(duration, _outcomes.NameOf(outcome));

@@ -131,6 +131,42 @@ public class LatencyTests
         Assert.That(snapshot.Latency.Max, Is.EqualTo(0.3).Within(0.003));
     }
 
+    /// <summary>
+    /// The failed calls' histogram is summed again only after a failure (else its last reading's range is added): readings
+    /// before, between and after failures in new buckets hold every failure's duration, and every later success's.
+    /// </summary>
+    [Test]
+    public void Readings_AroundFailuresInNewBuckets_HoldEveryDurationOnce()
+    {
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = nameof(Readings_AroundFailuresInNewBuckets_HoldEveryDurationOnce), MeterName = nameof(LatencyTests) });
+        monitor.RecordCall(0.001);
+        Assert.That(monitor.GetSnapshot().Latency.Count, Is.EqualTo(1));
+
+        monitor.RecordCall(0.5, new InvalidOperationException());
+        monitor.RecordCall(0.25, new TimeoutException());
+        ModelMonitorSnapshot withFailures = monitor.GetSnapshot();
+        Assert.That(withFailures.Latency.Count, Is.EqualTo(3));
+        Assert.That(withFailures.Latency.Max, Is.EqualTo(0.5).Within(1).Percent);
+        Assert.That(withFailures.Failed, Is.EqualTo(2));
+
+        // Successes only: the failures' durations come from the last reading of their histogram, added once.
+        for (int i = 0; i < 3; i++)
+        {
+            monitor.RecordCall(0.002);
+            ModelMonitorSnapshot later = monitor.GetSnapshot();
+            Assert.That(later.Latency.Count, Is.EqualTo(4 + i));
+            Assert.That(later.Latency.CountAtOrBelow(0.3), Is.EqualTo(3 + i), "the 0.25 s timeout, once");
+            Assert.That(later.Latency.Max, Is.EqualTo(0.5).Within(1).Percent);
+            Assert.That(later.Failed, Is.EqualTo(2));
+        }
+
+        monitor.RecordCall(0.0001, new InvalidOperationException());
+        ModelMonitorSnapshot last = monitor.GetSnapshot();
+        Assert.That(last.Latency.Count, Is.EqualTo(7));
+        Assert.That(last.Latency.CountAtOrBelow(0.00025), Is.EqualTo(1), "the new failure below every other duration");
+        Assert.That(last.Failures["System.InvalidOperationException"], Is.EqualTo(2));
+    }
+
     [Test]
     public void StartAndEndCall_CountInFlightCallsAndItems()
     {
