@@ -323,26 +323,6 @@ public sealed class LatencySnapshot
         return _reading is { } reading ? Math.Max(0, reading.Cell(j) - (_base is null ? 0 : _base[_first + j])) : _counts![j];
     }
 
-    /// <summary>Returns the sum of bucket cells [<paramref name="from"/>, <paramref name="to"/>), which lie in one page.</summary>
-    private long CellSum(int from, int to)
-    {
-        int i = _first + from;
-        if (_pages is { } pages)
-        {
-            long[] page = pages[(i >> PageShift) - _firstPage];
-            return to - from == PageSize ? page[PageCountSlot] : CellSums.Sum(page.AsSpan(i & (PageSize - 1), to - from));
-        }
-
-        if (_reading is { } reading)
-        {
-            return _base is null
-                ? reading.CellSum(from, to)
-                : CellSums.PositiveDifferenceSum(reading._pages![(i >> PageShift) - reading._firstPage].AsSpan(i & (PageSize - 1), to - from), _base.AsSpan(i, to - from));
-        }
-
-        return CellSums.Sum(_counts.AsSpan(from, to - from));
-    }
-
     /// <summary>Returns boundary cell <paramref name="b"/>, as <see cref="Cell"/> does for buckets.</summary>
     private long BoundaryCell(int b)
     {
@@ -434,29 +414,83 @@ public sealed class LatencySnapshot
             return;
         }
 
+        if ((_pages ?? _reading?._pages) is { } pages)
+        {
+            GetPagedQuantiles(pages, _pages is null ? _reading!._firstPage : _firstPage, quantiles, seconds);
+            return;
+        }
+
         long seen = 0;
         int j = -1;
         for (int q = 0; q < quantiles.Length; q++)
         {
-            long rank = Math.Max(1, (long)Math.Ceiling((quantiles[q] * Count) - 1e-9));
+            long rank = RankOf(quantiles[q]);
             while (seen < rank && j < _length - 1)
             {
-                // Note: a page that ends before the rank is skipped whole, its cells summed several at a time.
-                int next = j + 1;
-                int pageEnd = Math.Min(_length, next + PageSize - ((_first + next) & (PageSize - 1)));
-                if (pageEnd - next == PageSize && seen + CellSum(next, pageEnd) < rank)
-                {
-                    seen += CellSum(next, pageEnd);
-                    j = pageEnd - 1;
-                    continue;
-                }
-
                 seen += Cell(++j);
             }
 
             seconds[q] = _layout.Midpoint(_first + Math.Max(j, 0)) / Stopwatch.Frequency;
         }
     }
+
+    /// <summary>
+    /// <see cref="GetQuantiles"/> over a paged reading or a window of one: page by page, a page that ends before the next
+    /// rank counted whole (its kept count, or its cells minus the window's base, several per instruction), and only the
+    /// page holding a rank read cell by cell.
+    /// </summary>
+    private void GetPagedQuantiles(long[][] pages, int firstPage, ReadOnlySpan<double> quantiles, Span<double> seconds)
+    {
+        int q = 0;
+        long rank = RankOf(quantiles[0]);
+        long seen = 0;
+        int end = _first + _length;
+        for (int p = 0; p < pages.Length && q < quantiles.Length; p++)
+        {
+            int pageStart = (firstPage + p) << PageShift;
+            int from = Math.Max(pageStart, _first);
+            int to = Math.Min(pageStart + PageSize, end);
+            if (from >= to)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<long> cells = pages[p].AsSpan(from - pageStart, to - from);
+            ReadOnlySpan<long> subtracted = _base is null ? default : _base.AsSpan(from, to - from);
+            long pageCount = _base is not null ? CellSums.PositiveDifferenceSum(cells, subtracted)
+                : to - from == PageSize ? pages[p][PageCountSlot]
+                : CellSums.Sum(cells);
+            if (seen + pageCount < rank)
+            {
+                seen += pageCount;
+                continue;
+            }
+
+            for (int k = 0; k < cells.Length && q < quantiles.Length; k++)
+            {
+                seen += _base is null ? cells[k] : Math.Max(0, cells[k] - subtracted[k]);
+                while (seen >= rank)
+                {
+                    seconds[q] = _layout.Midpoint(from + k) / Stopwatch.Frequency;
+                    if (++q == quantiles.Length)
+                    {
+                        return;
+                    }
+
+                    rank = RankOf(quantiles[q]);
+                }
+            }
+        }
+
+        // Only when the cells held fewer than the count (never for a consistent reading): the last bucket, as GetQuantileTicks does.
+        for (; q < quantiles.Length; q++)
+        {
+            seconds[q] = _layout.Midpoint(end - 1) / Stopwatch.Frequency;
+        }
+    }
+
+    /// <summary>Returns the nearest rank of <paramref name="quantile"/>: the small epsilon keeps 0.99 × 100 (= 99.00000000000001 in binary) at rank 99.</summary>
+    private long RankOf(double quantile) => Math.Max(1, (long)Math.Ceiling((quantile * Count) - 1e-9));
 
     internal double GetQuantileTicks(double quantile)
     {
@@ -465,8 +499,7 @@ public sealed class LatencySnapshot
             return 0;
         }
 
-        // Note: the small epsilon keeps 0.99 * 100 (= 99.00000000000001 in binary) at rank 99.
-        long rank = Math.Max(1, (long)Math.Ceiling((quantile * Count) - 1e-9));
+        long rank = RankOf(quantile);
         long seen = 0;
         for (int j = 0; j < _length; j++)
         {

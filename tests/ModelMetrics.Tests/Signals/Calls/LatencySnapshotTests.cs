@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System;
+using System.Linq;
 using ModelMetrics.Recording;
 using NUnit.Framework;
 
@@ -32,6 +33,57 @@ public class LatencySnapshotTests
 
         Assert.That(values, Is.Ordered);
         Assert.That(values[0], Is.GreaterThan(0));
+    }
+
+    /// <summary>
+    /// Published quantiles of a monitor's paged readings and of its windows (a reading minus a checkpoint, page by page)
+    /// equal <see cref="LatencySnapshot.GetQuantile"/> for each, reading after reading as pages are shared and bases move.
+    /// </summary>
+    [Test]
+    public void GetQuantiles_PagedReadingsAndWindowsOverThem_EqualGetQuantileForEach()
+    {
+        var clock = new FakeTimeProvider();
+        using var monitor = new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = nameof(GetQuantiles_PagedReadingsAndWindowsOverThem_EqualGetQuantileForEach),
+            MeterName = nameof(LatencySnapshotTests),
+            Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10)],
+            TimeProvider = clock,
+        });
+        var random = new Random(5);
+        double[] quantiles = [0, 0.001, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1];
+        double[] values = new double[quantiles.Length];
+        int checkedWindows = 0;
+        for (int phase = 0; phase < 10; phase++)
+        {
+            // Each phase its own range (a window then holds a different distribution from the cumulative reading).
+            double low = 1e-5 * Math.Pow(10, phase % 4);
+            for (int i = 0; i < 300; i++)
+            {
+                monitor.RecordCall(low * Math.Pow(10, 2 * random.NextDouble()));
+            }
+
+            ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+            foreach (LatencySnapshot latency in new[] { snapshot.Latency }.Concat(snapshot.Windows.Select(w => w.Latency)))
+            {
+                if (latency.Count == 0)
+                {
+                    continue;
+                }
+
+                checkedWindows++;
+                latency.GetQuantiles(quantiles, values);
+                for (int q = 0; q < quantiles.Length; q++)
+                {
+                    Assert.That(values[q], Is.EqualTo(latency.GetQuantile(quantiles[q])), $"phase {phase}, count {latency.Count}, quantile {quantiles[q]}");
+                }
+            }
+
+            clock.Advance(TimeSpan.FromSeconds(25));
+        }
+
+        Assert.That(checkedWindows, Is.EqualTo(30));
+        Assert.That(monitor.GetSnapshot().Recent.Latency.Count, Is.LessThan(monitor.GetSnapshot().Latency.Count), "the 1-minute window's base moved");
     }
 
     [Test]
