@@ -184,7 +184,7 @@ internal sealed class SnapshotReader
 
         // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
         // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
-        var builder = new SnapshotBuilder(_monitor.Windows, now, _monitor.FamilyCount);
+        var builder = new SnapshotBuilder(_monitor.Windows, now, _monitor.FamilyCount, _monitor.Signals.Length);
         foreach (Signal signal in _monitor.Signals)
         {
             signal.ReadInto(builder, signal.MustRead(now, windowsMove, fresh), windowsMove && !fresh);

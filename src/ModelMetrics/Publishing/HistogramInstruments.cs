@@ -32,6 +32,7 @@ internal static class HistogramInstruments
             (signal, s, list) =>
             {
                 HistogramTags tags = histogramOf(signal).Tags;
+                Span<double> values = stackalloc double[PublishedQuantiles.Length];
                 for (int w = 0; w < s.Windows.Count; w++)
                 {
                     LatencySnapshot window = windowOf(s.Windows[w]);
@@ -40,7 +41,9 @@ internal static class HistogramInstruments
                         continue;
                     }
 
-                    ReadOnlySpan<double> values = window.PublishedQuantiles;
+                    // Note: computed, not kept: a publisher observes a window's quantiles once per reading (it keeps the
+                    // measurements of an unchanged signal), so keeping them would only allocate.
+                    window.GetQuantiles(PublishedQuantiles, values);
                     for (int q = 0; q < values.Length; q++)
                     {
                         list.Add(values[q], tags.Quantiles[w][q]);

@@ -330,10 +330,19 @@ internal sealed class WindowedCells<T> : IWindowedCells
         for (int w = 0; w < _windows.Length; w++)
         {
             result[w] = new T[length + tailLength];
-            _windows[w].Update(now, cumulative, result[w], start, length, tailStart, tailLength);
         }
 
+        ReadInto(now, cumulative, start, length, tailStart, tailLength, result);
         return result;
+    }
+
+    /// <summary>As <see cref="Read(long, T[], int, int, int, int)"/>, into arrays the caller reuses (each at least <paramref name="length"/> + <paramref name="tailLength"/> long).</summary>
+    public void ReadInto(long now, T[] cumulative, int start, int length, int tailStart, int tailLength, T[][] windows)
+    {
+        for (int w = 0; w < _windows.Length; w++)
+        {
+            _windows[w].Update(now, cumulative, windows[w], start, length, tailStart, tailLength);
+        }
     }
 
     /// <summary>
@@ -353,10 +362,16 @@ internal sealed class WindowedCells<T> : IWindowedCells
 /// <summary>Collects the parts of one snapshot as the signals read them.</summary>
 internal sealed class SnapshotBuilder
 {
-    public SnapshotBuilder(TimeSpan[] windows, long now, int families)
+    public SnapshotBuilder(TimeSpan[] windows, long now, int families, int signals)
     {
         Now = now;
-        Windows = Array.ConvertAll(windows, w => new SnapshotParts());
+        Cumulative = new SnapshotParts(signals);
+        Windows = new SnapshotParts[windows.Length];
+        for (int w = 0; w < Windows.Length; w++)
+        {
+            Windows[w] = new SnapshotParts(signals);
+        }
+
         Stamps = new long[families];
         Stamps.AsSpan().Fill(-1);
     }
@@ -381,7 +396,7 @@ internal sealed class SnapshotBuilder
     public long Now { get; }
 
     /// <summary>Gets the cumulative parts (since the monitor started).</summary>
-    public SnapshotParts Cumulative { get; } = new();
+    public SnapshotParts Cumulative { get; }
 
     /// <summary>Gets the parts of each window, shortest first.</summary>
     public SnapshotParts[] Windows { get; }
@@ -390,21 +405,31 @@ internal sealed class SnapshotBuilder
 /// <summary>The parts of a snapshot (cumulative or one window), one per signal family, found by type.</summary>
 internal sealed class SnapshotParts
 {
-    private readonly List<object> _parts = new(6);
+    private object[] _parts;
+    private int _count;
+
+    /// <param name="capacity">The parts expected: one per signal usually.</param>
+    public SnapshotParts(int capacity = 4) => _parts = new object[Math.Max(capacity, 1)];
 
     /// <summary>Gets the number of parts added so far.</summary>
-    public int Count => _parts.Count;
+    public int Count => _count;
 
-    public void Add(object part) => _parts.Add(part);
+    public void Add(object part)
+    {
+        if (_count == _parts.Length)
+        {
+            Array.Resize(ref _parts, _count * 2);
+        }
+
+        _parts[_count++] = part;
+    }
 
     /// <summary>Adds <paramref name="parts"/> (a signal's parts of an earlier reading, reused).</summary>
     public void AddRange(List<object> parts)
     {
-        // Note: a loop, not List.AddRange, which goes through ICollection<T> (an interface cast and a copy) for the one or
-        // two parts a signal usually has.
         foreach (object part in parts)
         {
-            _parts.Add(part);
+            Add(part);
         }
     }
 
@@ -412,7 +437,7 @@ internal sealed class SnapshotParts
     public void CopyTo(int from, List<object> into)
     {
         into.Clear();
-        for (int i = from; i < _parts.Count; i++)
+        for (int i = from; i < _count; i++)
         {
             into.Add(_parts[i]);
         }
@@ -424,8 +449,9 @@ internal sealed class SnapshotParts
     {
         // Note: an exact type test, not `is T`: in shared generic code that is a cast helper call per part, and a
         // publishing pass asks ~100 times per monitor.
-        foreach (object part in _parts)
+        for (int i = 0; i < _count; i++)
         {
+            object part = _parts[i];
             if (part.GetType() == typeof(T))
             {
                 return Unsafe.As<T>(part);

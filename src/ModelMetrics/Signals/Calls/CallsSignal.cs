@@ -63,6 +63,7 @@ internal sealed class CallsSignal : Signal
     private readonly Histogram<double>? _native;
     private readonly long[] _lastFailures; // the failures by outcome of the last reading (readers are serialized)
     private readonly long[] _reading; // the cumulative counts of a reading, reused (readers are serialized; parts copy)
+    private readonly long[][] _windowCounts; // each window's counts of a reading, reused likewise
     private readonly Dictionary<string, long>?[] _tables; // per part (cumulative, then each window): the last failure table
     private readonly long[]?[] _tableCounts; // the outcome cells each of those tables was built from
     private int _usedCells = FirstOutcomeCell; // the count cells up to the last outcome ever counted
@@ -87,6 +88,7 @@ internal sealed class CallsSignal : Signal
         _native = nativeHistogram;
         _lastFailures = new long[_outcomes.Length];
         _reading = new long[_counts.Length];
+        _windowCounts = Array.ConvertAll(context.Windows, _ => new long[_counts.Length]);
         _tables = new Dictionary<string, long>?[1 + context.Windows.Length];
         _tableCounts = new long[]?[_tables.Length];
     }
@@ -333,11 +335,13 @@ internal sealed class CallsSignal : Signal
     /// <summary>Adds the cumulative part, then advances the count windows (cells up to the last outcome used) and adds each window's part.</summary>
     private void AddParts(SnapshotBuilder snapshot, CallsPart cumulative, LatencySnapshot[] latencyWindows, LatencySnapshot[] firstChunkWindows)
     {
-        long[][] windows = _counts.Read(snapshot.Now, _reading, 0, _usedCells, _usedCells, 0);
+        // Note: into arrays reused from reading to reading (readers are serialized): parts keep values, not these arrays.
+        long[][] windows = _windowCounts;
+        _counts.ReadInto(snapshot.Now, _reading, 0, _usedCells, _usedCells, 0, windows);
         snapshot.Cumulative.Add(cumulative);
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(1 + w, windows[w], cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
+            snapshot.Windows[w].Add(Part(1 + w, windows[w].AsSpan(0, _usedCells), cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
         }
     }
 

@@ -35,7 +35,6 @@ public sealed class LatencySnapshot
     private readonly int _length;
     private readonly int _boundaryStart;
     private double _sum = double.NaN; // computed when first asked: windows rarely need it
-    private double[]? _published; // the published quantiles, computed when first published
     private long[]? _atBoundaries; // the counts at or below each boundary, computed when first published
 
     /// <param name="histogram">The histogram read: its layout, and its boundaries for exact <c>le</c> counts.</param>
@@ -357,26 +356,6 @@ public sealed class LatencySnapshot
 
         Volatile.Write(ref _counts, counts); // release: a reader that sees the array sees its cells
         return counts;
-    }
-
-    /// <summary>
-    /// Gets the quantiles of <see cref="Publishing.HistogramInstruments.PublishedQuantiles"/>, computed once per snapshot:
-    /// a publishing pass reuses the snapshot of a monitor that did not change, and with it these.
-    /// </summary>
-    /// <remarks>A benign race: two collections asking first both compute the same values.</remarks>
-    internal ReadOnlySpan<double> PublishedQuantiles
-    {
-        get
-        {
-            if (Volatile.Read(ref _published) is not { } quantiles)
-            {
-                quantiles = new double[Publishing.HistogramInstruments.PublishedQuantiles.Length];
-                GetQuantiles(Publishing.HistogramInstruments.PublishedQuantiles, quantiles);
-                Volatile.Write(ref _published, quantiles); // release: a reader that sees the array sees its values
-            }
-
-            return quantiles;
-        }
     }
 
     /// <summary>Gets the exact count at or below each boundary of the histogram (none without one), computed once per snapshot.</summary>
