@@ -18,7 +18,10 @@ internal sealed class WindowedHistogram
     private long[]?[]? _bases; // each window's base, written by every reading
     private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
     private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
-    private long[]? _scratch; // the whole reading, reused: readers are serialized, and snapshots keep compact copies
+
+    /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch"/>).</summary>
+    [ThreadStatic]
+    private static long[]?[]? t_scratch;
     private HistogramTags? _tags;
 
     public WindowedHistogram(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries)
@@ -44,12 +47,29 @@ internal sealed class WindowedHistogram
     /// <remarks>Two collections racing to build them build equal sets; either may win.</remarks>
     public HistogramTags Tags => _tags ??= new HistogramTags(_context, Boundaries);
 
-    /// <summary>Gets a zeroed array of <see cref="StripedHistogram.Length"/> cells for a whole reading, reused from read to read (readers are serialized).</summary>
+    /// <summary>
+    /// Returns a zeroed array of <see cref="StripedHistogram.Length"/> cells for a whole reading, shared by every histogram
+    /// of that length read on this thread: valid until the next call on the thread. Shared, not one per histogram, so a
+    /// fleet of monitors does not keep (and stream through the cache) a whole copy of each of its histograms.
+    /// </summary>
     public long[] Scratch()
     {
-        long[] scratch = _scratch ??= new long[Histogram.Length];
-        Array.Clear(scratch);
-        return scratch;
+        long[]?[] cached = t_scratch ??= new long[]?[4];
+        int free = -1;
+        for (int i = 0; i < cached.Length; i++)
+        {
+            if (cached[i] is { } scratch && scratch.Length == Histogram.Length)
+            {
+                Array.Clear(scratch);
+                return scratch;
+            }
+
+            free = cached[i] is null && free < 0 ? i : free;
+        }
+
+        long[] created = new long[Histogram.Length];
+        cached[free < 0 ? 0 : free] = created;
+        return created;
     }
 
     /// <summary>
@@ -86,12 +106,19 @@ internal sealed class WindowedHistogram
     }
 
     /// <summary>
-    /// Advances the windows over the last reading, for a histogram nothing was recorded into since: its whole cells are
-    /// still in the scratch array (only a reading clears it, and readers are serialized), so no cell is summed again.
+    /// Advances the windows over the last reading, for a histogram nothing was recorded into since: its cells are laid out
+    /// again from the reading's pages (a few hundred cells), not summed again from every thread's cells.
     /// </summary>
     public LatencySnapshot[] AdvanceWindows(long now)
     {
-        return _lastReading is { } reading && _scratch is { } cumulative ? WindowsOver(now, cumulative, reading) : Empty().Windows;
+        if (_lastReading is not { } reading)
+        {
+            return Empty().Windows;
+        }
+
+        long[] cumulative = Scratch();
+        reading.CopyTo(cumulative);
+        return WindowsOver(now, cumulative, reading);
     }
 
     /// <summary>

@@ -264,7 +264,7 @@ internal sealed class CallsSignal : Signal
         long failed = 0;
         if (!_succeeded.IsEmpty || !_failed.IsEmpty || !_owned.IsEmpty)
         {
-            all = _latency.Scratch();
+            all = _latency.Scratch(); // the thread's: used up by _latency.Read below, before the next histogram's read
             _succeeded.AddTo(all);
             _owned.AddHistogramTo(all);
             succeeded = CellSums.Sum(all.AsSpan(0, buckets));
@@ -346,8 +346,8 @@ internal sealed class CallsSignal : Signal
     }
 
     /// <summary>
-    /// Advances the windows from the last reading when nothing was recorded since: its counts (<c>_reading</c>) and each
-    /// histogram's whole cells are still in their scratch arrays, so the cells are not summed again.
+    /// Advances the windows from the last reading when nothing was recorded since: its counts (<c>_reading</c>) are still
+    /// in place and each histogram's last reading holds its cells, so no thread's cells are summed again.
     /// </summary>
     protected override bool TryAdvanceWindows(SnapshotBuilder snapshot)
     {

@@ -303,6 +303,19 @@ public sealed class LatencySnapshot
     internal long[]? PageAt(int page) =>
         _pages is { } pages && page >= _firstPage && page - _firstPage < pages.Length ? pages[page - _firstPage] : null;
 
+    /// <summary>Writes a paged reading's cells into <paramref name="whole"/> (zeroed, <see cref="StripedHistogram.Length"/> long): buckets, then boundary cells.</summary>
+    internal void CopyTo(long[] whole)
+    {
+        int buckets = _layout.BucketCount;
+        for (int p = 0; p < _pages!.Length; p++)
+        {
+            int start = (_firstPage + p) << PageShift;
+            _pages[p].AsSpan(0, Math.Min(PageSize, buckets - start)).CopyTo(whole.AsSpan(start));
+        }
+
+        _boundaryCells!.CopyTo(whole.AsSpan(buckets));
+    }
+
     /// <summary>Gets a paged reading's boundary cells, or <see langword="null"/>.</summary>
     internal long[]? PagedBoundaryCells => _boundaryCells;
 
