@@ -19,7 +19,7 @@ internal sealed class WindowedHistogram
     private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
     private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
 
-    /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch"/>).</summary>
+    /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch()"/>).</summary>
     [ThreadStatic]
     private static long[]?[]? t_scratch;
     private HistogramTags? _tags;
@@ -52,7 +52,10 @@ internal sealed class WindowedHistogram
     /// of that length read on this thread: valid until the next call on the thread. Shared, not one per histogram, so a
     /// fleet of monitors does not keep (and stream through the cache) a whole copy of each of its histograms.
     /// </summary>
-    public long[] Scratch()
+    public long[] Scratch() => Scratch(clear: true);
+
+    /// <summary>Returns the thread's scratch of this histogram's length, zeroed when <paramref name="clear"/> (else as the last reader left it).</summary>
+    private long[] Scratch(bool clear)
     {
         long[]?[] cached = t_scratch ??= new long[]?[4];
         int free = -1;
@@ -60,7 +63,11 @@ internal sealed class WindowedHistogram
         {
             if (cached[i] is { } scratch && scratch.Length == Histogram.Length)
             {
-                Array.Clear(scratch);
+                if (clear)
+                {
+                    Array.Clear(scratch);
+                }
+
                 return scratch;
             }
 
@@ -75,7 +82,7 @@ internal sealed class WindowedHistogram
     /// <summary>
     /// Reads the cumulative histogram and each window; a histogram nobody fed allocates nothing. A whole reading passed
     /// in <paramref name="cumulative"/> is only read: the snapshots hold compact copies of its non-zero range, so the
-    /// caller may reuse it (<see cref="Scratch"/>).
+    /// caller may reuse it (<see cref="Scratch()"/>).
     /// </summary>
     public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null)
     {
@@ -116,7 +123,8 @@ internal sealed class WindowedHistogram
             return Empty().Windows;
         }
 
-        long[] cumulative = Scratch();
+        // Note: not cleared: the windows read only the reading's range and boundary cells, which the copy writes.
+        long[] cumulative = Scratch(clear: false);
         reading.CopyTo(cumulative);
         return WindowsOver(now, cumulative, reading);
     }

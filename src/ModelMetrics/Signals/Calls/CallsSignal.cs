@@ -45,14 +45,16 @@ internal sealed class CallsSignal : Signal
     private const int Ended = 1;
     private const int ExtraItems = 2; // items beyond the first of each batch call
     private const int Chunks = 3;
+    private const int Recorded = 4; // calls recorded whole, without a start (RecordCall): in the histograms, never in flight
 
-    // Counters of each thread's own cells (started, ended: the same indexes as the striped ones).
-    private const int OwnedCounters = 2;
+    // Counters of each thread's own cells (started, ended: the same indexes as the striped ones; then recorded whole).
+    private const int OwnedCounters = 3;
+    private const int OwnedRecorded = 2;
 
     // How often a reader sums started again when calls kept ending while it summed (then it takes the last sum).
     private const int InFlightAttempts = 8;
 
-    private readonly StripedCells _cells = new(4);
+    private readonly StripedCells _cells = new(5);
     private readonly ThreadCells _owned;
     private readonly WindowedHistogram _latency;
     private readonly StripedHistogram _succeeded; // _latency's histogram, held directly: one load less per call
@@ -219,9 +221,9 @@ internal sealed class CallsSignal : Signal
         // Note: clamp in double space first, a cast of an out-of-range double to long is undefined.
         double ticks = durationSeconds * Stopwatch.Frequency;
         long duration = ticks >= long.MaxValue ? long.MaxValue : ticks <= long.MinValue ? long.MinValue : (long)Math.Round(ticks);
+        ThreadCellSet cells = _owned.Current();
         if (exception is null)
         {
-            ThreadCellSet cells = _owned.Current();
             if (cells.IsOwned)
             {
                 _succeeded.Record(cells, duration);
@@ -239,6 +241,16 @@ internal sealed class CallsSignal : Signal
         else
         {
             RecordFailure(duration, _outcomes.Classify(exception, default));
+        }
+
+        // After the duration, as an end is: a reader that sees this count sees the duration (see ReadInFlight).
+        if (cells.IsOwned)
+        {
+            cells.Increment(OwnedRecorded);
+        }
+        else
+        {
+            _cells.Increment(Recorded);
         }
 
         MarkChanged();
@@ -283,7 +295,7 @@ internal sealed class CallsSignal : Signal
         // 2. Items and chunks after calls, so items never lag calls. In flight is started − ended (see the remarks).
         counts[ExtraItemsCell] = _cells.Sum(ExtraItems);
         counts[ChunksCell] = _cells.Sum(Chunks);
-        long inFlight = ReadInFlight();
+        long inFlight = ReadInFlight(succeeded + failed - (_owned.Sum(OwnedRecorded) + _cells.Sum(Recorded)));
 
         // Note: not a second look at the histograms when they were empty above: a call recorded since would show in
         // the latency but not in the calls counted from the same reading.
@@ -394,7 +406,12 @@ internal sealed class CallsSignal : Signal
     }
 
     /// <summary>Started − ended, read as the remarks say: never negative, never more than were in flight at one moment.</summary>
-    private long ReadInFlight()
+    /// <param name="completed">
+    /// The started calls the histograms held when read (before this; those recorded whole, read after the histograms, taken
+    /// out): a call's duration is recorded just before it counts as ended, so a reading can see the duration and not yet
+    /// the end. Such a call has ended for this reading, so calls + in flight never count it twice.
+    /// </param>
+    private long ReadInFlight(long completed)
     {
         long ended = SumOf(Ended);
         long started = 0;
@@ -405,7 +422,7 @@ internal sealed class CallsSignal : Signal
             endedAfter = SumOf(Ended);
             if (endedAfter == ended)
             {
-                return started - ended;
+                return Math.Max(0, started - Math.Max(ended, completed));
             }
 
             ended = endedAfter;
@@ -413,7 +430,7 @@ internal sealed class CallsSignal : Signal
 
         // Calls kept ending while started was summed: started − the later sum of ended is at most what was in flight
         // when that sum of started finished (it may miss calls that started and ended meanwhile), and 0 at least.
-        return Math.Max(0, started - endedAfter);
+        return Math.Max(0, started - Math.Max(endedAfter, completed));
     }
 
     private long SumOf(int counter) => _owned.Sum(counter) + _cells.Sum(counter);

@@ -303,7 +303,7 @@ public sealed class LatencySnapshot
     internal long[]? PageAt(int page) =>
         _pages is { } pages && page >= _firstPage && page - _firstPage < pages.Length ? pages[page - _firstPage] : null;
 
-    /// <summary>Writes a paged reading's cells into <paramref name="whole"/> (zeroed, <see cref="StripedHistogram.Length"/> long): buckets, then boundary cells.</summary>
+    /// <summary>Writes a paged reading's pages (its buckets, empty ones around them) and boundary cells into <paramref name="whole"/> (<see cref="StripedHistogram.Length"/> long).</summary>
     internal void CopyTo(long[] whole)
     {
         int buckets = _layout.BucketCount;

@@ -167,6 +167,41 @@ public class LatencyTests
         Assert.That(last.Failures["System.InvalidOperationException"], Is.EqualTo(2));
     }
 
+    /// <summary>
+    /// Calls recorded whole (<see cref="ModelMonitor.RecordCall(double, Exception?)"/>) are in the histograms but were never
+    /// started: in flight is the started calls not yet ended, whatever else was recorded, from this thread or another.
+    /// </summary>
+    [Test]
+    public void InFlight_WithCallsRecordedWhole_CountsOnlyTheStartedCallsNotEnded()
+    {
+        using var monitor = new ModelMonitor(new ModelMonitorOptions { ModelName = nameof(InFlight_WithCallsRecordedWhole_CountsOnlyTheStartedCallsNotEnded), MeterName = nameof(LatencyTests) });
+        long first = monitor.StartCall();
+        long second = monitor.StartCall();
+        long third = monitor.StartCall();
+        monitor.EndCall(third);
+        for (int i = 0; i < 100; i++)
+        {
+            monitor.RecordCall(0.001, i % 10 == 0 ? new InvalidOperationException() : null);
+        }
+
+        var other = new System.Threading.Thread(() => monitor.RecordCall(0.002));
+        other.Start();
+        other.Join();
+
+        ModelMonitorSnapshot snapshot = monitor.GetSnapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(snapshot.InFlight, Is.EqualTo(2));
+            Assert.That(snapshot.Calls, Is.EqualTo(102));
+        });
+
+        monitor.EndCall(first);
+        monitor.EndCall(second, new TimeoutException());
+        ModelMonitorSnapshot ended = monitor.GetSnapshot();
+        Assert.That(ended.InFlight, Is.Zero);
+        Assert.That(ended.Calls, Is.EqualTo(104));
+    }
+
     [Test]
     public void StartAndEndCall_CountInFlightCallsAndItems()
     {
