@@ -317,6 +317,7 @@ internal sealed class ThreadCellSet
     private readonly long[]?[] _spares;   // taken by the owner (interlocked, rare), refilled by readers
     private readonly long[]? _boundaries;
     private long _pageBytes;
+    private int _sparesTaken = 1; // set by the owner after it takes a spare page, taken by readers (which refill); set at first, for the first fill
 
     public ThreadCellSet(long key, Thread? owner, int counterCount, int bucketCount, int boundaryCount)
     {
@@ -401,6 +402,13 @@ internal sealed class ThreadCellSet
     /// <summary>Puts a zeroed page into every spare slot the owner emptied. Readers only (allocates off the call path).</summary>
     public void RefillSpares()
     {
+        // Note: most readings find no spare taken (the owner takes one only when it first hits a page): one load then.
+        if (Volatile.Read(ref _sparesTaken) == 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _sparesTaken, 0);
         for (int i = 0; i < _spares.Length; i++)
         {
             if (Volatile.Read(ref _spares[i]) is null)
@@ -451,6 +459,11 @@ internal sealed class ThreadCellSet
         for (int i = 0; i < _spares.Length && page is null; i++)
         {
             page = Interlocked.Exchange(ref _spares[i], null);
+        }
+
+        if (page is not null)
+        {
+            Volatile.Write(ref _sparesTaken, 1);
         }
 
         page ??= new long[PageSize];

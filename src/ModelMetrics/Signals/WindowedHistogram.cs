@@ -163,11 +163,14 @@ internal sealed class WindowedHistogram
         long count = 0;
         for (int p = firstPage; p <= lastPage; p++)
         {
+            // Note: cells only grow from reading to reading, so a page whose count did not change holds the same cells:
+            // one load of the last page instead of a comparison of all its cells.
             ReadOnlySpan<long> cells = cumulative.AsSpan(p * pageSize, Math.Min(pageSize, buckets - (p * pageSize)));
+            long pageCount = CellSums.Sum(cells);
             long[]? page = _lastReading?.PageAt(p);
-            if (page is null || !cells.SequenceEqual(page.AsSpan(0, cells.Length)))
+            if (page is null || page[LatencySnapshot.PageCountSlot] != pageCount)
             {
-                page = NewPage(cells, p * pageSize);
+                page = NewPage(cells, p * pageSize, pageCount);
             }
 
             pages[p - firstPage] = page;
@@ -180,8 +183,8 @@ internal sealed class WindowedHistogram
         return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, CountsAtBoundaries(cumulative, pages, firstPage));
     }
 
-    /// <summary>Returns a page holding <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their count and their sum.</summary>
-    private long[] NewPage(ReadOnlySpan<long> cells, int firstBucket)
+    /// <summary>Returns a page holding <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their <paramref name="count"/> and their sum.</summary>
+    private long[] NewPage(ReadOnlySpan<long> cells, int firstBucket, long count)
     {
         long[] page = new long[LatencySnapshot.PageLength];
         cells.CopyTo(page);
@@ -194,7 +197,7 @@ internal sealed class WindowedHistogram
             }
         }
 
-        page[LatencySnapshot.PageCountSlot] = CellSums.Sum(cells);
+        page[LatencySnapshot.PageCountSlot] = count;
         page[LatencySnapshot.PageSumSlot] = BitConverter.DoubleToInt64Bits(sumTicks);
         return page;
     }
