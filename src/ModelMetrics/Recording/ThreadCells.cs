@@ -433,21 +433,18 @@ internal sealed class ThreadCellSet
                 continue;
             }
 
+            // Note: several cells per instruction, plain loads (each cell is one aligned word: never torn); the fences
+            // below order them before the boundary cells and before whatever the reader reads next.
             int start = p << PageBits;
-            int length = Math.Min(page.Length, bucketCount - start);
-            for (int i = 0; i < length; i++)
-            {
-                target[start + i] += Volatile.Read(ref page[i]);
-            }
+            CellSums.AddTo(target.AsSpan(start), page.AsSpan(0, Math.Min(page.Length, bucketCount - start)));
         }
 
         // Boundary cells after the buckets: a reading never sees a boundary count ahead of its bucket from this set.
+        Interlocked.MemoryBarrier();
         if (_boundaries is { } boundaries)
         {
-            for (int b = 0; b < boundaries.Length; b++)
-            {
-                target[bucketCount + b] += Volatile.Read(ref boundaries[b]);
-            }
+            CellSums.AddTo(target.AsSpan(bucketCount), boundaries);
+            Interlocked.MemoryBarrier();
         }
     }
 
