@@ -22,6 +22,11 @@ internal sealed class WindowedHistogram
     /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch()"/>).</summary>
     [ThreadStatic]
     private static long[]?[]? t_scratch;
+
+    /// <summary>The longest reading (cells) whose scratch threads share: 512 KiB; longer histograms keep their own.</summary>
+    internal const int MaxSharedScratch = 64 * 1024;
+
+    private long[]? _ownScratch; // the scratch of a histogram longer than MaxSharedScratch (readers are serialized)
     private HistogramTags? _tags;
 
     public WindowedHistogram(SignalContext context, HistogramLayout layout, IReadOnlyList<double> boundaries)
@@ -50,13 +55,27 @@ internal sealed class WindowedHistogram
     /// <summary>
     /// Returns a zeroed array of <see cref="StripedHistogram.Length"/> cells for a whole reading, shared by every histogram
     /// of that length read on this thread: valid until the next call on the thread. Shared, not one per histogram, so a
-    /// fleet of monitors does not keep (and stream through the cache) a whole copy of each of its histograms.
+    /// fleet of monitors does not keep (and stream through the cache) a whole copy of each of its histograms. A histogram
+    /// longer than <see cref="MaxSharedScratch"/> keeps its own instead.
     /// </summary>
     public long[] Scratch() => Scratch(clear: true);
 
     /// <summary>Returns the thread's scratch of this histogram's length, zeroed when <paramref name="clear"/> (else as the last reader left it).</summary>
     private long[] Scratch(bool clear)
     {
+        if (Histogram.Length > MaxSharedScratch)
+        {
+            // A precise histogram (4–5 digits: up to 13.5 MiB a reading) keeps its own scratch: one per thread that ever
+            // read one would hold that much per thread.
+            long[] own = _ownScratch ??= new long[Histogram.Length];
+            if (clear)
+            {
+                Array.Clear(own);
+            }
+
+            return own;
+        }
+
         long[]?[] cached = t_scratch ??= new long[]?[4];
         int free = -1;
         for (int i = 0; i < cached.Length; i++)

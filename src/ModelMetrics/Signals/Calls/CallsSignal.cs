@@ -73,6 +73,7 @@ internal sealed class CallsSignal : Signal
     private long[] _failedReading = []; // the failed histogram at the last reading that took a change: its non-zero buckets, then its boundary cells
     private int _failedFirst; // the first bucket in _failedReading
     private int _failedBuckets; // the buckets in _failedReading
+    private long[]? _failedOwnScratch; // a precise histogram's own scratch (see WindowedHistogram.MaxSharedScratch)
 
     [ThreadStatic]
     private static long[]? t_failedScratch; // a whole reading of a failed histogram, reused by every reader on the thread
@@ -318,7 +319,8 @@ internal sealed class CallsSignal : Signal
         int boundaries = _failed.BoundaryCount;
         if (Interlocked.Exchange(ref _failedChanged, 0) != 0)
         {
-            long[] scratch = t_failedScratch is { } cached && cached.Length == _failed.Length ? cached : (t_failedScratch = new long[_failed.Length]);
+            long[] scratch = _failed.Length > WindowedHistogram.MaxSharedScratch ? (_failedOwnScratch ??= new long[_failed.Length])
+                : t_failedScratch is { } cached && cached.Length == _failed.Length ? cached : (t_failedScratch = new long[_failed.Length]);
             Array.Clear(scratch);
             _failed.AddTo(scratch);
             int first = scratch.AsSpan(0, buckets).IndexOfAnyExcept(0L);
