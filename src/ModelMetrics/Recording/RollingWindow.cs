@@ -52,7 +52,7 @@ internal class RollingWindow<T>
         _windowTicks = window.Ticks;
         _minSpacingTicks = window.Ticks / Checkpoints;
         // The creation checkpoint is all zeros; null stands for it, so that a window never read holds no array.
-        _checkpoints.AddLast(new Checkpoint(nowTicks, null));
+        _checkpoints.AddLast(new Checkpoint(nowTicks, default));
     }
 
     /// <summary>
@@ -88,21 +88,23 @@ internal class RollingWindow<T>
     /// </remarks>
     public void Update(long nowTicks, T[] cumulative, T[] window, int start, int length, int tailStart, int tailLength)
     {
-        T[]? baseCounts = Advance(nowTicks, cumulative, start, length, tailStart, tailLength);
+        WindowBase<T> baseCounts = Advance(nowTicks, cumulative, start, length, tailStart, tailLength);
         Subtract(cumulative, baseCounts, window.AsSpan(0, length), start);
-        Subtract(cumulative, baseCounts, window.AsSpan(length, tailLength), tailStart);
+        SubtractTail(cumulative, baseCounts, window.AsSpan(length, tailLength), tailStart);
     }
 
     /// <summary>
     /// Moves the window to <paramref name="nowTicks"/> and returns its base: the checkpoint whose cells, subtracted from
-    /// <paramref name="cumulative"/>'s (and never below zero), are the window's counts; <see langword="null"/> stands for
-    /// all zeros. Takes a checkpoint of the two segments (as <see cref="Update(long, T[], T[], int, int, int, int)"/>) when due.
+    /// <paramref name="cumulative"/>'s (and never below zero), are the window's counts; <see cref="WindowBase{T}.Cells"/>
+    /// null stands for all zeros. Takes a checkpoint of the two segments (as <see cref="Update(long, T[], T[], int, int, int, int)"/>) when due.
     /// </summary>
     /// <remarks>
     /// A checkpoint is never changed once taken, nor reused once dropped, so a base handed out can be held (a window's
-    /// latency snapshot subtracts it only when read) for as long as anyone needs it.
+    /// latency snapshot subtracts it only when read) for as long as anyone needs it. It keeps only the two segments
+    /// (cells outside them were zero when it was taken): a latency histogram's checkpoint holds the range of buckets
+    /// used, a few hundred cells, not the whole 2,176.
     /// </remarks>
-    public T[]? Advance(long nowTicks, T[] cumulative, int start, int length, int tailStart, int tailLength)
+    public WindowBase<T> Advance(long nowTicks, T[] cumulative, int start, int length, int tailStart, int tailLength)
     {
         // The base is the newest checkpoint at least a window old: drop the oldest while the next one
         // also qualifies. The first checkpoint always stays, as the base when none is that old yet.
@@ -111,14 +113,13 @@ internal class RollingWindow<T>
             _checkpoints.RemoveFirst();
         }
 
-        T[]? baseCounts = _checkpoints.First!.Value.Counts;
+        WindowBase<T> baseCounts = _checkpoints.First!.Value.Base;
         if (nowTicks - _checkpoints.Last!.Value.Ticks >= _minSpacingTicks)
         {
-            // Note: a new array, whose cells outside the segments are zero, as the cumulative cells were (see Update).
-            T[] copy = new T[_length];
-            Array.Copy(cumulative, start, copy, start, length);
-            Array.Copy(cumulative, tailStart, copy, tailStart, tailLength);
-            _checkpoints.AddLast(new Checkpoint(nowTicks, copy));
+            T[] copy = new T[length + tailLength];
+            Array.Copy(cumulative, start, copy, 0, length);
+            Array.Copy(cumulative, tailStart, copy, length, tailLength);
+            _checkpoints.AddLast(new Checkpoint(nowTicks, new WindowBase<T>(copy, start, length)));
             _nextChange = long.MaxValue;
         }
         else
@@ -134,7 +135,7 @@ internal class RollingWindow<T>
         return baseCounts;
     }
 
-    private static void Subtract(T[] cumulative, T[]? baseCounts, Span<T> window, int start)
+    private static void Subtract(T[] cumulative, WindowBase<T> baseCounts, Span<T> window, int start)
     {
         for (int i = 0; i < window.Length; i++)
         {
@@ -142,12 +143,34 @@ internal class RollingWindow<T>
             // later, slower reader of another stripe did not yet see; never report a negative count.
             // MaxNumber, not Max: for double a NaN difference (impossible while cells stay finite) would
             // read as 0 rather than poison every metric derived from the window.
-            T previous = baseCounts is null ? T.Zero : baseCounts[start + i];
-            window[i] = T.MaxNumber(T.Zero, cumulative[start + i] - previous);
+            window[i] = T.MaxNumber(T.Zero, cumulative[start + i] - baseCounts.At(start + i));
         }
     }
 
-    private readonly record struct Checkpoint(long Ticks, T[]? Counts);
+    private static void SubtractTail(T[] cumulative, WindowBase<T> baseCounts, Span<T> window, int tailStart)
+    {
+        for (int i = 0; i < window.Length; i++)
+        {
+            window[i] = T.MaxNumber(T.Zero, cumulative[tailStart + i] - baseCounts.TailAt(i));
+        }
+    }
+
+    private readonly record struct Checkpoint(long Ticks, WindowBase<T> Base);
+}
+
+/// <summary>
+/// A window's base: a checkpoint of cumulative cells, kept compact. <see cref="Cells"/> holds cells <see cref="Start"/> to
+/// <see cref="Start"/> + <see cref="Length"/> − 1, then the tail segment's cells; every other cell of the checkpoint was
+/// zero when it was taken. <see cref="Cells"/> null: all zeros (the creation of the window).
+/// </summary>
+internal readonly record struct WindowBase<T>(T[]? Cells, int Start, int Length)
+    where T : struct, INumber<T>
+{
+    /// <summary>Returns the base's value of cell <paramref name="index"/> of the first segment's array.</summary>
+    public T At(int index) => Cells is { } cells && (uint)(index - Start) < (uint)Length ? cells[index - Start] : T.Zero;
+
+    /// <summary>Returns the base's value of the tail segment's cell <paramref name="index"/> (from its start).</summary>
+    public T TailAt(int index) => Cells is { } cells && Length + index < cells.Length ? cells[Length + index] : T.Zero;
 }
 
 /// <summary>The window over <see cref="long"/> counters (histogram buckets, confusion cells).</summary>

@@ -350,7 +350,7 @@ internal sealed class WindowedCells<T> : IWindowedCells
     /// does, and writes each window's base into <paramref name="bases"/> (see <see cref="RollingWindow{T}.Advance"/>) instead
     /// of subtracting it: the caller's snapshots subtract when read.
     /// </summary>
-    public void Advance(long now, T[] cumulative, int start, int length, int tailStart, int tailLength, Span<T[]?> bases)
+    public void Advance(long now, T[] cumulative, int start, int length, int tailStart, int tailLength, Span<WindowBase<T>> bases)
     {
         for (int w = 0; w < _windows.Length; w++)
         {

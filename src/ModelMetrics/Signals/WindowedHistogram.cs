@@ -15,7 +15,7 @@ internal sealed class WindowedHistogram
 {
     private readonly WindowedCells<long> _windows;
     private readonly SignalContext _context;
-    private long[]?[]? _bases; // each window's base, written by every reading
+    private WindowBase<long>[]? _bases; // each window's base, written by every reading
     private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
     private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
 
@@ -155,7 +155,7 @@ internal sealed class WindowedHistogram
     /// </summary>
     private LatencySnapshot[] WindowsOver(long now, long[] cumulative, LatencySnapshot reading)
     {
-        long[]?[] bases = _bases ??= new long[]?[_windows.Count]; // reused: readers are serialized
+        WindowBase<long>[] bases = _bases ??= new WindowBase<long>[_windows.Count]; // reused: readers are serialized
         _windows.Advance(now, cumulative, reading.FirstBucket, reading.BucketsHeld, Histogram.Layout.BucketCount, Histogram.BoundaryCount, bases);
         var windows = new LatencySnapshot[bases.Length];
         for (int w = 0; w < windows.Length; w++)

@@ -84,16 +84,40 @@ public class RollingWindowTests
     {
         var window = new RollingWindow(2, Window, nowTicks: 0);
 
-        Assert.That(window.Advance(Ticks(0), [1, 1], 0, 2, 2, 0), Is.Null, "the creation checkpoint: zeros");
-        Assert.That(window.Advance(Ticks(20), [3, 5], 0, 2, 2, 0), Is.Null, "checkpoint 20 taken, base still creation");
-        long[]? moved = window.Advance(Ticks(80), [7, 9], 0, 2, 2, 0);
-        Assert.That(moved, Is.EqualTo(new long[] { 3, 5 }), "base 20:(3, 5)");
+        Assert.That(window.Advance(Ticks(0), [1, 1], 0, 2, 2, 0).Cells, Is.Null, "the creation checkpoint: zeros");
+        Assert.That(window.Advance(Ticks(20), [3, 5], 0, 2, 2, 0).Cells, Is.Null, "checkpoint 20 taken, base still creation");
+        WindowBase<long> moved = window.Advance(Ticks(80), [7, 9], 0, 2, 2, 0);
+        Assert.That(moved.Cells, Is.EqualTo(new long[] { 3, 5 }), "base 20:(3, 5)");
 
         // Later checkpoints and drops never write into a base handed out.
         window.Advance(Ticks(140), [8, 10], 0, 2, 2, 0);
         window.Advance(Ticks(300), [9, 11], 0, 2, 2, 0);
         window.Advance(Ticks(400), [10, 12], 0, 2, 2, 0);
-        Assert.That(moved, Is.EqualTo(new long[] { 3, 5 }));
+        Assert.That(moved.Cells, Is.EqualTo(new long[] { 3, 5 }));
+    }
+
+    /// <summary>
+    /// A checkpoint keeps only the segments it was taken of (a histogram's used buckets, then its boundary cells): cells
+    /// outside them read as zero, as they were, also when a later reading's segment is wider.
+    /// </summary>
+    [Test]
+    public void Advance_KeepsOnlyTheSegments_AndReadsZeroAroundThem()
+    {
+        var window = new RollingWindow(10, Window, nowTicks: 0);
+        long[] first = [0, 0, 0, 4, 5, 6, 0, 0, 2, 3]; // buckets 3..5 used; tail (cells 8, 9)
+        window.Advance(Ticks(20), first, 3, 3, 8, 2);
+        WindowBase<long> checkpoint = window.Advance(Ticks(80), [0, 1, 0, 4, 7, 6, 9, 0, 3, 3], 1, 6, 8, 2);
+
+        Assert.That(checkpoint.Cells, Is.EqualTo(new long[] { 4, 5, 6, 2, 3 }), "three buckets, two tail cells: not all ten");
+        Assert.That(Enumerable.Range(0, 8).Select(checkpoint.At), Is.EqualTo(new long[] { 0, 0, 0, 4, 5, 6, 0, 0 }));
+        Assert.That(Enumerable.Range(0, 2).Select(checkpoint.TailAt), Is.EqualTo(new long[] { 2, 3 }));
+
+        // Update with a wider segment subtracts zeros where the checkpoint holds nothing.
+        var updated = new RollingWindow(10, Window, nowTicks: 0);
+        var result = new long[8];
+        updated.Update(Ticks(20), first, result, 3, 3, 8, 2);
+        updated.Update(Ticks(80), [0, 1, 0, 4, 7, 6, 9, 0, 3, 3], result, 1, 6, 8, 2);
+        Assert.That(result, Is.EqualTo(new long[] { 1, 0, 0, 2, 0, 9, 1, 0 }), "cells 1..6 minus (0, 0, 4, 5, 6, 0), then the tail minus (2, 3)");
     }
 
     [Test]

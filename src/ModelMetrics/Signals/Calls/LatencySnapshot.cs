@@ -29,7 +29,7 @@ public sealed class LatencySnapshot
     private readonly int _firstPage;
     private readonly long[]? _boundaryCells; // a paged reading's boundary cells
     private readonly LatencySnapshot? _reading; // a window's: the cumulative snapshot of its reading
-    private readonly long[]? _base; // a window's: the checkpoint it subtracts, in the histogram's whole layout (null: zeros)
+    private readonly WindowBase<long> _base; // a window's: the checkpoint it subtracts (no cells: zeros)
     private long[]? _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary; built when first needed but for a plain reading
     private readonly int _first;
     private readonly int _length;
@@ -84,8 +84,8 @@ public sealed class LatencySnapshot
 
     /// <summary>A window: a reading minus a checkpoint, subtracted as the snapshot is read (no copy).</summary>
     /// <param name="reading">The cumulative snapshot of the reading: every bucket outside its range is empty, so in the window.</param>
-    /// <param name="windowBase">The window's base checkpoint in the histogram's whole layout (never changed), or <see langword="null"/> for zeros.</param>
-    internal LatencySnapshot(LatencySnapshot reading, long[]? windowBase)
+    /// <param name="windowBase">The window's base checkpoint (never changed; its buckets, then its boundary cells).</param>
+    internal LatencySnapshot(LatencySnapshot reading, WindowBase<long> windowBase)
     {
         _layout = reading._layout;
         _histogram = reading._histogram;
@@ -94,7 +94,7 @@ public sealed class LatencySnapshot
         _first = reading._first;
         _length = reading._length;
         _boundaryStart = reading._length;
-        Count = windowBase is null ? reading.Count : WindowCount(reading, windowBase);
+        Count = windowBase.Cells is null ? reading.Count : WindowCount(reading, windowBase);
     }
 
     /// <summary>Gets the number of buckets in a page of a paged reading.</summary>
@@ -284,7 +284,7 @@ public sealed class LatencySnapshot
     /// Returns the sum of a window's bucket cells, page by page, several cells per instruction: a reading under traffic
     /// makes a window per configured window, each a few thousand cells.
     /// </summary>
-    private static long WindowCount(LatencySnapshot reading, long[] windowBase)
+    private static long WindowCount(LatencySnapshot reading, WindowBase<long> windowBase)
     {
         long count = 0;
         int end = reading._first + reading._length;
@@ -292,11 +292,28 @@ public sealed class LatencySnapshot
         {
             int pageEnd = Math.Min(end, ((i >> PageShift) + 1) << PageShift);
             ReadOnlySpan<long> cells = reading._pages![(i >> PageShift) - reading._firstPage].AsSpan(i & (PageSize - 1), pageEnd - i);
-            count += CellSums.PositiveDifferenceSum(cells, windowBase.AsSpan(i, pageEnd - i));
+            count += PositiveDifferenceSum(cells, windowBase, i);
             i = pageEnd;
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Returns Σ max(0, cell − base) over <paramref name="cells"/>, buckets <paramref name="from"/> on: the base holds only
+    /// the buckets used when it was taken (zeros around them), so the cells outside its range are summed as they are.
+    /// </summary>
+    private static long PositiveDifferenceSum(ReadOnlySpan<long> cells, WindowBase<long> windowBase, int from)
+    {
+        if (windowBase.Cells is not { } based)
+        {
+            return CellSums.Sum(cells);
+        }
+
+        int low = Math.Clamp(windowBase.Start - from, 0, cells.Length);
+        int high = Math.Clamp(windowBase.Start + windowBase.Length - from, low, cells.Length);
+        long outside = CellSums.Sum(cells[..low]) + CellSums.Sum(cells[high..]);
+        return high == low ? outside : outside + CellSums.PositiveDifferenceSum(cells[low..high], based.AsSpan(from + low - windowBase.Start, high - low));
     }
 
     /// <summary>Returns page <paramref name="page"/> of a paged reading (buckets from <paramref name="page"/> × <see cref="PageSize"/>), or <see langword="null"/>.</summary>
@@ -332,7 +349,7 @@ public sealed class LatencySnapshot
             return pages[(i >> PageShift) - _firstPage][i & (PageSize - 1)];
         }
 
-        return _reading is { } reading ? Math.Max(0, reading.Cell(j) - (_base is null ? 0 : _base[_first + j])) : _counts![j];
+        return _reading is { } reading ? Math.Max(0, reading.Cell(j) - _base.At(_first + j)) : _counts![j];
     }
 
     /// <summary>Returns boundary cell <paramref name="b"/>, as <see cref="Cell"/> does for buckets.</summary>
@@ -343,7 +360,7 @@ public sealed class LatencySnapshot
             return cells[b];
         }
 
-        return _reading is { } reading ? Math.Max(0, reading.BoundaryCell(b) - (_base is null ? 0 : _base[_layout.BucketCount + b])) : _counts![_boundaryStart + b];
+        return _reading is { } reading ? Math.Max(0, reading.BoundaryCell(b) - _base.TailAt(b)) : _counts![_boundaryStart + b];
     }
 
     /// <summary>Returns the cells as an array: a paged reading or a window builds it when first asked (exact <c>le</c> counts of a window).</summary>
@@ -448,8 +465,8 @@ public sealed class LatencySnapshot
             }
 
             ReadOnlySpan<long> cells = pages[p].AsSpan(from - pageStart, to - from);
-            ReadOnlySpan<long> subtracted = _base is null ? default : _base.AsSpan(from, to - from);
-            long pageCount = _base is not null ? CellSums.PositiveDifferenceSum(cells, subtracted)
+            bool based = _base.Cells is not null;
+            long pageCount = based ? PositiveDifferenceSum(cells, _base, from)
                 : to - from == PageSize ? pages[p][PageCountSlot]
                 : CellSums.Sum(cells);
             if (seen + pageCount < rank)
@@ -460,7 +477,7 @@ public sealed class LatencySnapshot
 
             for (int k = 0; k < cells.Length && q < quantiles.Length; k++)
             {
-                seen += _base is null ? cells[k] : Math.Max(0, cells[k] - subtracted[k]);
+                seen += based ? Math.Max(0, cells[k] - _base.At(from + k)) : cells[k];
                 while (seen >= rank)
                 {
                     seconds[q] = _layout.Midpoint(from + k) / Stopwatch.Frequency;
