@@ -579,8 +579,12 @@ public sealed class ModelMonitor : IDisposable
         }
     }
 
-    /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments.</summary>
-    internal ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass) => _reader.ReadForPublishing(pass, onceInPass);
+    /// <summary>Returns the snapshot for publishing pass <paramref name="pass"/>, reusing it across the pass's instruments observed alone.</summary>
+    internal ModelMonitorSnapshot ReadForPublishing(long pass) => _reader.ReadForPublishing(pass);
+
+    /// <summary>Hands <paramref name="observer"/> the snapshot of a prepared publishing pass, under the reader lock (see <see cref="SnapshotReader.Publish"/>).</summary>
+    internal void Publish<TObserver>(in TObserver observer)
+        where TObserver : struct, ISnapshotObserver => _reader.Publish(observer);
 
     /// <summary>Gets the number of family numbers the monitor's signals index (the largest <see cref="SignalInstruments.Id"/> + 1).</summary>
     internal int FamilyCount => Volatile.Read(ref _byFamily).Length;

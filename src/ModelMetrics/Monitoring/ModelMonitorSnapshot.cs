@@ -18,25 +18,41 @@ namespace ModelMetrics;
 public sealed class ModelMonitorSnapshot
 {
     private readonly SnapshotParts _parts;
-    private readonly CallsPart _calls;
-    private readonly long[] _stamps;
+    private readonly SnapshotBuilder _builder;
+    private readonly WindowSnapshot[] _windows;
+    private CallsPart _calls;
 
     internal ModelMonitorSnapshot(ModelMonitor monitor, DateTimeOffset timestamp, SnapshotBuilder builder, Dictionary<string, long> rejected)
     {
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
         Timestamp = timestamp;
+        _builder = builder;
         _parts = builder.Cumulative;
         _calls = _parts.Get<CallsPart>()!;
-        var windows = new WindowSnapshot[builder.Windows.Length];
-        for (int w = 0; w < windows.Length; w++)
+        _windows = new WindowSnapshot[builder.Windows.Length];
+        for (int w = 0; w < _windows.Length; w++)
         {
-            windows[w] = new WindowSnapshot(monitor.Windows[w], builder.Windows[w]);
+            _windows[w] = new WindowSnapshot(monitor.Windows[w], builder.Windows[w]);
         }
 
-        Windows = windows;
         RejectedTable = rejected;
-        _stamps = builder.Stamps;
+    }
+
+    /// <summary>
+    /// Makes this snapshot hold its builder's new reading (<see cref="SnapshotBuilder.Reuses"/>): only for the snapshot a
+    /// publishing pass reuses, which never leaves the monitor's reader lock. A user's snapshot is never changed.
+    /// </summary>
+    internal void Refill(DateTimeOffset timestamp, Dictionary<string, long> rejected)
+    {
+        Timestamp = timestamp;
+        _calls = _parts.Get<CallsPart>()!;
+        foreach (WindowSnapshot window in _windows)
+        {
+            window.Refill();
+        }
+
+        RejectedTable = rejected;
     }
 
     /// <summary>Gets the model's name.</summary>
@@ -46,7 +62,7 @@ public sealed class ModelMonitorSnapshot
     public string? ModelVersion { get; }
 
     /// <summary>Gets when the snapshot was taken, by the monitor's <see cref="ModelMonitorOptions.TimeProvider"/>.</summary>
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp { get; private set; }
 
     /// <summary>Gets the number of completed calls: <see cref="Succeeded"/> + <see cref="Failed"/>.</summary>
     public long Calls => Succeeded + Failed;
@@ -115,16 +131,16 @@ public sealed class ModelMonitorSnapshot
     internal Dictionary<string, long> FailureTable => _calls.Failures;
 
     /// <summary>Gets <see cref="Rejected"/> as its concrete type, which publishing enumerates without allocating.</summary>
-    internal Dictionary<string, long> RejectedTable { get; }
+    internal Dictionary<string, long> RejectedTable { get; private set; }
 
     /// <summary>Returns the stamp of the reading of <paramref name="family"/> whose parts this snapshot holds (see <see cref="SnapshotBuilder.Stamps"/>), or −1.</summary>
-    internal long StampOf(SignalInstruments family) => (uint)family.Id < (uint)_stamps.Length ? _stamps[family.Id] : -1;
+    internal long StampOf(SignalInstruments family) => (uint)family.Id < (uint)_builder.Stamps.Length ? _builder.Stamps[family.Id] : -1;
 
     /// <summary>Gets every window of <see cref="ModelMonitorOptions.Windows"/>, shortest first.</summary>
-    public IReadOnlyList<WindowSnapshot> Windows { get; }
+    public IReadOnlyList<WindowSnapshot> Windows => _windows;
 
     /// <summary>Gets the shortest window, <c>Windows[0]</c>.</summary>
-    public WindowSnapshot Recent => Windows[0];
+    public WindowSnapshot Recent => _windows[0];
 
     /// <summary>Gets the durations of the calls completed in the shortest window.</summary>
     public LatencySnapshot RecentLatency => Recent.Latency;

@@ -22,6 +22,11 @@ namespace ModelMetrics;
 /// <see cref="Signal.ReadInto"/>). A publishing pass over a monitor where nothing can have changed reuses the whole last
 /// snapshot: it costs a few loads, however many buckets the monitor holds.
 /// </para>
+/// <para>
+/// A prepared publishing pass (<see cref="Publish"/>) reads into one snapshot the monitor keeps and refills from pass to
+/// pass, and observes it under the lock: a busy monitor's pass allocates nothing. Every other reading builds a new
+/// snapshot, never changed after (a user may keep it).
+/// </para>
 /// </remarks>
 internal sealed class SnapshotReader
 {
@@ -33,7 +38,9 @@ internal sealed class SnapshotReader
     private readonly long _createdTimestamp;
     private readonly object _gate = new();
     private readonly Pass[] _passes = new Pass[PassSlots];
-    private ModelMonitorSnapshot? _last; // the newest reading, by any reader
+    private ModelMonitorSnapshot? _last; // the newest reading, by any reader (the reused one included)
+    private ModelMonitorSnapshot? _reused; // the snapshot prepared publishing passes refill (see Publish)
+    private SnapshotBuilder? _reusedBuilder;
     private Dictionary<string, long>? _rejected; // the rejections of the newest reading
     private long _stableUntil = long.MinValue; // until when no window of the monitor can move without a record
     private bool _confirmRejected;
@@ -53,42 +60,42 @@ internal sealed class SnapshotReader
     {
         lock (_gate)
         {
-            return Build(Now().Ticks, fresh: true);
+            return Build(Now().Ticks, fresh: true, reuse: false);
         }
     }
 
     /// <summary>
-    /// Returns the snapshot of publishing pass <paramref name="pass"/>: the one already taken in this pass, or a new one
-    /// for its first instrument (the last one when nothing can have changed since).
+    /// Hands <paramref name="observer"/> the snapshot of a prepared publishing pass, under the lock: the last one when
+    /// nothing can have changed since, else a new reading into the snapshot refilled from pass to pass.
     /// </summary>
     /// <remarks>
-    /// <para>
-    /// So a pass reports what was recorded before it began, in one consistent snapshot, and costs one read of the
-    /// monitor however many instruments it has; under traffic, reading per instrument would cost ~45 reads a pass.
-    /// </para>
-    /// <para>
+    /// The caller asks once per pass and observes every instrument of the monitor from that one snapshot, so a pass
+    /// reports what was recorded before it began, in one consistent snapshot, and costs one read of the monitor however
+    /// many instruments it has. The snapshot must not be kept: the next pass (of any thread) refills it.
+    /// </remarks>
+    public void Publish<TObserver>(in TObserver observer)
+        where TObserver : struct, ISnapshotObserver
+    {
+        lock (_gate)
+        {
+            long now = Now().Ticks;
+            observer.Observe(_last is { } last && !MustReadAny(now) ? last : Build(now, fresh: false, reuse: true));
+        }
+    }
+
+    /// <summary>
+    /// Returns the snapshot of publishing pass <paramref name="pass"/> for an instrument observed alone (not in a prepared
+    /// pass): the one already taken in this pass, or a new one (the last one when nothing can have changed since).
+    /// </summary>
+    /// <remarks>
     /// Passes are told apart by the publisher (<see cref="Publishing.MeterPublisher"/>), per collecting thread: a listener's
     /// <c>RecordObservableInstruments</c> calls every callback on the collecting thread, so a second listener (dotnet-counters
-    /// collecting one instrument on its own thread) never starts a new snapshot in the middle of the first one's pass.
-    /// </para>
+    /// collecting one instrument on its own thread) never starts a new snapshot in the middle of the first one's pass. The
+    /// snapshot is read outside the lock, so it is never the reused one.
     /// </remarks>
     /// <param name="pass">The publishing pass (see <see cref="Publishing.MeterPublisher"/>).</param>
-    /// <param name="onceInPass">
-    /// Whether the caller asks once in this pass and hands the snapshot to every instrument itself (a prepared pass):
-    /// then an unchanged monitor's last snapshot is returned without the lock and without remembering the pass.
-    /// </param>
-    public ModelMonitorSnapshot ReadForPublishing(long pass, bool onceInPass)
+    public ModelMonitorSnapshot ReadForPublishing(long pass)
     {
-        // Note: a monitor where nothing can have changed is answered without the lock (a pass over a fleet of idle models
-        // is mostly this). Its fields are written under the lock and read here as they are: a reading racing this one
-        // makes it either take the lock or return the snapshot before that reading, as if it had come first. Only for a
-        // caller that asks once per pass: an instrument asking on its own must get its pass's snapshot, which the last
-        // one need not be (another listener's reading may have replaced it since this pass began).
-        if (onceInPass && Volatile.Read(ref _last) is { } idle && !MustReadAny(PeekNow()))
-        {
-            return idle;
-        }
-
         lock (_gate)
         {
             foreach (Pass? taken in _passes)
@@ -100,7 +107,7 @@ internal sealed class SnapshotReader
             }
 
             long now = Now().Ticks;
-            ModelMonitorSnapshot snapshot = _last is not null && !MustReadAny(now) ? _last : Build(now, fresh: false);
+            ModelMonitorSnapshot snapshot = _last is { } last && !ReferenceEquals(last, _reused) && !MustReadAny(now) ? last : Build(now, fresh: false, reuse: false);
             Pass slot = SlotOf(Environment.CurrentManagedThreadId);
             slot.Id = pass;
             slot.Snapshot = snapshot;
@@ -149,13 +156,6 @@ internal sealed class SnapshotReader
         return false;
     }
 
-    /// <summary>Returns what <see cref="Now"/> would return, without moving the windows' time (no lock needed).</summary>
-    private long PeekNow()
-    {
-        TimeSpan step = _time.GetElapsedTime(_createdTimestamp) - _lastClock;
-        return (step > TimeSpan.Zero ? _now + step : _now).Ticks;
-    }
-
     /// <summary>
     /// The windows' time: it advances by the clock's forward steps and ignores its backward ones, so a clock stepping
     /// back (NTP on a VM, a custom <see cref="TimeProvider"/>) neither freezes the windows until it catches up nor
@@ -174,8 +174,11 @@ internal sealed class SnapshotReader
         return _now;
     }
 
-    /// <summary>Builds a new snapshot, reading the signals that can have changed. Under the lock.</summary>
-    private ModelMonitorSnapshot Build(long now, bool fresh)
+    /// <summary>
+    /// Builds a snapshot, reading the signals that can have changed: a new one, or with <paramref name="reuse"/> the
+    /// snapshot prepared publishing passes refill (see <see cref="Publish"/>). Under the lock.
+    /// </summary>
+    private ModelMonitorSnapshot Build(long now, bool fresh, bool reuse)
     {
         SignalContext context = _monitor.Context;
 
@@ -184,7 +187,18 @@ internal sealed class SnapshotReader
 
         // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
         // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
-        var builder = new SnapshotBuilder(_monitor.Windows, now, _monitor.FamilyCount, _monitor.Signals.Length);
+        SnapshotBuilder builder;
+        if (reuse && _reusedBuilder is { } reused)
+        {
+            builder = reused;
+            builder.Restart(now, _monitor.FamilyCount);
+        }
+        else
+        {
+            builder = new SnapshotBuilder(_monitor.Windows, now, _monitor.FamilyCount, _monitor.Signals.Length, reuse);
+            _reusedBuilder = reuse ? builder : _reusedBuilder;
+        }
+
         foreach (Signal signal in _monitor.Signals)
         {
             signal.ReadInto(builder, signal.MustRead(now, windowsMove, fresh), windowsMove && !fresh);
@@ -205,8 +219,19 @@ internal sealed class SnapshotReader
         }
 
         _confirmRejected = rejected;
-        var snapshot = new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _rejected);
-        Volatile.Write(ref _last, snapshot); // release: a reader without the lock sees the snapshot whole
+        ModelMonitorSnapshot snapshot;
+        if (reuse && _reused is not null)
+        {
+            snapshot = _reused;
+            snapshot.Refill(_time.GetUtcNow(), _rejected);
+        }
+        else
+        {
+            snapshot = new ModelMonitorSnapshot(_monitor, _time.GetUtcNow(), builder, _rejected);
+            _reused = reuse ? snapshot : _reused;
+        }
+
+        _last = snapshot;
         return snapshot;
     }
 
@@ -219,4 +244,11 @@ internal sealed class SnapshotReader
 
         public ModelMonitorSnapshot? Snapshot { get; set; }
     }
+}
+
+/// <summary>What a prepared publishing pass does with a monitor's snapshot (<see cref="SnapshotReader.Publish"/>), under the monitor's reader lock.</summary>
+internal interface ISnapshotObserver
+{
+    /// <summary>Observes <paramref name="snapshot"/>, which must not be kept (the next pass refills it).</summary>
+    void Observe(ModelMonitorSnapshot snapshot);
 }

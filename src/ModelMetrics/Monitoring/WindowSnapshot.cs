@@ -19,7 +19,7 @@ namespace ModelMetrics;
 public sealed class WindowSnapshot
 {
     private readonly SnapshotParts _parts;
-    private readonly CallsPart _calls;
+    private CallsPart _calls;
 
     internal WindowSnapshot(TimeSpan window, SnapshotParts parts)
     {
@@ -27,6 +27,9 @@ public sealed class WindowSnapshot
         _parts = parts;
         _calls = parts.Get<CallsPart>()!;
     }
+
+    /// <summary>Takes its parts' new calls part (see <see cref="ModelMonitorSnapshot.Refill"/>).</summary>
+    internal void Refill() => _calls = _parts.Get<CallsPart>()!;
 
     /// <summary>Gets the window's length.</summary>
     public TimeSpan Window { get; }

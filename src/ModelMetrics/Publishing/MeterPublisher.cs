@@ -349,13 +349,28 @@ internal sealed class MeterPublisher
                     continue;
                 }
 
-                ModelMonitorSnapshot? snapshot = null;
-                foreach ((PublishedInstrument instrument, Slot slot) in prepared)
+                foreach ((PublishedInstrument instrument, _) in prepared)
                 {
-                    if (monitor.FindSignal(instrument.Family) is { } signal)
+                    if (monitor.FindSignal(instrument.Family) is not null)
                     {
-                        instrument.Observe(signal, snapshot ??= monitor.ReadForPublishing(id, onceInPass: true), slot);
+                        monitor.Publish(new PreparedObserver(monitor, prepared));
+                        break;
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>Observes every prepared instrument of one monitor (under its reader lock: the snapshot is refilled by the next pass).</summary>
+    private readonly struct PreparedObserver(ModelMonitor monitor, List<(PublishedInstrument Instrument, Slot Slot)> prepared) : ISnapshotObserver
+    {
+        public void Observe(ModelMonitorSnapshot snapshot)
+        {
+            foreach ((PublishedInstrument instrument, Slot slot) in prepared)
+            {
+                if (monitor.FindSignal(instrument.Family) is { } signal)
+                {
+                    instrument.Observe(signal, snapshot, slot);
                 }
             }
         }
@@ -370,7 +385,7 @@ internal sealed class MeterPublisher
             {
                 if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(instrument.Family) is { } signal)
                 {
-                    instrument.Observe(signal, monitor.ReadForPublishing(id, onceInPass: false), slot);
+                    instrument.Observe(signal, monitor.ReadForPublishing(id), slot);
                 }
             }
         }

@@ -40,6 +40,7 @@ internal abstract class Signal
     private int _changed = 1; // set by writers, taken by readers; set at first, so the first reading reads
     private bool _confirm; // the last reading took a change: the next one reads again (see ReadInto)
     private bool _hasReading;
+    private bool _lastReused; // the last reading's parts are refilled by the next publishing reading (see ReusesParts)
     private long _readAt; // the reader's time (TimeSpan ticks) of the last reading
     private long _stamp; // how many readings made new parts (publishing replays measurements of parts it already saw)
     private SignalInstruments? _family;
@@ -110,6 +111,8 @@ internal abstract class Signal
     /// </param>
     public void ReadInto(SnapshotBuilder snapshot, bool read, bool onlyWindowsMove = false)
     {
+        // A snapshot a user may keep never takes parts that a publishing reading will fill again: it reads anew.
+        read |= _lastReused && !snapshot.Reuses;
         if (!read)
         {
             snapshot.Cumulative.AddRange(_lastParts[0]);
@@ -132,12 +135,14 @@ internal abstract class Signal
             from[1 + w] = snapshot.Windows[w].Count;
         }
 
-        bool unchanged = onlyWindowsMove && _hasReading && !_confirm && !confirming && !IsPolled;
+        bool unchanged = onlyWindowsMove && _hasReading && !_confirm && !confirming && !IsPolled && !(_lastReused && !snapshot.Reuses);
         if (!(unchanged && TryAdvanceWindows(snapshot)))
         {
             Read(snapshot);
             _readAt = snapshot.Now;
         }
+
+        _lastReused = snapshot.Reuses && ReusesParts;
 
         snapshot.Cumulative.CopyTo(from[0], _lastParts[0]);
         for (int w = 0; w < windows; w++)
@@ -148,6 +153,13 @@ internal abstract class Signal
         _hasReading = true;
         snapshot.SetStamp(Family, ++_stamp);
     }
+
+    /// <summary>
+    /// Gets whether this signal's <see cref="Read"/> refills the parts of its last reading when the snapshot
+    /// <see cref="SnapshotBuilder.Reuses"/> them (a publishing pass), instead of building new ones: then a snapshot a
+    /// user may keep reads this signal anew rather than share them. False by default: parts are built new every reading.
+    /// </summary>
+    protected virtual bool ReusesParts => false;
 
     /// <summary>
     /// Adds this signal's parts when nothing was recorded into it since its last reading and only its windows move: the
@@ -362,9 +374,15 @@ internal sealed class WindowedCells<T> : IWindowedCells
 /// <summary>Collects the parts of one snapshot as the signals read them.</summary>
 internal sealed class SnapshotBuilder
 {
-    public SnapshotBuilder(TimeSpan[] windows, long now, int families, int signals)
+    /// <param name="windows">The monitor's windows.</param>
+    /// <param name="now">The reading's time (see <see cref="Now"/>).</param>
+    /// <param name="families">The signal families there are (see <see cref="Stamps"/>).</param>
+    /// <param name="signals">The monitor's signals: one part each, usually.</param>
+    /// <param name="reuses">Whether this builder is refilled from reading to reading (see <see cref="Reuses"/>).</param>
+    public SnapshotBuilder(TimeSpan[] windows, long now, int families, int signals, bool reuses = false)
     {
         Now = now;
+        Reuses = reuses;
         Cumulative = new SnapshotParts(signals);
         Windows = new SnapshotParts[windows.Length];
         for (int w = 0; w < Windows.Length; w++)
@@ -377,11 +395,18 @@ internal sealed class SnapshotBuilder
     }
 
     /// <summary>
+    /// Gets whether this builder and its snapshot are refilled by the monitor's next publishing reading: then signals may
+    /// refill their parts of the last such reading instead of building new ones (<see cref="Signal.ReusesParts"/>). Such
+    /// a snapshot is read only under the monitor's reader lock and never handed to a user.
+    /// </summary>
+    public bool Reuses { get; }
+
+    /// <summary>
     /// Gets, per signal family (<see cref="SignalInstruments.Id"/>), the stamp of the reading whose parts the snapshot
     /// holds: equal stamps of one signal mean the same parts, so a publisher may replay what it measured of them.
     /// −1 for a family the monitor does not have.
     /// </summary>
-    public long[] Stamps { get; }
+    public long[] Stamps { get; private set; }
 
     /// <summary>Records that <paramref name="family"/>'s parts come from its reading <paramref name="stamp"/>.</summary>
     public void SetStamp(SignalInstruments family, long stamp)
@@ -393,13 +418,32 @@ internal sealed class SnapshotBuilder
     }
 
     /// <summary>Gets the reading's time: TimeSpan ticks since the monitor was created (what windows advance to).</summary>
-    public long Now { get; }
+    public long Now { get; private set; }
 
     /// <summary>Gets the cumulative parts (since the monitor started).</summary>
     public SnapshotParts Cumulative { get; }
 
     /// <summary>Gets the parts of each window, shortest first.</summary>
     public SnapshotParts[] Windows { get; }
+
+    /// <summary>Empties a reused builder for a new reading at <paramref name="now"/> (<paramref name="families"/> may have grown: a signal joined).</summary>
+    public void Restart(long now, int families)
+    {
+        Debug.Assert(Reuses, "Only a reused builder is refilled.");
+        Now = now;
+        Cumulative.Clear();
+        foreach (SnapshotParts window in Windows)
+        {
+            window.Clear();
+        }
+
+        if (Stamps.Length != families)
+        {
+            Stamps = new long[families];
+        }
+
+        Stamps.AsSpan().Fill(-1);
+    }
 }
 
 /// <summary>The parts of a snapshot (cumulative or one window), one per signal family, found by type.</summary>
@@ -413,6 +457,13 @@ internal sealed class SnapshotParts
 
     /// <summary>Gets the number of parts added so far.</summary>
     public int Count => _count;
+
+    /// <summary>Removes every part (a reused builder's next reading).</summary>
+    public void Clear()
+    {
+        Array.Clear(_parts, 0, _count);
+        _count = 0;
+    }
 
     public void Add(object part)
     {

@@ -2,6 +2,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using ModelMetrics.Publishing;
 using ModelMetrics.Recording;
 
@@ -16,7 +17,14 @@ internal sealed class WindowedHistogram
     private readonly WindowedCells<long> _windows;
     private readonly SignalContext _context;
     private WindowBase<long>[]? _bases; // each window's base, written by every reading
-    private LatencySnapshot? _lastReading; // the last cumulative reading, whose unchanged pages the next one shares
+    private LatencySnapshot? _lastReading; // the last cumulative reading (either kind): what windows advance over
+    private LatencySnapshot? _lastShared; // the last reading never changed, whose unchanged pages the next such reading shares
+    private LatencySnapshot? _reused; // the reading publishing passes refill (see Read), with its own pages
+    private LatencySnapshot[]? _reusedWindows; // its windows, refilled likewise
+    private long[][] _reusedPages = []; // its pages, each written in place when its count changed
+    private int _reusedFirstPage;
+    private long[]? _reusedBoundaryCells;
+    private long[]? _reusedAtBoundaries;
     private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
 
     /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch()"/>).</summary>
@@ -103,7 +111,13 @@ internal sealed class WindowedHistogram
     /// in <paramref name="cumulative"/> is only read: the snapshots hold compact copies of its non-zero range, so the
     /// caller may reuse it (<see cref="Scratch()"/>).
     /// </summary>
-    public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null)
+    /// <param name="now">The reading's time (see <see cref="SnapshotBuilder.Now"/>).</param>
+    /// <param name="cumulative">A whole reading already summed, or <see langword="null"/> to sum the histogram here.</param>
+    /// <param name="reuse">
+    /// Whether to refill the snapshots of the last such reading instead of building new ones (a publishing pass, whose
+    /// snapshots never leave the monitor's reader lock): a busy monitor's reading then allocates nothing.
+    /// </param>
+    public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Read(long now, long[]? cumulative = null, bool reuse = false)
     {
         if (cumulative is null)
         {
@@ -126,26 +140,30 @@ internal sealed class WindowedHistogram
         }
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
-        LatencySnapshot reading = Paged(cumulative, first, last - first + 1);
+        LatencySnapshot reading = reuse ? Refilled(cumulative, first, last - first + 1) : Paged(cumulative, first, last - first + 1);
         _lastReading = reading;
-        return (reading, WindowsOver(now, cumulative, reading));
+        return (reading, WindowsOver(now, cumulative, reading, reuse));
     }
 
     /// <summary>
     /// Advances the windows over the last reading, for a histogram nothing was recorded into since: its cells are laid out
-    /// again from the reading's pages (a few hundred cells), not summed again from every thread's cells.
+    /// again from the reading's pages (a few hundred cells), not summed again from every thread's cells. With
+    /// <paramref name="reuse"/>, refills the windows of the last reused reading (see <see cref="Read"/>); without it, the
+    /// last reading must not be a reused one (the new windows would share its pages).
     /// </summary>
-    public LatencySnapshot[] AdvanceWindows(long now)
+    public LatencySnapshot[] AdvanceWindows(long now, bool reuse = false)
     {
         if (_lastReading is not { } reading)
         {
             return Empty().Windows;
         }
 
+        Debug.Assert(reuse || !ReferenceEquals(reading, _reused), "Windows a user may keep must not share the reused reading's pages.");
+
         // Note: not cleared: the windows read only the reading's range and boundary cells, which the copy writes.
         long[] cumulative = Scratch(clear: false);
         reading.CopyTo(cumulative);
-        return WindowsOver(now, cumulative, reading);
+        return WindowsOver(now, cumulative, reading, reuse);
     }
 
     /// <summary>
@@ -153,14 +171,29 @@ internal sealed class WindowedHistogram
     /// <paramref name="cumulative"/>) and returns each window's snapshot: it shares the reading's cells and subtracts its
     /// base (a checkpoint, never changed) as it is read.
     /// </summary>
-    private LatencySnapshot[] WindowsOver(long now, long[] cumulative, LatencySnapshot reading)
+    private LatencySnapshot[] WindowsOver(long now, long[] cumulative, LatencySnapshot reading, bool reuse)
     {
         WindowBase<long>[] bases = _bases ??= new WindowBase<long>[_windows.Count]; // reused: readers are serialized
         _windows.Advance(now, cumulative, reading.FirstBucket, reading.BucketsHeld, Histogram.Layout.BucketCount, Histogram.BoundaryCount, bases);
+        if (reuse && _reusedWindows is { } reused)
+        {
+            for (int w = 0; w < reused.Length; w++)
+            {
+                reused[w].Refill(reading, bases[w]);
+            }
+
+            return reused;
+        }
+
         var windows = new LatencySnapshot[bases.Length];
         for (int w = 0; w < windows.Length; w++)
         {
             windows[w] = new LatencySnapshot(reading, bases[w]);
+        }
+
+        if (reuse)
+        {
+            _reusedWindows = windows;
         }
 
         return windows;
@@ -184,12 +217,13 @@ internal sealed class WindowedHistogram
         {
             // Note: cells only grow from reading to reading, so a page whose count did not change holds the same cells:
             // one load of the last page instead of a comparison of all its cells.
-            ReadOnlySpan<long> cells = cumulative.AsSpan(p * pageSize, Math.Min(pageSize, buckets - (p * pageSize)));
+            ReadOnlySpan<long> cells = PageCells(cumulative, p);
             long pageCount = CellSums.Sum(cells);
-            long[]? page = _lastReading?.PageAt(p);
+            long[]? page = _lastShared?.PageAt(p);
             if (page is null || page[LatencySnapshot.PageCountSlot] != pageCount)
             {
-                page = NewPage(cells, p * pageSize, pageCount);
+                page = new long[LatencySnapshot.PageLength];
+                FillPage(page, cells, p * pageSize, pageCount);
             }
 
             pages[p - firstPage] = page;
@@ -197,15 +231,80 @@ internal sealed class WindowedHistogram
         }
 
         ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(buckets, Histogram.BoundaryCount);
-        long[]? lastBoundaryCells = _lastReading?.PagedBoundaryCells;
+        long[]? lastBoundaryCells = _lastShared?.PagedBoundaryCells;
         long[] boundaries = lastBoundaryCells is not null && boundaryCells.SequenceEqual(lastBoundaryCells) ? lastBoundaryCells : boundaryCells.ToArray();
-        return new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, CountsAtBoundaries(cumulative, pages, firstPage));
+        long[] atBoundaries = new long[Histogram.BoundaryCount];
+        CountsAtBoundaries(cumulative, pages, firstPage, atBoundaries);
+        var reading = new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
+        _lastShared = reading;
+        return reading;
     }
 
-    /// <summary>Returns a page holding <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their <paramref name="count"/> and their sum.</summary>
-    private long[] NewPage(ReadOnlySpan<long> cells, int firstBucket, long count)
+    /// <summary>
+    /// As <see cref="Paged"/>, into the reading publishing passes reuse: its own pages, each written in place when its
+    /// count changed; pages are only allocated when the range of buckets used grows (it never shrinks: cells only grow).
+    /// </summary>
+    private LatencySnapshot Refilled(long[] cumulative, int first, int length)
     {
-        long[] page = new long[LatencySnapshot.PageLength];
+        int buckets = Histogram.Layout.BucketCount;
+        int pageSize = LatencySnapshot.PageSize;
+        int firstPage = first / pageSize;
+        int lastPage = (first + length - 1) / pageSize;
+        long[][] pages = _reusedPages;
+        if (firstPage != _reusedFirstPage || pages.Length != lastPage - firstPage + 1)
+        {
+            // The range grew: keep the pages already held (at their new index), add empty ones for the rest.
+            pages = new long[lastPage - firstPage + 1][];
+            for (int p = firstPage; p <= lastPage; p++)
+            {
+                int old = p - _reusedFirstPage;
+                pages[p - firstPage] = (uint)old < (uint)_reusedPages.Length ? _reusedPages[old] : NewEmptyPage();
+            }
+
+            _reusedPages = pages;
+            _reusedFirstPage = firstPage;
+        }
+
+        long count = 0;
+        for (int p = firstPage; p <= lastPage; p++)
+        {
+            ReadOnlySpan<long> cells = PageCells(cumulative, p);
+            long pageCount = CellSums.Sum(cells);
+            long[] page = pages[p - firstPage];
+            if (page[LatencySnapshot.PageCountSlot] != pageCount)
+            {
+                FillPage(page, cells, p * pageSize, pageCount);
+            }
+
+            count += pageCount;
+        }
+
+        long[] boundaries = _reusedBoundaryCells ??= new long[Histogram.BoundaryCount];
+        cumulative.AsSpan(buckets, boundaries.Length).CopyTo(boundaries);
+        long[] atBoundaries = _reusedAtBoundaries ??= new long[Histogram.BoundaryCount];
+        CountsAtBoundaries(cumulative, pages, firstPage, atBoundaries);
+        if (_reused is { } reused)
+        {
+            reused.Refill(pages, firstPage, first, length, boundaries, count, atBoundaries);
+            return reused;
+        }
+
+        return _reused = new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
+    }
+
+    /// <summary>Returns the buckets of page <paramref name="page"/> in a whole reading (the last page may be short).</summary>
+    private ReadOnlySpan<long> PageCells(long[] cumulative, int page)
+    {
+        int start = page * LatencySnapshot.PageSize;
+        return cumulative.AsSpan(start, Math.Min(LatencySnapshot.PageSize, Histogram.Layout.BucketCount - start));
+    }
+
+    /// <summary>Returns a page with no bucket counted: its count is 0, so the first reading fills it.</summary>
+    private static long[] NewEmptyPage() => new long[LatencySnapshot.PageLength];
+
+    /// <summary>Writes <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their <paramref name="count"/> and their sum into <paramref name="page"/>.</summary>
+    private void FillPage(long[] page, ReadOnlySpan<long> cells, int firstBucket, long count)
+    {
         cells.CopyTo(page);
         double sumTicks = 0;
         for (int i = 0; i < cells.Length; i++)
@@ -218,19 +317,17 @@ internal sealed class WindowedHistogram
 
         page[LatencySnapshot.PageCountSlot] = count;
         page[LatencySnapshot.PageSumSlot] = BitConverter.DoubleToInt64Bits(sumTicks);
-        return page;
     }
 
     /// <summary>
     /// Returns the exact count at or below each boundary (what the <c>le</c> counters publish) of a whole reading: whole
     /// pages by their counts, the rest cell by cell; pages outside the reading's range are empty.
     /// </summary>
-    private long[] CountsAtBoundaries(long[] cumulative, long[][] pages, int firstPage)
+    private void CountsAtBoundaries(long[] cumulative, long[][] pages, int firstPage, long[] result)
     {
         int pageSize = LatencySnapshot.PageSize;
         ReadOnlySpan<long> bucketCells = cumulative.AsSpan(0, Histogram.Layout.BucketCount);
         ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(Histogram.Layout.BucketCount, Histogram.BoundaryCount);
-        long[] result = new long[Histogram.BoundaryCount];
         long running = 0;
         int next = 0; // the next bucket to add
         for (int b = 0; b < result.Length; b++)
@@ -254,21 +351,16 @@ internal sealed class WindowedHistogram
 
             result[b] = running + Histogram.SplitCount(bucketCells, 0, boundaryCells, b);
         }
-
-        return result;
     }
 
     /// <summary>The snapshots of a histogram with nothing in it: every one shares one zero array, and every reading them.</summary>
     public (LatencySnapshot Cumulative, LatencySnapshot[] Windows) Empty()
     {
         // Note: readers are serialized, and snapshots never change, so one pair serves every reading.
-        if (_empty is { } empty)
-        {
-            return empty;
-        }
-
-        LatencySnapshot zero = LatencySnapshot.Empty(Histogram);
-        _empty = (zero, Array.ConvertAll(new int[_windows.Count], _ => zero));
-        return _empty.Value;
+        return _empty ??= EmptyPair(LatencySnapshot.Empty(Histogram), _windows.Count);
     }
+
+    // Note: a method of its own, so that the lambda's captured local is not allocated on every call of Empty().
+    private static (LatencySnapshot Cumulative, LatencySnapshot[] Windows) EmptyPair(LatencySnapshot zero, int windows) =>
+        (zero, Array.ConvertAll(new int[windows], _ => zero));
 }

@@ -28,19 +28,19 @@ public class IncrementalReadingTests
         using ModelMonitor monitor = Create(nameof(ReadForPublishing_NothingRecorded_ReusesTheSnapshotUntilARecord), clock);
         monitor.RecordCall(0.010);
 
-        ModelMonitorSnapshot first = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot first = monitor.ReadForPublishing(NextPass());
         Assert.That(first.Calls, Is.EqualTo(1));
 
         // The first reading took a change, so the next one reads again to confirm it (a write racing the mark shows then).
-        ModelMonitorSnapshot confirmed = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot confirmed = monitor.ReadForPublishing(NextPass());
         Assert.That(confirmed, Is.Not.SameAs(first));
         Assert.That(confirmed.Calls, Is.EqualTo(1));
 
         clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.That(monitor.ReadForPublishing(NextPass(), onceInPass: false), Is.SameAs(confirmed), "nothing recorded and no window can move yet");
+        Assert.That(monitor.ReadForPublishing(NextPass()), Is.SameAs(confirmed), "nothing recorded and no window can move yet");
 
         monitor.RecordCall(0.020);
-        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass());
         Assert.That(after, Is.Not.SameAs(confirmed));
         Assert.That(after.Calls, Is.EqualTo(2));
         Assert.That(after.Latency.Max, Is.EqualTo(0.020).Within(0.02 * 0.020));
@@ -53,21 +53,21 @@ public class IncrementalReadingTests
         using ModelMonitor monitor = Create(nameof(ReadForPublishing_AnotherThreadsPassesInBetween_KeepsThisPassOnItsSnapshot), clock);
         monitor.RecordCall(0.010);
         long pass = NextPass();
-        ModelMonitorSnapshot first = monitor.ReadForPublishing(pass, onceInPass: false);
+        ModelMonitorSnapshot first = monitor.ReadForPublishing(pass);
 
         // Another listener, on its own thread, reads twice after a new call: the second reading confirms the first, so
         // afterwards nothing is marked and the monitor's last snapshot is the other listener's.
         monitor.RecordCall(0.020);
         System.Threading.Tasks.Task.Run(() =>
         {
-            _ = monitor.ReadForPublishing(NextPass(), onceInPass: false);
-            _ = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+            _ = monitor.ReadForPublishing(NextPass());
+            _ = monitor.ReadForPublishing(NextPass());
         }).Wait();
 
-        ModelMonitorSnapshot later = monitor.ReadForPublishing(pass, onceInPass: false);
+        ModelMonitorSnapshot later = monitor.ReadForPublishing(pass);
         Assert.That(later, Is.SameAs(first), "one pass, one snapshot: calls, buckets and count agree across its instruments");
         Assert.That(later.Calls, Is.EqualTo(1));
-        Assert.That(monitor.ReadForPublishing(NextPass(), onceInPass: true).Calls, Is.EqualTo(2));
+        Assert.That(monitor.ReadForPublishing(NextPass()).Calls, Is.EqualTo(2));
     }
 
     [Test]
@@ -77,18 +77,18 @@ public class IncrementalReadingTests
         using ModelMonitor monitor = Create(nameof(ReadForPublishing_OneSignalChanged_ReusesTheOthersParts), clock);
         monitor.RecordCall(0.010);
         monitor.RecordGroundTruth(predicted: 1, actual: 1);
-        _ = monitor.ReadForPublishing(NextPass(), onceInPass: false);
-        ModelMonitorSnapshot before = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        _ = monitor.ReadForPublishing(NextPass());
+        ModelMonitorSnapshot before = monitor.ReadForPublishing(NextPass());
 
         monitor.RecordCall(0.010);
-        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot after = monitor.ReadForPublishing(NextPass());
 
         Assert.That(after.Calls, Is.EqualTo(2));
         Assert.That(after.Classification, Is.SameAs(before.Classification), "no ground truth recorded: the classification part is reused");
         Assert.That(after.Windows[0].Classification, Is.SameAs(before.Windows[0].Classification));
 
         monitor.RecordGroundTruth(predicted: 0, actual: 1);
-        ModelMonitorSnapshot labelled = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot labelled = monitor.ReadForPublishing(NextPass());
         Assert.That(labelled.Classification, Is.Not.SameAs(before.Classification));
         Assert.That(labelled.Classification!.Total, Is.EqualTo(2));
         Assert.That(labelled.Classification.Accuracy, Is.EqualTo(0.5));
@@ -105,21 +105,21 @@ public class IncrementalReadingTests
         }
 
         // 0 s: read (no checkpoint: 0 - 0 < 15 s). [0:0]
-        Assert.That(monitor.ReadForPublishing(NextPass(), onceInPass: false).Windows[0].Latency.Count, Is.EqualTo(10));
+        Assert.That(monitor.ReadForPublishing(NextPass()).Windows[0].Latency.Count, Is.EqualTo(10));
 
         // 30 s: a checkpoint is due, so the monitor is read although nothing was recorded. [0:0, 30:10]
         clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.That(monitor.ReadForPublishing(NextPass(), onceInPass: false).Windows[0].Latency.Count, Is.EqualTo(10));
+        Assert.That(monitor.ReadForPublishing(NextPass()).Windows[0].Latency.Count, Is.EqualTo(10));
 
         // 89 s: the 30 s checkpoint is 59 s old: nothing moved, the snapshot is reused.
         clock.Advance(TimeSpan.FromSeconds(59));
-        ModelMonitorSnapshot stable = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot stable = monitor.ReadForPublishing(NextPass());
         Assert.That(stable.Windows[0].Latency.Count, Is.EqualTo(10));
-        Assert.That(monitor.ReadForPublishing(NextPass(), onceInPass: false), Is.SameAs(stable));
+        Assert.That(monitor.ReadForPublishing(NextPass()), Is.SameAs(stable));
 
         // 95 s: the 30 s checkpoint is a window old, so it becomes the base: the window empties, with no record at all.
         clock.Advance(TimeSpan.FromSeconds(6));
-        ModelMonitorSnapshot moved = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot moved = monitor.ReadForPublishing(NextPass());
         Assert.That(moved.Windows[0].Latency.Count, Is.Zero);
         Assert.That(moved.Windows[0].Calls, Is.Zero);
         Assert.That(moved.Latency.Count, Is.EqualTo(10), "the cumulative histogram keeps every call");
@@ -127,7 +127,7 @@ public class IncrementalReadingTests
 
         // A call now: read in full, and the window holds just it.
         monitor.RecordCall(0.030);
-        ModelMonitorSnapshot recorded = monitor.ReadForPublishing(NextPass(), onceInPass: false);
+        ModelMonitorSnapshot recorded = monitor.ReadForPublishing(NextPass());
         Assert.That(recorded.Latency, Is.Not.SameAs(stable.Latency));
         Assert.That(recorded.Windows[0].Latency.Count, Is.EqualTo(1));
         Assert.That(recorded.Windows[0].Latency.Max, Is.EqualTo(0.030).Within(0.02 * 0.030));

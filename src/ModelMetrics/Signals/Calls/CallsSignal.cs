@@ -74,6 +74,7 @@ internal sealed class CallsSignal : Signal
     private int _failedFirst; // the first bucket in _failedReading
     private int _failedBuckets; // the buckets in _failedReading
     private long[]? _failedOwnScratch; // a precise histogram's own scratch (see WindowedHistogram.MaxSharedScratch)
+    private readonly CallsPart?[] _reusedParts; // per part (cumulative, then each window): refilled by publishing readings
 
     [ThreadStatic]
     private static long[]? t_failedScratch; // a whole reading of a failed histogram, reused by every reader on the thread
@@ -94,6 +95,7 @@ internal sealed class CallsSignal : Signal
         _windowCounts = Array.ConvertAll(context.Windows, _ => new long[_counts.Length]);
         _tables = new Dictionary<string, long>?[1 + context.Windows.Length];
         _tableCounts = new long[]?[_tables.Length];
+        _reusedParts = new CallsPart?[_tables.Length];
     }
 
     public override SignalInstruments Instruments => CallsInstruments.Instance;
@@ -101,6 +103,9 @@ internal sealed class CallsSignal : Signal
     /// <inheritdoc/>
     /// <remarks>Every record marks the signal changed.</remarks>
     public override bool IsPolled => false;
+
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
 
     public WindowedHistogram Latency => _latency;
 
@@ -300,11 +305,12 @@ internal sealed class CallsSignal : Signal
 
         // Note: not a second look at the histograms when they were empty above: a call recorded since would show in
         // the latency but not in the calls counted from the same reading.
-        (LatencySnapshot latency, LatencySnapshot[] latencyWindows) = all is null ? _latency.Empty() : _latency.Read(snapshot.Now, all);
-        (LatencySnapshot firstChunk, LatencySnapshot[] firstChunkWindows) = _firstChunk.Read(snapshot.Now);
+        bool reuse = snapshot.Reuses;
+        (LatencySnapshot latency, LatencySnapshot[] latencyWindows) = all is null ? _latency.Empty() : _latency.Read(snapshot.Now, all, reuse);
+        (LatencySnapshot firstChunk, LatencySnapshot[] firstChunkWindows) = _firstChunk.Read(snapshot.Now, reuse: reuse);
         // Windows of the cells up to the last outcome ever counted (they only grow; the rest are zero), not all 35.
         _usedCells = Math.Max(_usedCells, FirstOutcomeCell + counts.AsSpan(FirstOutcomeCell).LastIndexOfAnyExcept(0L) + 1);
-        AddParts(snapshot, Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk), latencyWindows, firstChunkWindows);
+        AddParts(snapshot, Part(0, counts.AsSpan(0, _usedCells), inFlight, latency, firstChunk, reuse), latencyWindows, firstChunkWindows);
     }
 
     /// <summary>
@@ -355,7 +361,7 @@ internal sealed class CallsSignal : Signal
         snapshot.Cumulative.Add(cumulative);
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(1 + w, windows[w].AsSpan(0, _usedCells), cumulative.InFlight, latencyWindows[w], firstChunkWindows[w]));
+            snapshot.Windows[w].Add(Part(1 + w, windows[w].AsSpan(0, _usedCells), cumulative.InFlight, latencyWindows[w], firstChunkWindows[w], snapshot.Reuses));
         }
     }
 
@@ -370,8 +376,8 @@ internal sealed class CallsSignal : Signal
             return false;
         }
 
-        LatencySnapshot[] latencyWindows = cumulative.Latency.Count == 0 ? _latency.Empty().Windows : _latency.AdvanceWindows(snapshot.Now);
-        LatencySnapshot[] firstChunkWindows = cumulative.TimeToFirstChunk.Count == 0 ? _firstChunk.Empty().Windows : _firstChunk.AdvanceWindows(snapshot.Now);
+        LatencySnapshot[] latencyWindows = cumulative.Latency.Count == 0 ? _latency.Empty().Windows : _latency.AdvanceWindows(snapshot.Now, snapshot.Reuses);
+        LatencySnapshot[] firstChunkWindows = cumulative.TimeToFirstChunk.Count == 0 ? _firstChunk.Empty().Windows : _firstChunk.AdvanceWindows(snapshot.Now, snapshot.Reuses);
         AddParts(snapshot, cumulative, latencyWindows, firstChunkWindows);
         return true;
     }
@@ -451,7 +457,7 @@ internal sealed class CallsSignal : Signal
         }
     }
 
-    private CallsPart Part(int slot, ReadOnlySpan<long> counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk)
+    private CallsPart Part(int slot, ReadOnlySpan<long> counts, long inFlight, LatencySnapshot latency, LatencySnapshot firstChunk, bool reuse)
     {
         // The failure table of the last reading of this part is reused while its outcome counts stay the same (a busy
         // model that does not fail): parts never change a table they share.
@@ -465,7 +471,9 @@ internal sealed class CallsSignal : Signal
 
         long failed = CellSums.Sum(outcomes);
         long calls = counts[SucceededCell] + failed;
-        return new CallsPart(counts[SucceededCell], failed, failures, calls + counts[ExtraItemsCell], inFlight, counts[ChunksCell], latency, firstChunk);
+        CallsPart part = reuse ? _reusedParts[slot] ??= new CallsPart() : new CallsPart();
+        part.Fill(counts[SucceededCell], failed, failures, calls + counts[ExtraItemsCell], inFlight, counts[ChunksCell], latency, firstChunk);
+        return part;
     }
 
     private bool CountItems(int itemCount)
@@ -530,13 +538,37 @@ internal sealed class CallsSignal : Signal
     }
 }
 
-/// <summary>The calls part of a snapshot: cumulative, or one window's.</summary>
-internal sealed record CallsPart(
-    long Succeeded,
-    long Failed,
-    Dictionary<string, long> Failures,
-    long Items,
-    long InFlight,
-    long Chunks,
-    LatencySnapshot Latency,
-    LatencySnapshot TimeToFirstChunk);
+/// <summary>
+/// The calls part of a snapshot: cumulative, or one window's. Never changed once in a snapshot a user can see; the parts
+/// of publishing readings are filled again by the next one (see <see cref="SnapshotBuilder.Reuses"/>).
+/// </summary>
+internal sealed class CallsPart
+{
+    public long Succeeded { get; private set; }
+
+    public long Failed { get; private set; }
+
+    public Dictionary<string, long> Failures { get; private set; } = [];
+
+    public long Items { get; private set; }
+
+    public long InFlight { get; private set; }
+
+    public long Chunks { get; private set; }
+
+    public LatencySnapshot Latency { get; private set; } = null!;
+
+    public LatencySnapshot TimeToFirstChunk { get; private set; } = null!;
+
+    public void Fill(long succeeded, long failed, Dictionary<string, long> failures, long items, long inFlight, long chunks, LatencySnapshot latency, LatencySnapshot timeToFirstChunk)
+    {
+        Succeeded = succeeded;
+        Failed = failed;
+        Failures = failures;
+        Items = items;
+        InFlight = inFlight;
+        Chunks = chunks;
+        Latency = latency;
+        TimeToFirstChunk = timeToFirstChunk;
+    }
+}

@@ -23,17 +23,19 @@ public sealed class LatencySnapshot
 {
     private static readonly ConcurrentDictionary<int, long[]> ZeroCounts = new();
 
+    // Note: not readonly only for the snapshots a publishing pass reuses (Refill), which never leave the monitor's reader
+    // lock; every snapshot a user can see is never changed after it is built.
     private readonly HistogramLayout _layout;
     private readonly StripedHistogram? _histogram;
-    private readonly long[][]? _pages; // a paged reading's buckets: page p holds buckets from (_firstPage + p) * PageSize on
-    private readonly int _firstPage;
-    private readonly long[]? _boundaryCells; // a paged reading's boundary cells
-    private readonly LatencySnapshot? _reading; // a window's: the cumulative snapshot of its reading
-    private readonly WindowBase<long> _base; // a window's: the checkpoint it subtracts (no cells: zeros)
+    private long[][]? _pages; // a paged reading's buckets: page p holds buckets from (_firstPage + p) * PageSize on
+    private int _firstPage;
+    private long[]? _boundaryCells; // a paged reading's boundary cells
+    private LatencySnapshot? _reading; // a window's: the cumulative snapshot of its reading
+    private WindowBase<long> _base; // a window's: the checkpoint it subtracts (no cells: zeros)
     private long[]? _counts; // buckets _first .. _first + _length - 1, …, then from _boundaryStart one cell per boundary; built when first needed but for a plain reading
-    private readonly int _first;
-    private readonly int _length;
-    private readonly int _boundaryStart;
+    private int _first;
+    private int _length;
+    private int _boundaryStart;
     private double _sum = double.NaN; // computed when first asked: windows rarely need it
     private long[]? _atBoundaries; // the counts at or below each boundary, computed when first published
 
@@ -72,14 +74,7 @@ public sealed class LatencySnapshot
     {
         _layout = histogram.Layout;
         _histogram = histogram;
-        _pages = pages;
-        _firstPage = firstPage;
-        _boundaryCells = boundaryCells;
-        _first = first;
-        _length = length;
-        _boundaryStart = length;
-        _atBoundaries = atBoundaries;
-        Count = count;
+        Refill(pages, firstPage, first, length, boundaryCells, count, atBoundaries);
     }
 
     /// <summary>A window: a reading minus a checkpoint, subtracted as the snapshot is read (no copy).</summary>
@@ -89,11 +84,38 @@ public sealed class LatencySnapshot
     {
         _layout = reading._layout;
         _histogram = reading._histogram;
+        Refill(reading, windowBase);
+    }
+
+    /// <summary>
+    /// Makes this paged reading hold another reading of the same histogram (the parameters of the paged constructor): only
+    /// for the reading a publishing pass reuses from pass to pass, read under the monitor's reader lock alone.
+    /// </summary>
+    internal void Refill(long[][] pages, int firstPage, int first, int length, long[] boundaryCells, long count, long[] atBoundaries)
+    {
+        _pages = pages;
+        _firstPage = firstPage;
+        _boundaryCells = boundaryCells;
+        _first = first;
+        _length = length;
+        _boundaryStart = length;
+        _atBoundaries = atBoundaries;
+        _counts = null;
+        _sum = double.NaN;
+        Count = count;
+    }
+
+    /// <summary>Makes this window hold <paramref name="reading"/> minus <paramref name="windowBase"/>, as <see cref="Refill(long[][], int, int, int, long[], long, long[])"/> does for a reading.</summary>
+    internal void Refill(LatencySnapshot reading, WindowBase<long> windowBase)
+    {
         _reading = reading;
         _base = windowBase;
         _first = reading._first;
         _length = reading._length;
         _boundaryStart = reading._length;
+        _atBoundaries = null;
+        _counts = null;
+        _sum = double.NaN;
         Count = windowBase.Cells is null ? reading.Count : WindowCount(reading, windowBase);
     }
 
@@ -129,7 +151,7 @@ public sealed class LatencySnapshot
     }
 
     /// <summary>Gets the number of recorded durations (the sum of all bucket counts).</summary>
-    public long Count { get; }
+    public long Count { get; private set; }
 
     /// <summary>
     /// Gets the sum of the recorded durations in seconds: the sum of bucket midpoints, within the declared
