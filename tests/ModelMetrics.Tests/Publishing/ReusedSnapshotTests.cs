@@ -108,6 +108,7 @@ public class ReusedSnapshotTests
         for (int i = 1; i <= 20; i++)
         {
             monitor.RecordCall(0.001 * i);
+            monitor.RecordGroundTruth(predicted: i % 2, actual: i % 3 == 0 ? 1 : 0);
         }
 
         // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads.
@@ -128,6 +129,7 @@ public class ReusedSnapshotTests
         for (int i = 0; i < 5; i++)
         {
             monitor.RecordCall(0.002);
+            monitor.RecordGroundTruth(predicted: 1, actual: 1);
         }
 
         _ = collector.CollectAll();
@@ -144,6 +146,7 @@ public class ReusedSnapshotTests
         for (int i = 0; i < 30; i++)
         {
             monitor.RecordCall(0.5);
+            monitor.RecordGroundTruth(predicted: 0, actual: 1);
         }
 
         Assert.That(collector.CollectAll().Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(55), "the passes saw the new calls");
@@ -160,11 +163,14 @@ public class ReusedSnapshotTests
         foreach (ModelMonitor monitor in monitors)
         {
             monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()));
+            monitor.RecordGroundTruth(random.Next(3), random.Next(3));
         }
     }
 
     private static string Describe(ModelMonitorSnapshot s) =>
         $"calls {s.Calls} count {s.Latency.Count} sum {s.Latency.Sum} p50 {s.Latency.P50} p99 {s.Latency.P99} max {s.Latency.Max} " +
         $"le5ms {s.Latency.CountAtOrBelow(0.005)} buckets {s.Latency.GetBuckets().Count} window {s.Windows[0].Calls} " +
-        $"{s.Windows[0].Latency.Count} {s.Windows[0].Latency.P99} {s.Windows[0].Latency.CountAtOrBelow(0.005)}";
+        $"{s.Windows[0].Latency.Count} {s.Windows[0].Latency.P99} {s.Windows[0].Latency.CountAtOrBelow(0.005)} " +
+        $"labels {s.Classification!.Total} {s.Classification.Correct} {s.Classification.MacroF1} {s.Classification.Classes[1]} " +
+        $"{s.Classification.GetCount(predicted: 0, actual: 1)} window {s.Windows[0].Classification!.Total} {s.Windows[0].Classification!.MatthewsCorrelation}";
 }

@@ -44,6 +44,7 @@ internal sealed class ClassificationSignal : Signal
     private ClassificationTags? _tags;
     private EnumLabelMap? _enumMap;
     private ConcurrentDictionary<Type, EnumLabelMap>? _enumMaps;
+    private Reused? _reused; // what publishing readings refill (readers are serialized)
 
     public ClassificationSignal(SignalContext context, string[] labels, int maxMatrixClasses, ZeroDivision zeroDivision, int maxPublishedClasses)
         : base(context)
@@ -223,20 +224,60 @@ internal sealed class ClassificationSignal : Signal
         _probabilities.Increment(ProbabilityCells.Count);
     }
 
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
+
     public override void Read(SnapshotBuilder snapshot)
     {
-        long[] cells = new long[_confusion.CellCount];
-        _confusion.AddTo(cells);
-        long[] scored = new long[_probabilities.Length];
-        _probabilities.AddTo(scored);
-        long[][] cellWindows = _confusionWindows.Read(snapshot.Now, cells);
-        long[][] scoredWindows = _probabilityWindows.Read(snapshot.Now, scored);
+        // A publishing reading refills the snapshots (and arrays) of the last one; any other builds new ones a user may keep.
+        Reused? reused = snapshot.Reuses ? _reused ??= new Reused(this) : null;
+        long[] cells = reused?.Cells ?? new long[_confusion.CellCount];
+        long[] scored = reused?.Scored ?? new long[_probabilities.Length];
+        if (reused is not null)
+        {
+            Array.Clear(cells);
+            Array.Clear(scored);
+        }
 
-        snapshot.Cumulative.Add(new ClassificationSnapshot(_labels, cells, _confusion.IsFullMatrix, ZeroDivision, scored));
+        _confusion.AddTo(cells);
+        _probabilities.AddTo(scored);
+        long[][] cellWindows;
+        long[][] scoredWindows;
+        if (reused is not null)
+        {
+            cellWindows = reused.CellWindows;
+            scoredWindows = reused.ScoredWindows;
+            _confusionWindows.ReadInto(snapshot.Now, cells, 0, cells.Length, cells.Length, 0, cellWindows);
+            _probabilityWindows.ReadInto(snapshot.Now, scored, 0, scored.Length, scored.Length, 0, scoredWindows);
+        }
+        else
+        {
+            cellWindows = _confusionWindows.Read(snapshot.Now, cells);
+            scoredWindows = _probabilityWindows.Read(snapshot.Now, scored);
+        }
+
+        snapshot.Cumulative.Add(Part(reused, 0, cells, scored));
         for (int w = 0; w < cellWindows.Length; w++)
         {
-            snapshot.Windows[w].Add(new ClassificationSnapshot(_labels, cellWindows[w], _confusion.IsFullMatrix, ZeroDivision, scoredWindows[w]));
+            snapshot.Windows[w].Add(Part(reused, 1 + w, cellWindows[w], scoredWindows[w]));
         }
+    }
+
+    private ClassificationSnapshot Part(Reused? reused, int slot, long[] cells, long[] scored)
+    {
+        if (reused?.Parts[slot] is { } part)
+        {
+            part.Fill(cells, _confusion.IsFullMatrix, scored);
+            return part;
+        }
+
+        part = new ClassificationSnapshot(_labels, cells, _confusion.IsFullMatrix, ZeroDivision, scored);
+        if (reused is not null)
+        {
+            reused.Parts[slot] = part;
+        }
+
+        return part;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -247,6 +288,20 @@ internal sealed class ClassificationSignal : Signal
         EnumLabelMap map = LazyInitializer.EnsureInitialized(ref _enumMaps).GetOrAdd(typeof(TLabel), static (_, labels) => EnumLabelMap.Create<TLabel>(labels), _labelIndex);
         _enumMap = map;
         return map;
+    }
+
+    /// <summary>What publishing readings refill: the cells read, each window's, and the snapshots (cumulative, then each window's).</summary>
+    private sealed class Reused(ClassificationSignal signal)
+    {
+        public long[] Cells { get; } = new long[signal._confusion.CellCount];
+
+        public long[] Scored { get; } = new long[signal._probabilities.Length];
+
+        public long[][] CellWindows { get; } = Array.ConvertAll(signal.Context.Windows, _ => new long[signal._confusion.CellCount]);
+
+        public long[][] ScoredWindows { get; } = Array.ConvertAll(signal.Context.Windows, _ => new long[signal._probabilities.Length]);
+
+        public ClassificationSnapshot?[] Parts { get; } = new ClassificationSnapshot?[1 + signal.Context.Windows.Length];
     }
 }
 

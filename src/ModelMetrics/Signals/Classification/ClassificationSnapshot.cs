@@ -20,17 +20,31 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class ClassificationSnapshot
 {
-    private readonly long[]? _matrix;
-    private readonly long[]? _rankCounts;
+    // Note: not readonly only for the snapshots a publishing pass refills (Fill), which never leave the monitor's reader
+    // lock; every snapshot a user can see is never changed after it is built.
+    private long[]? _matrix;
+    private long[]? _probabilityCells; // the count, the summed loss, then the counts by rank (from ProbabilityCells.FirstRank)
+    private readonly ClassMetrics[] _classes;
 
     internal ClassificationSnapshot(IReadOnlyList<string> labels, long[] cells, bool fullMatrix, ZeroDivision zeroDivision = ZeroDivision.Zero, long[]? probabilityCells = null)
     {
         ZeroDivision = zeroDivision;
-        int k = labels.Count;
         Labels = labels;
-        var truePositives = new long[k];
-        var actualCounts = new long[k];
-        var predictedCounts = new long[k];
+        _classes = new ClassMetrics[labels.Count];
+        Fill(cells, fullMatrix, probabilityCells);
+    }
+
+    /// <summary>
+    /// Computes every metric of <paramref name="cells"/> (a full matrix or compact per-class cells), keeping the arrays it
+    /// is given: a new snapshot's, or the snapshot a publishing reading refills (under the monitor's reader lock alone).
+    /// </summary>
+    internal void Fill(long[] cells, bool fullMatrix, long[]? probabilityCells)
+    {
+        int k = Labels.Count;
+        Span<long> truePositives = k <= 128 ? stackalloc long[k] : new long[k];
+        Span<long> actualCounts = k <= 128 ? stackalloc long[k] : new long[k];
+        Span<long> predictedCounts = k <= 128 ? stackalloc long[k] : new long[k];
+        _matrix = null;
         if (fullMatrix)
         {
             _matrix = cells;
@@ -59,7 +73,7 @@ public sealed class ClassificationSnapshot
 
         long total = 0;
         long correct = 0;
-        var classes = new ClassMetrics[k];
+        ClassMetrics[] classes = _classes;
         double precisionSum = 0, recallSum = 0, f1Sum = 0, balancedRecallSum = 0;
         double weightedPrecision = 0, weightedRecall = 0, weightedF1 = 0;
         double predictedTimesActual = 0, predictedSquares = 0, actualSquares = 0;
@@ -68,7 +82,7 @@ public sealed class ClassificationSnapshot
         {
             total += actualCounts[i];
             correct += truePositives[i];
-            var metrics = new ClassMetrics(labels[i], truePositives[i], predictedCounts[i] - truePositives[i], actualCounts[i] - truePositives[i]) { ZeroDivision = zeroDivision };
+            var metrics = new ClassMetrics(Labels[i], truePositives[i], predictedCounts[i] - truePositives[i], actualCounts[i] - truePositives[i]) { ZeroDivision = ZeroDivision };
             classes[i] = metrics;
             predictedTimesActual += (double)predictedCounts[i] * actualCounts[i];
             predictedSquares += (double)predictedCounts[i] * predictedCounts[i];
@@ -93,7 +107,6 @@ public sealed class ClassificationSnapshot
 
         Total = total;
         Correct = correct;
-        Classes = classes;
         MacroPrecision = present == 0 ? 0 : precisionSum / present;
         MacroRecall = present == 0 ? 0 : recallSum / present;
         MacroF1 = present == 0 ? 0 : f1Sum / present;
@@ -108,12 +121,16 @@ public sealed class ClassificationSnapshot
         double denominator = Math.Sqrt((s2 - predictedSquares) * (s2 - actualSquares));
         MatthewsCorrelation = denominator > 0 ? (((double)correct * total) - predictedTimesActual) / denominator : 0;
 
+        _probabilityCells = null;
+        ScoredCount = 0;
+        LogLossSum = 0;
+        LogLoss = 0;
         if (probabilityCells is not null && probabilityCells.Length > ProbabilityCells.FirstRank)
         {
+            _probabilityCells = probabilityCells;
             ScoredCount = probabilityCells[ProbabilityCells.Count];
             LogLossSum = probabilityCells[ProbabilityCells.LossMicroNats] / 1e6;
             LogLoss = ScoredCount == 0 ? 0 : LogLossSum / ScoredCount;
-            _rankCounts = probabilityCells[ProbabilityCells.FirstRank..];
         }
     }
 
@@ -121,25 +138,25 @@ public sealed class ClassificationSnapshot
     public IReadOnlyList<string> Labels { get; }
 
     /// <summary>Gets the number of (predicted, actual) pairs recorded.</summary>
-    public long Total { get; }
+    public long Total { get; private set; }
 
     /// <summary>Gets the number of pairs whose prediction was right.</summary>
-    public long Correct { get; }
+    public long Correct { get; private set; }
 
     /// <summary>Gets the fraction of right predictions (0 when <see cref="Total"/> is 0).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 
     /// <summary>Gets per-class counts and metrics, in label order.</summary>
-    public IReadOnlyList<ClassMetrics> Classes { get; }
+    public IReadOnlyList<ClassMetrics> Classes => _classes;
 
     /// <summary>Gets the unweighted mean precision over the classes present.</summary>
-    public double MacroPrecision { get; }
+    public double MacroPrecision { get; private set; }
 
     /// <summary>Gets the unweighted mean recall over the classes present.</summary>
-    public double MacroRecall { get; }
+    public double MacroRecall { get; private set; }
 
     /// <summary>Gets the unweighted mean F1 over the classes present.</summary>
-    public double MacroF1 { get; }
+    public double MacroF1 { get; private set; }
 
     /// <summary>Gets the micro-averaged precision: ΣTP / Σ(TP + FP), which for single-label classification equals <see cref="Accuracy"/>.</summary>
     public double MicroPrecision => Accuracy;
@@ -151,19 +168,19 @@ public sealed class ClassificationSnapshot
     public double MicroF1 => Accuracy;
 
     /// <summary>Gets the support-weighted mean precision (classes that never occurred weigh 0).</summary>
-    public double WeightedPrecision { get; }
+    public double WeightedPrecision { get; private set; }
 
     /// <summary>Gets the support-weighted mean recall.</summary>
-    public double WeightedRecall { get; }
+    public double WeightedRecall { get; private set; }
 
     /// <summary>Gets the support-weighted mean F1.</summary>
-    public double WeightedF1 { get; }
+    public double WeightedF1 { get; private set; }
 
     /// <summary>Gets the mean recall over the classes that occurred (scikit-learn's <c>balanced_accuracy_score</c>).</summary>
-    public double BalancedAccuracy { get; }
+    public double BalancedAccuracy { get; private set; }
 
     /// <summary>Gets the Matthews correlation coefficient, from -1 to 1 (its multiclass form for more than two classes); 0 when undefined.</summary>
-    public double MatthewsCorrelation { get; }
+    public double MatthewsCorrelation { get; private set; }
 
     /// <summary>Gets the positive class (label 1) of a binary classifier, or <see langword="null"/> for more than two classes.</summary>
     public ClassMetrics? PositiveClass => Classes.Count == 2 ? Classes[1] : null;
@@ -178,20 +195,20 @@ public sealed class ClassificationSnapshot
     public ZeroDivision ZeroDivision { get; }
 
     /// <summary>Gets how many of the pairs came with class probabilities (the base of <see cref="LogLoss"/> and <see cref="GetTopKAccuracy"/>).</summary>
-    public long ScoredCount { get; }
+    public long ScoredCount { get; private set; }
 
     /// <summary>
     /// Gets the mean log-loss in nats, <see cref="LogLossSum"/> / <see cref="ScoredCount"/>; 0 when
     /// <see cref="ScoredCount"/> is 0.
     /// </summary>
-    public double LogLoss { get; }
+    public double LogLoss { get; private set; }
 
     /// <summary>
     /// Gets the summed log-loss in nats, Σ −ln p(actual), of the pairs recorded with probabilities. A probability
     /// below the double's machine epsilon (2.22e-16) counts as that epsilon, as current scikit-learn clips, so a
     /// certain wrong answer costs 36.04 nats. Summed exactly in micro-nats (at most 5e-7 nats of rounding per pair).
     /// </summary>
-    public double LogLossSum { get; }
+    public double LogLossSum { get; private set; }
 
     /// <summary>
     /// Returns the fraction of pairs recorded with probabilities whose true class was among the
@@ -215,13 +232,13 @@ public sealed class ClassificationSnapshot
     /// <returns>The count of top-k hits.</returns>
     public long GetTopKHits(int k)
     {
-        int ranks = _rankCounts?.Length ?? Math.Min(Labels.Count, ProbabilityCells.MaxRanks);
+        int ranks = _probabilityCells is { } cells ? cells.Length - ProbabilityCells.FirstRank : Math.Min(Labels.Count, ProbabilityCells.MaxRanks);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, ranks);
         long hits = 0;
-        for (int r = 0; _rankCounts is not null && r < k; r++)
+        for (int r = 0; _probabilityCells is not null && r < k; r++)
         {
-            hits += _rankCounts[r];
+            hits += _probabilityCells[ProbabilityCells.FirstRank + r];
         }
 
         return hits;
