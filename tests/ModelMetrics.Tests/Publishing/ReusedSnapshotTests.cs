@@ -109,6 +109,7 @@ public class ReusedSnapshotTests
         {
             monitor.RecordCall(0.001 * i);
             monitor.RecordGroundTruth(predicted: i % 2, actual: i % 3 == 0 ? 1 : 0);
+            monitor.RecordRegression(predicted: i, actual: i + (i % 3));
         }
 
         // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads.
@@ -130,6 +131,7 @@ public class ReusedSnapshotTests
         {
             monitor.RecordCall(0.002);
             monitor.RecordGroundTruth(predicted: 1, actual: 1);
+            monitor.RecordRegression(predicted: 7, actual: 5);
         }
 
         _ = collector.CollectAll();
@@ -147,6 +149,7 @@ public class ReusedSnapshotTests
         {
             monitor.RecordCall(0.5);
             monitor.RecordGroundTruth(predicted: 0, actual: 1);
+            monitor.RecordRegression(predicted: 100, actual: 1);
         }
 
         Assert.That(collector.CollectAll().Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(55), "the passes saw the new calls");
@@ -164,6 +167,7 @@ public class ReusedSnapshotTests
         {
             monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()));
             monitor.RecordGroundTruth(random.Next(3), random.Next(3));
+            monitor.RecordRegression(random.NextDouble(), random.NextDouble());
         }
     }
 
@@ -172,5 +176,6 @@ public class ReusedSnapshotTests
         $"le5ms {s.Latency.CountAtOrBelow(0.005)} buckets {s.Latency.GetBuckets().Count} window {s.Windows[0].Calls} " +
         $"{s.Windows[0].Latency.Count} {s.Windows[0].Latency.P99} {s.Windows[0].Latency.CountAtOrBelow(0.005)} " +
         $"labels {s.Classification!.Total} {s.Classification.Correct} {s.Classification.MacroF1} {s.Classification.Classes[1]} " +
-        $"{s.Classification.GetCount(predicted: 0, actual: 1)} window {s.Windows[0].Classification!.Total} {s.Windows[0].Classification!.MatthewsCorrelation}";
+        $"{s.Classification.GetCount(predicted: 0, actual: 1)} window {s.Windows[0].Classification!.Total} {s.Windows[0].Classification!.MatthewsCorrelation} " +
+        $"pairs {s.Regression!.Count} {s.Regression.MeanAbsoluteError} {s.Regression.RSquared} {s.Regression.SquaredErrorSum} window {s.Windows[0].Regression!.Count} {s.Windows[0].Regression!.MeanError}";
 }

@@ -252,8 +252,8 @@ internal sealed class RegressionCounts
         }
     }
 
-    /// <summary>Computes the metrics of a cumulative reading filled by <see cref="AddTo"/>.</summary>
-    public static RegressionSnapshot CreateSnapshot(double[] cumulative) => Compute(cumulative, cumulative);
+    /// <summary>Computes the metrics of a cumulative reading filled by <see cref="AddTo"/>, into <paramref name="into"/> when given (else a new snapshot).</summary>
+    public static RegressionSnapshot CreateSnapshot(double[] cumulative, RegressionSnapshot? into = null) => Compute(cumulative, cumulative, into);
 
     /// <summary>
     /// Computes the metrics of a window: <paramref name="window"/> is a cumulative reading minus an earlier
@@ -261,14 +261,15 @@ internal sealed class RegressionCounts
     /// the later reading it was computed from, whose magnitudes bound the rounding error of the difference and
     /// whose shift cells give the lanes' shifts.
     /// </summary>
-    public static RegressionSnapshot CreateWindowSnapshot(double[] window, double[] cumulative) => Compute(window, cumulative);
+    public static RegressionSnapshot CreateWindowSnapshot(double[] window, double[] cumulative, RegressionSnapshot? into = null) => Compute(window, cumulative, into);
 
     /// <param name="cells">The reading or window to compute.</param>
     /// <param name="magnitudes">
     /// The cumulative reading the sums were accumulated into; its sums bound the rounding error of each add, and
     /// its shift cells hold the shifts.
     /// </param>
-    private static RegressionSnapshot Compute(double[] cells, double[] magnitudes)
+    /// <param name="into">The snapshot a publishing reading refills, or <see langword="null"/> for a new one.</param>
+    private static RegressionSnapshot Compute(double[] cells, double[] magnitudes, RegressionSnapshot? into)
     {
         double n = cells[PairCountCell];
 
@@ -292,11 +293,9 @@ internal sealed class RegressionCounts
         double withActual = n - zeroActuals;
         double meanAbsolutePercentageError = withActual >= 1 ? cells[RelativeErrorCell] / withActual : 0;
         double rSquared = RSquared(cells, magnitudes, squaredErrors);
-        return new RegressionSnapshot((long)n, (long)zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError)
-        {
-            AbsoluteErrorSum = absoluteErrors,
-            SquaredErrorSum = squaredErrors,
-        };
+        RegressionSnapshot snapshot = into ?? new RegressionSnapshot(0, 0, 0, 0, 0, 0, 0);
+        snapshot.Fill((long)n, (long)zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError, absoluteErrors, squaredErrors);
+        return snapshot;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
+using System;
 using ModelMetrics.Publishing;
 using ModelMetrics.Recording;
 
@@ -13,6 +14,9 @@ internal sealed class RegressionSignal : Signal
 {
     private readonly RegressionCounts _counts = new();
     private readonly WindowedCells<double> _windows;
+    private double[]? _reusedCells; // what publishing readings refill (readers are serialized): the cells, each window's, the parts
+    private double[][]? _reusedWindows;
+    private RegressionSnapshot?[]? _reusedParts;
 
     public RegressionSignal(SignalContext context)
         : base(context) => _windows = context.CreateWindows<double>(RegressionCounts.CellCount);
@@ -38,11 +42,26 @@ internal sealed class RegressionSignal : Signal
         MarkChanged();
     }
 
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
+
     public override void Read(SnapshotBuilder snapshot)
     {
-        double[] cumulative = new double[RegressionCounts.CellCount];
+        // A publishing reading refills the arrays and snapshots of the last one; any other builds new ones a user may keep.
+        bool reuse = snapshot.Reuses;
+        double[] cumulative = reuse ? _reusedCells ??= new double[RegressionCounts.CellCount] : new double[RegressionCounts.CellCount];
+        Array.Clear(cumulative);
         _counts.AddTo(cumulative);
-        double[][] windows = _windows.Read(snapshot.Now, cumulative);
+        double[][] windows;
+        if (reuse)
+        {
+            windows = _reusedWindows ??= Array.ConvertAll(Context.Windows, _ => new double[RegressionCounts.CellCount]);
+            _windows.ReadInto(snapshot.Now, cumulative, 0, cumulative.Length, cumulative.Length, 0, windows);
+        }
+        else
+        {
+            windows = _windows.Read(snapshot.Now, cumulative);
+        }
 
         // A monitor that never saw a pair has no regression part (a classifier, usually).
         if (cumulative[RegressionCounts.PairCountCell] == 0)
@@ -50,10 +69,25 @@ internal sealed class RegressionSignal : Signal
             return;
         }
 
-        snapshot.Cumulative.Add(RegressionCounts.CreateSnapshot(cumulative));
+        RegressionSnapshot?[]? parts = reuse ? _reusedParts ??= new RegressionSnapshot?[1 + windows.Length] : null;
+        snapshot.Cumulative.Add(Keep(parts, 0, RegressionCounts.CreateSnapshot(cumulative, Refilled(parts, 0))));
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(RegressionCounts.CreateWindowSnapshot(windows[w], cumulative));
+            snapshot.Windows[w].Add(Keep(parts, 1 + w, RegressionCounts.CreateWindowSnapshot(windows[w], cumulative, Refilled(parts, 1 + w))));
         }
+    }
+
+    /// <summary>Returns the refilled snapshot of part <paramref name="slot"/>, unless it is the shared empty one (never changed).</summary>
+    private static RegressionSnapshot? Refilled(RegressionSnapshot?[]? parts, int slot) =>
+        parts?[slot] is { } part && !ReferenceEquals(part, RegressionSnapshot.Empty) ? part : null;
+
+    private static RegressionSnapshot Keep(RegressionSnapshot?[]? parts, int slot, RegressionSnapshot part)
+    {
+        if (parts is not null && !ReferenceEquals(part, RegressionSnapshot.Empty))
+        {
+            parts[slot] = part;
+        }
+
+        return part;
     }
 }

@@ -33,7 +33,17 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class RegressionSnapshot
 {
-    internal RegressionSnapshot(long count, long zeroActuals, double meanError, double meanAbsoluteError, double meanSquaredError, double rSquared, double meanAbsolutePercentageError)
+    private double _absoluteErrorSum;
+    private double _squaredErrorSum;
+
+    internal RegressionSnapshot(long count, long zeroActuals, double meanError, double meanAbsoluteError, double meanSquaredError, double rSquared, double meanAbsolutePercentageError) =>
+        Fill(count, zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError, 0, 0);
+
+    /// <summary>
+    /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
+    /// monitor's reader lock alone; a snapshot a user can see is never changed).
+    /// </summary>
+    internal void Fill(long count, long zeroActuals, double meanError, double meanAbsoluteError, double meanSquaredError, double rSquared, double meanAbsolutePercentageError, double absoluteErrorSum, double squaredErrorSum)
     {
         Count = count;
         ZeroActuals = zeroActuals;
@@ -42,33 +52,35 @@ public sealed class RegressionSnapshot
         MeanSquaredError = meanSquaredError;
         RSquared = rSquared;
         MeanAbsolutePercentageError = meanAbsolutePercentageError;
+        _absoluteErrorSum = absoluteErrorSum;
+        _squaredErrorSum = squaredErrorSum;
     }
 
     /// <summary>Gets the number of (predicted, actual) pairs recorded.</summary>
-    public long Count { get; }
+    public long Count { get; private set; }
 
     /// <summary>Gets the number of pairs whose actual was 0; they count in every metric except MAPE.</summary>
-    public long ZeroActuals { get; }
+    public long ZeroActuals { get; private set; }
 
     /// <summary>
     /// Gets the mean error (bias), Σ(ŷᵢ − yᵢ) / n: positive when the model over-predicts on average, 0 with no pairs.
     /// </summary>
-    public double MeanError { get; }
+    public double MeanError { get; private set; }
 
     /// <summary>
     /// Gets the sum of absolute errors, Σ|ŷᵢ − yᵢ|, in the target's unit: the raw sum behind MAE (fleets add sums
     /// and counts, never means). Cumulative sums only grow (each is a sum of non-negative terms).
     /// </summary>
-    public double AbsoluteErrorSum { get; init; }
+    public double AbsoluteErrorSum { get => _absoluteErrorSum; init => _absoluteErrorSum = value; }
 
     /// <summary>Gets the sum of squared errors, Σ(ŷᵢ − yᵢ)², in the target's unit squared: the raw sum behind MSE.</summary>
-    public double SquaredErrorSum { get; init; }
+    public double SquaredErrorSum { get => _squaredErrorSum; init => _squaredErrorSum = value; }
 
     /// <summary>Gets the mean absolute error (MAE), Σ|ŷᵢ − yᵢ| / n, or 0 with no pairs.</summary>
-    public double MeanAbsoluteError { get; }
+    public double MeanAbsoluteError { get; private set; }
 
     /// <summary>Gets the mean squared error (MSE), Σ(ŷᵢ − yᵢ)² / n, or 0 with no pairs.</summary>
-    public double MeanSquaredError { get; }
+    public double MeanSquaredError { get; private set; }
 
     /// <summary>Gets the root mean squared error (RMSE), √MSE, in the unit of the actuals; 0 with no pairs.</summary>
     public double RootMeanSquaredError => Math.Sqrt(MeanSquaredError);
@@ -81,14 +93,14 @@ public sealed class RegressionSnapshot
     /// At most 1. When SS_tot is 0 (constant actuals, or within rounding error of 0), 1 if SS_res is 0 and 0
     /// otherwise; 0 with no pairs.
     /// </value>
-    public double RSquared { get; }
+    public double RSquared { get; private set; }
 
     /// <summary>
     /// Gets the mean absolute percentage error (MAPE) as a fraction, not a percent (0.05 is 5%):
     /// Σ|ŷᵢ − yᵢ| / |yᵢ| over the pairs with yᵢ ≠ 0, divided by their number, n − <see cref="ZeroActuals"/>.
     /// </summary>
     /// <value>0 when no pair has a nonzero actual.</value>
-    public double MeanAbsolutePercentageError { get; }
+    public double MeanAbsolutePercentageError { get; private set; }
 
     /// <summary>Gets the snapshot of no pairs: every value 0.</summary>
     internal static RegressionSnapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
