@@ -14,6 +14,7 @@ namespace ModelMetrics.Tests.Publishing;
 public class ReusedSnapshotTests
 {
     private static long s_pass = long.MaxValue / 4;
+    private static long s_ids;
 
     [Test]
     public void MeterListener_PassesOverBusyMonitors_AllocateNothingPerMonitorOnceWarm()
@@ -53,6 +54,11 @@ public class ReusedSnapshotTests
                     monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()), c % 50 == 0 ? new TimeoutException() : null);
                     monitor.RecordGroundTruth(random.Next(3), random.Next(3));
                 }
+            }
+
+            foreach (ModelMonitor monitor in monitors)
+            {
+                monitor.SetDriftReference([0.5, 0.3, 0.2]);
             }
 
             // Warm: the first pass observes each instrument alone; the next ones are prepared and build what they refill.
@@ -105,11 +111,13 @@ public class ReusedSnapshotTests
             TimeProvider = clock,
         });
         using var collector = new MeasurementCollector(meter);
+        monitor.SetDriftReference([0.9, 0.1]);
         for (int i = 1; i <= 20; i++)
         {
             monitor.RecordCall(0.001 * i);
             monitor.RecordGroundTruth(predicted: i % 2, actual: i % 3 == 0 ? 1 : 0);
             monitor.RecordRegression(predicted: i, actual: i + (i % 3));
+            monitor.RecordPrediction(300 + i, predictedClass: i % 4 == 0 ? 1 : 0);
         }
 
         // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads.
@@ -132,7 +140,11 @@ public class ReusedSnapshotTests
             monitor.RecordCall(0.002);
             monitor.RecordGroundTruth(predicted: 1, actual: 1);
             monitor.RecordRegression(predicted: 7, actual: 5);
+            monitor.RecordPrediction(100 + i, predictedClass: 0);
         }
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        _ = monitor.RecordLabel(100, actualClass: 0);
 
         _ = collector.CollectAll();
         _ = collector.CollectAll();
@@ -150,6 +162,12 @@ public class ReusedSnapshotTests
             monitor.RecordCall(0.5);
             monitor.RecordGroundTruth(predicted: 0, actual: 1);
             monitor.RecordRegression(predicted: 100, actual: 1);
+            monitor.RecordPrediction(200 + i, predictedClass: 1);
+        }
+
+        for (int i = 101; i < 105; i++)
+        {
+            _ = monitor.RecordLabel(i, actualClass: 1);
         }
 
         Assert.That(collector.CollectAll().Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(55), "the passes saw the new calls");
@@ -163,8 +181,11 @@ public class ReusedSnapshotTests
 
     private static void RecordBusyCalls(ModelMonitor[] monitors, Random random)
     {
+        long id = ++s_ids;
         foreach (ModelMonitor monitor in monitors)
         {
+            monitor.RecordPrediction(id, predictedClass: 1);
+            _ = monitor.RecordLabel(id - 1, actualClass: 2);
             monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()));
             monitor.RecordGroundTruth(random.Next(3), random.Next(3));
             monitor.RecordRegression(random.NextDouble(), random.NextDouble());
@@ -177,5 +198,7 @@ public class ReusedSnapshotTests
         $"{s.Windows[0].Latency.Count} {s.Windows[0].Latency.P99} {s.Windows[0].Latency.CountAtOrBelow(0.005)} " +
         $"labels {s.Classification!.Total} {s.Classification.Correct} {s.Classification.MacroF1} {s.Classification.Classes[1]} " +
         $"{s.Classification.GetCount(predicted: 0, actual: 1)} window {s.Windows[0].Classification!.Total} {s.Windows[0].Classification!.MatthewsCorrelation} " +
+        $"drift {s.Drift?.Predictions} {s.Drift?.ClassPsi} {s.Drift?.ClassShares[0]} " +
+        $"labels {s.Labels.Joined} {s.Labels.Pending} {s.Labels.Delay.Count} {s.Labels.Delay.Max} {s.Labels.RecentDelay.Count} {s.Windows[0].LabelDelay.Count} " +
         $"pairs {s.Regression!.Count} {s.Regression.MeanAbsoluteError} {s.Regression.RSquared} {s.Regression.SquaredErrorSum} window {s.Windows[0].Regression!.Count} {s.Windows[0].Regression!.MeanError}";
 }

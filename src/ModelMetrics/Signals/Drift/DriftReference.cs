@@ -22,7 +22,7 @@ internal sealed class DriftReference
     public double[]? ScoreShares { get; }
 
     /// <summary>Returns counts as shares summing to 1, or <see langword="null"/> when all are zero.</summary>
-    public static double[]? ToShares(ReadOnlySpan<long> counts)
+    public static double[]? ToShares(ReadOnlySpan<long> counts, double[]? into = null)
     {
         long total = 0;
         foreach (long c in counts)
@@ -35,7 +35,7 @@ internal sealed class DriftReference
             return null;
         }
 
-        double[] shares = new double[counts.Length];
+        double[] shares = into ?? new double[counts.Length];
         for (int i = 0; i < shares.Length; i++)
         {
             shares[i] = (double)counts[i] / total;

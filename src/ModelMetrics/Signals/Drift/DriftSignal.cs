@@ -22,6 +22,7 @@ internal sealed class DriftSignal : Signal
     private readonly WindowedCells<long> _predictedWindows;
     private readonly WindowedCells<long> _scoreWindows;
     private DriftReference? _reference;
+    private Reused? _reused; // what publishing readings refill (readers are serialized)
 
     public DriftSignal(SignalContext context, int classCount)
         : base(context)
@@ -104,16 +105,36 @@ internal sealed class DriftSignal : Signal
         MarkChanged();
     }
 
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
+
     public override void Read(SnapshotBuilder snapshot)
     {
-        long[] predicted = new long[_predicted.Length];
+        // A publishing reading refills the arrays and snapshots of the last one; any other builds new ones a user may keep.
+        Reused? reused = snapshot.Reuses ? _reused ??= new Reused(_predicted.Length, Context.Windows.Length) : null;
+        long[] predicted = reused?.Predicted ?? new long[_predicted.Length];
+        long[] scores = reused?.Scores ?? new long[ScoreBins];
+        Array.Clear(predicted);
+        Array.Clear(scores);
         _predicted.AddTo(predicted);
-        long[] scores = new long[ScoreBins];
         _scores.AddTo(scores);
 
         // The windows advance on every read, whether or not a reference is set yet.
-        long[][] predictedWindows = _predictedWindows.Read(snapshot.Now, predicted);
-        long[][] scoreWindows = _scoreWindows.Read(snapshot.Now, scores);
+        long[][] predictedWindows;
+        long[][] scoreWindows;
+        if (reused is not null)
+        {
+            predictedWindows = reused.PredictedWindows;
+            scoreWindows = reused.ScoreWindows;
+            _predictedWindows.ReadInto(snapshot.Now, predicted, 0, predicted.Length, predicted.Length, 0, predictedWindows);
+            _scoreWindows.ReadInto(snapshot.Now, scores, 0, scores.Length, scores.Length, 0, scoreWindows);
+        }
+        else
+        {
+            predictedWindows = _predictedWindows.Read(snapshot.Now, predicted);
+            scoreWindows = _scoreWindows.Read(snapshot.Now, scores);
+        }
+
         if (Volatile.Read(ref _reference) is not { } reference)
         {
             return;
@@ -121,7 +142,7 @@ internal sealed class DriftSignal : Signal
 
         for (int w = 0; w < predictedWindows.Length; w++)
         {
-            if (DriftReference.ToShares(predictedWindows[w]) is { } shares)
+            if (DriftReference.ToShares(predictedWindows[w], reused?.ClassShares[w]) is { } shares)
             {
                 long predictions = 0;
                 foreach (long count in predictedWindows[w])
@@ -129,8 +150,42 @@ internal sealed class DriftSignal : Signal
                     predictions += count;
                 }
 
-                snapshot.Windows[w].Add(new DriftSnapshot(predictions, shares, reference, DriftReference.ToShares(scoreWindows[w])));
+                double[]? scoreShares = DriftReference.ToShares(scoreWindows[w], reused?.ScoreShares[w]);
+                DriftSnapshot part;
+                if (reused?.Parts[w] is { } refilled)
+                {
+                    refilled.Fill(predictions, shares, reference, scoreShares);
+                    part = refilled;
+                }
+                else
+                {
+                    part = new DriftSnapshot(predictions, shares, reference, scoreShares);
+                    if (reused is not null)
+                    {
+                        reused.Parts[w] = part;
+                    }
+                }
+
+                snapshot.Windows[w].Add(part);
             }
         }
+    }
+
+    /// <summary>What publishing readings refill: the counts read, each window's, their shares and the snapshots (one per window).</summary>
+    private sealed class Reused(int classes, int windows)
+    {
+        public long[] Predicted { get; } = new long[classes];
+
+        public long[] Scores { get; } = new long[ScoreBins];
+
+        public long[][] PredictedWindows { get; } = Array.ConvertAll(new int[windows], _ => new long[classes]);
+
+        public long[][] ScoreWindows { get; } = Array.ConvertAll(new int[windows], _ => new long[ScoreBins]);
+
+        public double[][] ClassShares { get; } = Array.ConvertAll(new int[windows], _ => new double[classes]);
+
+        public double[][] ScoreShares { get; } = Array.ConvertAll(new int[windows], _ => new double[ScoreBins]);
+
+        public DriftSnapshot?[] Parts { get; } = new DriftSnapshot?[windows];
     }
 }

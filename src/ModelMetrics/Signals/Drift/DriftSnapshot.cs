@@ -1,6 +1,7 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 
 using ModelMetrics.Signals;
 
@@ -18,12 +19,23 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class DriftSnapshot
 {
-    internal DriftSnapshot(long predictions, double[] classShares, DriftReference reference, double[]? scoreShares)
+    internal DriftSnapshot(long predictions, double[] classShares, DriftReference reference, double[]? scoreShares) =>
+        Fill(predictions, classShares, reference, scoreShares);
+
+    /// <summary>
+    /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
+    /// monitor's reader lock alone; a snapshot a user can see is never changed).
+    /// </summary>
+    [MemberNotNull(nameof(ClassShares), nameof(ReferenceClassShares))]
+    internal void Fill(long predictions, double[] classShares, DriftReference reference, double[]? scoreShares)
     {
         Predictions = predictions;
         ClassShares = classShares;
         ReferenceClassShares = reference.ClassShares;
         ClassPsi = DriftReference.PopulationStabilityIndex(classShares, reference.ClassShares);
+        ScoreShares = null;
+        ReferenceScoreShares = null;
+        ScorePsi = null;
         if (scoreShares is not null && reference.ScoreShares is not null)
         {
             ScoreShares = scoreShares;
@@ -33,23 +45,23 @@ public sealed class DriftSnapshot
     }
 
     /// <summary>Gets the number of predictions counted in the window.</summary>
-    public long Predictions { get; }
+    public long Predictions { get; private set; }
 
     /// <summary>Gets the share of each predicted class in the window, in label order.</summary>
-    public IReadOnlyList<double> ClassShares { get; }
+    public IReadOnlyList<double> ClassShares { get; private set; }
 
     /// <summary>Gets the reference share of each class, in label order.</summary>
-    public IReadOnlyList<double> ReferenceClassShares { get; }
+    public IReadOnlyList<double> ReferenceClassShares { get; private set; }
 
     /// <summary>Gets the PSI of the predicted-class shares against the reference.</summary>
-    public double ClassPsi { get; }
+    public double ClassPsi { get; private set; }
 
     /// <summary>Gets the shares of the ten top-class probability bins [0, 0.1), …, [0.9, 1] in the window, or <see langword="null"/>.</summary>
-    public IReadOnlyList<double>? ScoreShares { get; }
+    public IReadOnlyList<double>? ScoreShares { get; private set; }
 
     /// <summary>Gets the reference shares of the probability bins, or <see langword="null"/> when the reference has none.</summary>
-    public IReadOnlyList<double>? ReferenceScoreShares { get; }
+    public IReadOnlyList<double>? ReferenceScoreShares { get; private set; }
 
     /// <summary>Gets the PSI of the probability bins, or <see langword="null"/> when either side has no probabilities.</summary>
-    public double? ScorePsi { get; }
+    public double? ScorePsi { get; private set; }
 }

@@ -31,6 +31,8 @@ internal sealed class LabelsSignal : Signal
 
     private readonly PendingPredictions _pending;
     private bool _pendingAtLastRead; // written by the serialized readers
+    private LabelSnapshot? _reusedLabels; // what publishing readings refill (readers are serialized)
+    private LabelDelayPart[]? _reusedDelays;
     private readonly WindowedHistogram _delay;
     private readonly ClassificationSignal? _classification;
     private readonly RegressionSignal _regression;
@@ -127,13 +129,20 @@ internal sealed class LabelsSignal : Signal
         return true;
     }
 
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
+
     public override void Read(SnapshotBuilder snapshot)
     {
         // Expiry is lazy on the write path; sweep here so that a quiet model's old predictions still expire.
         _pending.ExpireOld();
         _pendingAtLastRead = _pending.Count > 0;
-        (LatencySnapshot delay, LatencySnapshot[] windows) = _delay.Read(snapshot.Now);
-        snapshot.Cumulative.Add(new LabelSnapshot(
+
+        // A publishing reading refills the snapshots of the last one (the delay histogram's too); any other builds new ones.
+        bool reuse = snapshot.Reuses;
+        (LatencySnapshot delay, LatencySnapshot[] windows) = _delay.Read(snapshot.Now, reuse: reuse);
+        LabelSnapshot labels = reuse && _reusedLabels is { } reused ? reused : new LabelSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, delay, delay);
+        labels.Fill(
             _pending.Count,
             _pending.Joined,
             _pending.Expired,
@@ -144,11 +153,17 @@ internal sealed class LabelsSignal : Signal
             _pending.LateLabel,
             _pending.InvalidId,
             delay,
-            windows[0]));
+            windows[0]);
+        snapshot.Cumulative.Add(labels);
+        LabelDelayPart[]? parts = reuse ? _reusedDelays ??= new LabelDelayPart[windows.Length] : null;
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(new LabelDelayPart(windows[w]));
+            LabelDelayPart part = parts is null ? new LabelDelayPart() : parts[w] ??= new LabelDelayPart();
+            part.Delay = windows[w];
+            snapshot.Windows[w].Add(part);
         }
+
+        _reusedLabels = reuse ? labels : _reusedLabels;
     }
 
     private bool Join(PredictionId id, out PendingPrediction prediction)
@@ -166,5 +181,8 @@ internal sealed class LabelsSignal : Signal
     }
 }
 
-/// <summary>A window's label delays (a wrapper, so that a snapshot's parts stay one per type).</summary>
-internal sealed record LabelDelayPart(LatencySnapshot Delay);
+/// <summary>A window's label delays (a wrapper, so that a snapshot's parts stay one per type); refilled only by publishing readings.</summary>
+internal sealed class LabelDelayPart
+{
+    public LatencySnapshot Delay { get; set; } = null!;
+}
