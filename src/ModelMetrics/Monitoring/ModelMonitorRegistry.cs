@@ -25,6 +25,7 @@ public sealed class ModelMonitorRegistry
 {
     private readonly object _gate = new();
     private ModelMonitor[] _monitors = [];
+    private long _version; // see Version
 
     /// <summary>Gets the registry monitors join unless their options name another.</summary>
     public static ModelMonitorRegistry Default { get; } = new();
@@ -34,6 +35,12 @@ public sealed class ModelMonitorRegistry
 
     /// <summary>Gets the live monitors as the array itself (never changed once published): publishing loops over it without an enumerator.</summary>
     internal ModelMonitor[] Live => Volatile.Read(ref _monitors);
+
+    /// <summary>
+    /// Gets how many times the live monitors changed: read before <see cref="Live"/>, an equal number later means the same
+    /// monitors (a publisher keeps this rather than the array, which would keep disposed monitors alive).
+    /// </summary>
+    internal long Version => Volatile.Read(ref _version);
 
     /// <summary>Raised after a monitor joined the registry (at the end of its construction).</summary>
     public event EventHandler<ModelMonitorEventArgs>? MonitorAdded;
@@ -64,6 +71,7 @@ public sealed class ModelMonitorRegistry
         lock (_gate)
         {
             _monitors = [.. _monitors, monitor];
+            Volatile.Write(ref _version, _version + 1); // after the array: a reader that sees this number sees it
         }
     }
 
@@ -75,6 +83,7 @@ public sealed class ModelMonitorRegistry
         lock (_gate)
         {
             _monitors = Array.FindAll(_monitors, m => !ReferenceEquals(m, monitor));
+            Volatile.Write(ref _version, _version + 1);
         }
 
         Raise(MonitorRemoved, monitor);

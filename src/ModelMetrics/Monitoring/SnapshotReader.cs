@@ -47,6 +47,7 @@ internal sealed class SnapshotReader
     private TimeSpan _lastClock; // the clock's elapsed time at the last reading
     private TimeSpan _now; // time since creation as the windows see it: the clock's forward steps only
     private int _nextSlot;
+    private long _readings; // how many readings were built (any kind): see ISnapshotObserver.Observe
 
     public SnapshotReader(ModelMonitor monitor, TimeProvider time)
     {
@@ -79,7 +80,8 @@ internal sealed class SnapshotReader
         lock (_gate)
         {
             long now = Now().Ticks;
-            observer.Observe(_last is { } last && !MustReadAny(now) ? last : Build(now, fresh: false, reuse: true));
+            ModelMonitorSnapshot snapshot = _last is { } last && !MustReadAny(now) ? last : Build(now, fresh: false, reuse: true);
+            observer.Observe(snapshot, _readings);
         }
     }
 
@@ -219,6 +221,7 @@ internal sealed class SnapshotReader
         }
 
         _confirmRejected = rejected;
+        _readings++;
         ModelMonitorSnapshot snapshot;
         if (reuse && _reused is not null)
         {
@@ -250,5 +253,10 @@ internal sealed class SnapshotReader
 internal interface ISnapshotObserver
 {
     /// <summary>Observes <paramref name="snapshot"/>, which must not be kept (the next pass refills it).</summary>
-    void Observe(ModelMonitorSnapshot snapshot);
+    /// <param name="snapshot">The monitor's snapshot for the pass.</param>
+    /// <param name="reading">
+    /// The number of readings the monitor made so far, that snapshot's included: equal numbers mean the same reading, so
+    /// a publisher that measured it before may keep what it measured.
+    /// </param>
+    void Observe(ModelMonitorSnapshot snapshot, long reading);
 }

@@ -26,7 +26,9 @@ namespace ModelMetrics.Publishing;
 /// Nothing here runs on the predict path: callbacks run when a listener or an OpenTelemetry reader collects.
 /// </para>
 /// </remarks>
+#pragma warning disable CA1001 // Note: a publisher lives as long as its meter's instruments, which have no end of their own.
 internal sealed class MeterPublisher
+#pragma warning restore CA1001
 {
     private static readonly Dictionary<string, MeterPublisher> SharedMeters = new(StringComparer.Ordinal);
     private static readonly ConditionalWeakTable<Meter, MeterPublisher> FactoryMeters = [];
@@ -53,6 +55,7 @@ internal sealed class MeterPublisher
     private bool _ruleInstruments;
     private SignalInstruments? _creating; // the family whose instruments are being created (under the gate)
     private PublishedInstrument[] _instruments = []; // every signal instrument of this meter, copy on write
+    private readonly ThreadLocal<FleetView> _fleets = new(static () => new()); // per collecting thread: what its last preparation saw
 
     private MeterPublisher(Meter meter) => Meter = meter;
 
@@ -323,13 +326,16 @@ internal sealed class MeterPublisher
             return;
         }
 
+        FleetView fleet = _fleets.Value!;
         List<(PublishedInstrument Instrument, Slot Slot)> prepared = pass.Prepared;
         prepared.Clear();
+        bool sameSlots = true; // every slot filled by this thread's last preparation of this meter, in the same order
         foreach (PublishedInstrument instrument in Volatile.Read(ref _instruments))
         {
             if (pass.CollectedLastPass(instrument.Number))
             {
                 Slot slot = instrument.CurrentSlot();
+                sameSlots &= slot.Pass == fleet.Pass && fleet.WasPrepared(prepared.Count, instrument.Number);
                 slot.Start(id);
                 prepared.Add((instrument, slot));
             }
@@ -340,39 +346,218 @@ internal sealed class MeterPublisher
             return;
         }
 
-        foreach (ModelMonitorRegistry registry in Volatile.Read(ref _registries))
+        // The monitors of this pass, read once: a monitor joining meanwhile is in the next pass (and makes it sweep again).
+        ModelMonitorRegistry[] registries = Volatile.Read(ref _registries);
+        List<ModelMonitor[]> monitors = pass.Monitors;
+        List<long> versions = pass.Versions;
+        monitors.Clear();
+        versions.Clear();
+        foreach (ModelMonitorRegistry registry in registries)
         {
-            foreach (ModelMonitor monitor in registry.Live)
+            versions.Add(registry.Version); // before the array: a change in between makes the next pass sweep again
+            monitors.Add(registry.Live);
+        }
+
+        if (!(sameSlots && fleet.SameMonitors(registries, versions, prepared.Count) && UpdateChanged(prepared, monitors, fleet)))
+        {
+            foreach ((_, Slot slot) in prepared)
+            {
+                slot.Start(id); // an update given up halfway left its slots as valid lists: the sweep matches them again
+            }
+
+            ObserveAll(prepared, monitors, fleet);
+        }
+
+        fleet.Remember(id, prepared, registries, versions);
+        monitors.Clear(); // not kept past the pass: disposed monitors must be collectable
+    }
+
+    /// <summary>
+    /// Fills the prepared lists in one sweep over every monitor, in order, each read once and all its measurements taken
+    /// while its data is in cache; notes where each monitor's segment is and which reading it was taken from.
+    /// </summary>
+    private void ObserveAll(List<(PublishedInstrument Instrument, Slot Slot)> prepared, List<ModelMonitor[]> monitors, FleetView fleet)
+    {
+        int ordinal = 0;
+        foreach (ModelMonitor[] live in monitors)
+        {
+            foreach (ModelMonitor monitor in live)
             {
                 if (!ReferenceEquals(monitor.Publisher, this))
                 {
                     continue;
                 }
 
-                foreach ((PublishedInstrument instrument, _) in prepared)
+                fleet.SetReading(ordinal, FleetView.NotRead);
+                if (HasAny(monitor, prepared))
                 {
-                    if (monitor.FindSignal(instrument.Family) is not null)
+                    monitor.Publish(new PreparedObserver(monitor, prepared, fleet, ordinal));
+                }
+                else
+                {
+                    foreach ((_, Slot slot) in prepared)
                     {
-                        monitor.Publish(new PreparedObserver(monitor, prepared));
-                        break;
+                        slot.SetSegment(ordinal, -1);
                     }
                 }
+
+                ordinal++;
             }
         }
     }
 
-    /// <summary>Observes every prepared instrument of one monitor (under its reader lock: the snapshot is refilled by the next pass).</summary>
-    private readonly struct PreparedObserver(ModelMonitor monitor, List<(PublishedInstrument Instrument, Slot Slot)> prepared) : ISnapshotObserver
+    /// <summary>
+    /// Updates the prepared lists where a monitor made a new reading since this thread's last pass, leaving every other
+    /// monitor's segments as they are (an idle fleet costs one check per monitor, not one per monitor and instrument).
+    /// Returns false when a list must be swept again: a segment changes length, or a monitor gained a signal.
+    /// </summary>
+    private bool UpdateChanged(List<(PublishedInstrument Instrument, Slot Slot)> prepared, List<ModelMonitor[]> monitors, FleetView fleet)
     {
-        public void Observe(ModelMonitorSnapshot snapshot)
+        fleet.GaveUp = false;
+        int ordinal = 0;
+        foreach (ModelMonitor[] live in monitors)
+        {
+            foreach (ModelMonitor monitor in live)
+            {
+                if (!ReferenceEquals(monitor.Publisher, this))
+                {
+                    continue;
+                }
+
+                if (fleet.ReadingOf(ordinal) != FleetView.NotRead)
+                {
+                    monitor.Publish(new ChangedObserver(monitor, prepared, fleet, ordinal));
+                    if (fleet.GaveUp)
+                    {
+                        return false;
+                    }
+                }
+                else if (HasAny(monitor, prepared))
+                {
+                    return false; // a signal joined the monitor since
+                }
+
+                ordinal++;
+            }
+        }
+
+        foreach ((_, Slot slot) in prepared)
+        {
+            slot.KeepAll();
+        }
+
+        return true;
+    }
+
+    private static bool HasAny(ModelMonitor monitor, List<(PublishedInstrument Instrument, Slot Slot)> prepared)
+    {
+        foreach ((PublishedInstrument instrument, _) in prepared)
+        {
+            if (monitor.FindSignal(instrument.Family) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Observes every prepared instrument of one monitor, in a sweep (under its reader lock: the snapshot is refilled by the next pass).</summary>
+    private readonly struct PreparedObserver(ModelMonitor monitor, List<(PublishedInstrument Instrument, Slot Slot)> prepared, FleetView fleet, int ordinal) : ISnapshotObserver
+    {
+        public void Observe(ModelMonitorSnapshot snapshot, long reading)
         {
             foreach ((PublishedInstrument instrument, Slot slot) in prepared)
             {
                 if (monitor.FindSignal(instrument.Family) is { } signal)
                 {
-                    instrument.Observe(signal, snapshot, slot);
+                    instrument.Observe(signal, snapshot, slot, ordinal);
+                }
+                else
+                {
+                    slot.SetSegment(ordinal, -1);
                 }
             }
+
+            fleet.SetReading(ordinal, reading);
+        }
+    }
+
+    /// <summary>Updates one monitor's segments in place when it made a new reading since this thread's last pass (under its reader lock).</summary>
+    private readonly struct ChangedObserver(ModelMonitor monitor, List<(PublishedInstrument Instrument, Slot Slot)> prepared, FleetView fleet, int ordinal) : ISnapshotObserver
+    {
+        public void Observe(ModelMonitorSnapshot snapshot, long reading)
+        {
+            if (reading == fleet.ReadingOf(ordinal))
+            {
+                return; // the reading this thread measured last pass: every segment of the monitor still holds
+            }
+
+            foreach ((PublishedInstrument instrument, Slot slot) in prepared)
+            {
+                if (monitor.FindSignal(instrument.Family) is { } signal && !instrument.TryUpdate(signal, snapshot, slot, ordinal))
+                {
+                    fleet.GaveUp = true;
+                    return;
+                }
+            }
+
+            fleet.SetReading(ordinal, reading);
+        }
+    }
+
+    /// <summary>
+    /// What one collecting thread's last preparation of this meter saw: its pass, the instruments it prepared, the monitors
+    /// (each registry's version, which changes whenever one joins or leaves) and the reading each monitor's segments came from.
+    /// </summary>
+    private sealed class FleetView
+    {
+        /// <summary>A monitor none of whose segments was taken from a reading (it had none of the prepared signals).</summary>
+        public const long NotRead = -1;
+
+        private readonly List<int> _prepared = [];
+        private readonly List<long> _versions = [];
+        private long[] _readings = [];
+        private ModelMonitorRegistry[]? _registries;
+
+        /// <summary>Gets the pass of the last preparation, 0 before one.</summary>
+        public long Pass { get; private set; }
+
+        /// <summary>Gets or sets whether an update in place was given up (under a monitor's lock, read after it).</summary>
+        public bool GaveUp { get; set; }
+
+        /// <summary>Returns whether the last preparation's <paramref name="index"/>-th instrument was number <paramref name="number"/>.</summary>
+        public bool WasPrepared(int index, int number) => index < _prepared.Count && _prepared[index] == number;
+
+        /// <summary>Returns whether <paramref name="registries"/>, at <paramref name="versions"/>, hold the monitors of the last preparation, which prepared <paramref name="count"/> instruments.</summary>
+        public bool SameMonitors(ModelMonitorRegistry[] registries, List<long> versions, int count) =>
+            count == _prepared.Count && ReferenceEquals(registries, _registries) && CollectionsMarshal.AsSpan(versions).SequenceEqual(CollectionsMarshal.AsSpan(_versions));
+
+        public long ReadingOf(int ordinal) => (uint)ordinal < (uint)_readings.Length ? _readings[ordinal] : NotRead;
+
+        public void SetReading(int ordinal, long reading)
+        {
+            if (ordinal >= _readings.Length)
+            {
+                Array.Resize(ref _readings, Math.Max(ordinal + 1, _readings.Length * 2));
+            }
+
+            _readings[ordinal] = reading;
+        }
+
+        /// <summary>Remembers a preparation: its pass, instruments and monitors (the readings were noted as it went).</summary>
+        public void Remember(long pass, List<(PublishedInstrument Instrument, Slot Slot)> prepared, ModelMonitorRegistry[] registries, List<long> versions)
+        {
+            Pass = pass;
+            _prepared.Clear();
+            foreach ((PublishedInstrument instrument, _) in prepared)
+            {
+                _prepared.Add(instrument.Number);
+            }
+
+            _registries = registries;
+            _versions.Clear();
+            _versions.AddRange(versions);
         }
     }
 
@@ -385,7 +570,7 @@ internal sealed class MeterPublisher
             {
                 if (ReferenceEquals(monitor.Publisher, this) && monitor.FindSignal(instrument.Family) is { } signal)
                 {
-                    instrument.Observe(signal, monitor.ReadForPublishing(id), slot);
+                    instrument.Observe(signal, monitor.ReadForPublishing(id), slot, ordinal: -1);
                 }
             }
         }
@@ -402,6 +587,12 @@ internal sealed class MeterPublisher
             Pass = id;
             Clear();
         }
+
+        /// <summary>Notes that the monitor numbered <paramref name="ordinal"/> in a sweep has its segment at <paramref name="segment"/> (−1: none).</summary>
+        public abstract void SetSegment(int ordinal, int segment);
+
+        /// <summary>Keeps every segment of the pass before as it is (or as updated in place): the pass's list is the last one.</summary>
+        public abstract void KeepAll();
 
         protected abstract void Clear();
     }
@@ -429,9 +620,13 @@ internal sealed class MeterPublisher
         private readonly List<Measurement<T>> _observed = []; // one monitor's new measurements, before they go in place
         private int _cursor; // the next segment (of this list in place, of the pass before while rebuilding) a monitor may match
         private bool _inPlace; // this pass updates the list of the pass before in place (else it rebuilds it)
+        private int[] _segmentOf = []; // per monitor, in the order of the last sweep: the index of its segment, or −1
 
-        /// <summary>Adds <paramref name="signal"/>'s measurements: kept from the pass before when its parts are the same.</summary>
-        public void Observe<TSignal>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, SignalInstruments family)
+        /// <summary>
+        /// Adds <paramref name="signal"/>'s measurements, of the monitor numbered <paramref name="ordinal"/> in this sweep:
+        /// kept from the pass before when its parts are the same.
+        /// </summary>
+        public void Observe<TSignal>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, SignalInstruments family, int ordinal)
             where TSignal : Signal
         {
             long stamp = snapshot.StampOf(family);
@@ -441,19 +636,9 @@ internal sealed class MeterPublisher
                 Span<Segment> segments = CollectionsMarshal.AsSpan(_segments);
                 if ((uint)_cursor < (uint)segments.Length && ReferenceEquals(segments[_cursor].Signal, signal))
                 {
-                    ref Segment kept = ref segments[_cursor];
-                    if (kept.Matches(signal, stamp, rejected))
+                    SetSegment(ordinal, _cursor);
+                    if (TryUpdate(ref segments[_cursor], observe, signal, snapshot, stamp, rejected))
                     {
-                        _cursor++;
-                        return;
-                    }
-
-                    _observed.Clear();
-                    observe(signal, snapshot, _observed);
-                    if (_observed.Count == kept.Count)
-                    {
-                        CollectionsMarshal.AsSpan(_observed).CopyTo(CollectionsMarshal.AsSpan(_list).Slice(kept.Start, kept.Count));
-                        kept = kept with { Stamp = stamp, Rejected = rejected };
                         _cursor++;
                         return;
                     }
@@ -461,6 +646,7 @@ internal sealed class MeterPublisher
                     StartRebuilding();
                     _cursor++; // this monitor's segment is replaced by what was just observed
                     AddSegment(signal, stamp, rejected, _observed);
+                    SetSegment(ordinal, _segments.Count - 1);
                     return;
                 }
 
@@ -478,7 +664,38 @@ internal sealed class MeterPublisher
             }
 
             _segments.Add(new Segment(signal, stamp, rejected, start, _list.Count - start));
+            SetSegment(ordinal, _segments.Count - 1);
         }
+
+        /// <summary>
+        /// Updates in place the segment of the monitor numbered <paramref name="ordinal"/> in the last sweep, outside a
+        /// sweep; returns false when it cannot (no such segment, or its measurements changed in number): sweep again.
+        /// </summary>
+        public bool TryUpdate<TSignal>(Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, SignalInstruments family, int ordinal)
+            where TSignal : Signal
+        {
+            int index = (uint)ordinal < (uint)_segmentOf.Length ? _segmentOf[ordinal] : -1;
+            Span<Segment> segments = CollectionsMarshal.AsSpan(_segments);
+            return _inPlace && (uint)index < (uint)segments.Length && ReferenceEquals(segments[index].Signal, signal)
+                && TryUpdate(ref segments[index], observe, signal, snapshot, snapshot.StampOf(family), snapshot.RejectedTable);
+        }
+
+        public override void SetSegment(int ordinal, int segment)
+        {
+            if (ordinal < 0)
+            {
+                return; // an instrument observed alone: its list is swept again before it is updated in place
+            }
+
+            if (ordinal >= _segmentOf.Length)
+            {
+                Array.Resize(ref _segmentOf, Math.Max(ordinal + 1, _segmentOf.Length * 2));
+            }
+
+            _segmentOf[ordinal] = segment;
+        }
+
+        public override void KeepAll() => _cursor = _segments.Count;
 
         /// <summary>Returns the pass's measurements.</summary>
         public List<Measurement<T>> Finish()
@@ -514,6 +731,30 @@ internal sealed class MeterPublisher
             _list.AddRange(CollectionsMarshal.AsSpan(_previous)[..end]);
             _segments.AddRange(CollectionsMarshal.AsSpan(_previousSegments)[.._cursor]);
             _inPlace = false;
+        }
+
+        /// <summary>
+        /// Leaves <paramref name="kept"/> as it is when its reading is the same, or writes what <paramref name="signal"/>
+        /// measures now over it when as many values; otherwise returns false, with the new measurements in <c>_observed</c>.
+        /// </summary>
+        private bool TryUpdate<TSignal>(ref Segment kept, Action<TSignal, ModelMonitorSnapshot, List<Measurement<T>>> observe, TSignal signal, ModelMonitorSnapshot snapshot, long stamp, Dictionary<string, long> rejected)
+            where TSignal : Signal
+        {
+            if (kept.Matches(signal, stamp, rejected))
+            {
+                return true;
+            }
+
+            _observed.Clear();
+            observe(signal, snapshot, _observed);
+            if (_observed.Count != kept.Count)
+            {
+                return false;
+            }
+
+            CollectionsMarshal.AsSpan(_observed).CopyTo(CollectionsMarshal.AsSpan(_list).Slice(kept.Start, kept.Count));
+            kept = kept with { Stamp = stamp, Rejected = rejected };
+            return true;
         }
 
         private void AddSegment(Signal signal, long stamp, Dictionary<string, long> rejected, List<Measurement<T>> measurements)
@@ -560,8 +801,11 @@ internal sealed class MeterPublisher
         /// <summary>Returns the collecting thread's slot.</summary>
         public abstract Slot CurrentSlot();
 
-        /// <summary>Adds the measurements of <paramref name="signal"/>'s monitor to <paramref name="slot"/>.</summary>
-        public abstract void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot);
+        /// <summary>Adds the measurements of <paramref name="signal"/>'s monitor, numbered <paramref name="ordinal"/> in the sweep, to <paramref name="slot"/>.</summary>
+        public abstract void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot, int ordinal);
+
+        /// <summary>Updates the segment of <paramref name="signal"/>'s monitor (numbered <paramref name="ordinal"/> in the last sweep) in place, or returns false.</summary>
+        public abstract bool TryUpdate(Signal signal, ModelMonitorSnapshot snapshot, Slot slot, int ordinal);
     }
 
 #pragma warning disable CA1001 // Note: lives as long as its meter's instrument, which has no end of its own.
@@ -578,8 +822,11 @@ internal sealed class MeterPublisher
         public override Slot CurrentSlot() => Slot;
 
         // Note: no cast check: a family's instruments observe the one signal type that declares them.
-        public override void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot) =>
-            Unsafe.As<Slot<T>>(slot).Observe(observe, Unsafe.As<TSignal>(signal), snapshot, Family);
+        public override void Observe(Signal signal, ModelMonitorSnapshot snapshot, Slot slot, int ordinal) =>
+            Unsafe.As<Slot<T>>(slot).Observe(observe, Unsafe.As<TSignal>(signal), snapshot, Family, ordinal);
+
+        public override bool TryUpdate(Signal signal, ModelMonitorSnapshot snapshot, Slot slot, int ordinal) =>
+            Unsafe.As<Slot<T>>(slot).TryUpdate(observe, Unsafe.As<TSignal>(signal), snapshot, Family, ordinal);
     }
 
     /// <summary>
@@ -599,6 +846,12 @@ internal sealed class MeterPublisher
 
         /// <summary>Gets a list reused by each preparation on this thread.</summary>
         public List<(PublishedInstrument Instrument, Slot Slot)> Prepared { get; } = [];
+
+        /// <summary>Gets a list reused by each preparation on this thread: each registry's monitors, as read once.</summary>
+        public List<ModelMonitor[]> Monitors { get; } = [];
+
+        /// <summary>Gets a list reused by each preparation on this thread: each registry's <see cref="ModelMonitorRegistry.Version"/>, read just before its monitors.</summary>
+        public List<long> Versions { get; } = [];
 
         /// <summary>Returns the id of the pass that observes <paramref name="instrument"/>, starting a new pass when needed.</summary>
         public long Enter(int instrument)

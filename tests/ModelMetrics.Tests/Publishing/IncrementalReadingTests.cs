@@ -364,6 +364,91 @@ public class PreparedPassTests
         }
     }
 
+    /// <summary>
+    /// A listener's pass updates in place only the monitors that made a new reading since its pass before: a signal that
+    /// joins a monitor afterwards (its monitor had no segment for that family) and a monitor that joins must make the
+    /// pass sweep every monitor again, or their measurements would be missing.
+    /// </summary>
+    [Test]
+    public void MeterListener_ReplayedPasses_EqualAFreshListenersPass_WhenASignalJoinsAMonitorLater()
+    {
+        string meter = "ModelMetrics.Tests.Replay." + Guid.NewGuid().ToString("N");
+        var monitors = Enumerable.Range(0, 3).Select(i => new ModelMonitor(new ModelMonitorOptions
+        {
+            ModelName = "m" + i,
+            ClassLabels = ["no", "yes"],
+            MeterName = meter,
+        })).ToList();
+        var caches = new List<ModelMetrics.Signals.CacheCounters>();
+        try
+        {
+            using var collector = new MeasurementCollector(meter);
+            foreach (ModelMonitor monitor in monitors)
+            {
+                monitor.RecordCall(0.004);
+            }
+
+            ModelMetrics.Signals.CacheCounters first = new();
+            first.Attach(monitors[0]);
+            caches.Add(first);
+            first.Hit();
+            first.Miss();
+            for (int p = 0; p < 3; p++)
+            {
+                Assert.That(DescribeAll(collector.CollectAll(), meter), Is.EqualTo(FreshPass(meter)), "before: pass " + p);
+            }
+
+            // The last monitor gets a cache (a signal of a family its segments never had), and records nothing else.
+            ModelMetrics.Signals.CacheCounters late = new();
+            late.Attach(monitors[2]);
+            caches.Add(late);
+            late.Miss();
+            string[] joined = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(joined, Has.Some.StartsWith("m2 model.cache."), "the cache that joined m2 is published");
+            Assert.That(joined, Is.EqualTo(FreshPass(meter)), "a signal joined a monitor");
+
+            // A monitor joins at the end, nothing else changes; then only it records.
+            monitors.Add(new ModelMonitor(new ModelMonitorOptions { ModelName = "m3", ClassLabels = ["no", "yes"], MeterName = meter }));
+            Assert.That(DescribeAll(collector.CollectAll(), meter), Is.EqualTo(FreshPass(meter)), "a monitor joined");
+            monitors[3].RecordCall(0.008);
+            string[] recorded = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(recorded, Has.Some.StartsWith("m3 model.inference.calls 1 "));
+            Assert.That(recorded, Is.EqualTo(FreshPass(meter)), "the monitor that joined recorded");
+
+            // Three monitors with the same history (so the same number of readings) join; then the middle one leaves and
+            // nothing else changes: the one after it must not pass for it.
+            var twins = Enumerable.Range(0, 3).Select(i => new ModelMonitor(new ModelMonitorOptions { ModelName = "t" + i, ClassLabels = ["no", "yes"], MeterName = meter })).ToList();
+            monitors.AddRange(twins);
+            foreach (ModelMonitor twin in twins)
+            {
+                twin.RecordCall(0.002);
+            }
+
+            for (int p = 0; p < 3; p++)
+            {
+                Assert.That(DescribeAll(collector.CollectAll(), meter), Is.EqualTo(FreshPass(meter)), "twins: pass " + p);
+            }
+
+            twins[1].Dispose();
+            monitors.Remove(twins[1]);
+            string[] left = DescribeAll(collector.CollectAll(), meter);
+            Assert.That(left, Has.None.StartsWith("t1 "));
+            Assert.That(left, Is.EqualTo(FreshPass(meter)), "the middle twin left");
+        }
+        finally
+        {
+            foreach (ModelMetrics.Signals.CacheCounters cache in caches)
+            {
+                cache.Detach();
+            }
+
+            foreach (ModelMonitor monitor in monitors)
+            {
+                monitor.Dispose();
+            }
+        }
+    }
+
     /// <summary>Collects once with a listener that never collected before, on a thread of its own (no pass to replay).</summary>
     private static string[] FreshPass(string meter)
     {
