@@ -331,6 +331,18 @@ internal sealed class WindowedCells<T> : IWindowedCells
     /// <summary>Advances every window to <paramref name="now"/> (TimeSpan ticks since the monitor's creation) and returns each window's cells, shortest first.</summary>
     public T[][] Read(long now, T[] cumulative) => Read(now, cumulative, 0, Length, Length, 0);
 
+    /// <summary>As <see cref="Read(long, T[])"/>, into <paramref name="into"/> (one array of <see cref="Length"/> cells per window) when given.</summary>
+    public T[][] Read(long now, T[] cumulative, T[][]? into)
+    {
+        if (into is null)
+        {
+            return Read(now, cumulative);
+        }
+
+        ReadInto(now, cumulative, 0, Length, Length, 0, into);
+        return into;
+    }
+
     /// <summary>
     /// Advances every window to <paramref name="now"/> over two segments of the cells only (see
     /// <see cref="RollingWindow{T}.Update(long, T[], T[], int, int, int, int)"/>): each window's array holds

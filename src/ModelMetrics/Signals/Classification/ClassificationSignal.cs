@@ -241,20 +241,8 @@ internal sealed class ClassificationSignal : Signal
 
         _confusion.AddTo(cells);
         _probabilities.AddTo(scored);
-        long[][] cellWindows;
-        long[][] scoredWindows;
-        if (reused is not null)
-        {
-            cellWindows = reused.CellWindows;
-            scoredWindows = reused.ScoredWindows;
-            _confusionWindows.ReadInto(snapshot.Now, cells, 0, cells.Length, cells.Length, 0, cellWindows);
-            _probabilityWindows.ReadInto(snapshot.Now, scored, 0, scored.Length, scored.Length, 0, scoredWindows);
-        }
-        else
-        {
-            cellWindows = _confusionWindows.Read(snapshot.Now, cells);
-            scoredWindows = _probabilityWindows.Read(snapshot.Now, scored);
-        }
+        long[][] cellWindows = _confusionWindows.Read(snapshot.Now, cells, reused?.CellWindows);
+        long[][] scoredWindows = _probabilityWindows.Read(snapshot.Now, scored, reused?.ScoredWindows);
 
         snapshot.Cumulative.Add(Part(reused, 0, cells, scored));
         for (int w = 0; w < cellWindows.Length; w++)

@@ -120,20 +120,8 @@ internal sealed class DriftSignal : Signal
         _scores.AddTo(scores);
 
         // The windows advance on every read, whether or not a reference is set yet.
-        long[][] predictedWindows;
-        long[][] scoreWindows;
-        if (reused is not null)
-        {
-            predictedWindows = reused.PredictedWindows;
-            scoreWindows = reused.ScoreWindows;
-            _predictedWindows.ReadInto(snapshot.Now, predicted, 0, predicted.Length, predicted.Length, 0, predictedWindows);
-            _scoreWindows.ReadInto(snapshot.Now, scores, 0, scores.Length, scores.Length, 0, scoreWindows);
-        }
-        else
-        {
-            predictedWindows = _predictedWindows.Read(snapshot.Now, predicted);
-            scoreWindows = _scoreWindows.Read(snapshot.Now, scores);
-        }
+        long[][] predictedWindows = _predictedWindows.Read(snapshot.Now, predicted, reused?.PredictedWindows);
+        long[][] scoreWindows = _scoreWindows.Read(snapshot.Now, scores, reused?.ScoreWindows);
 
         if (Volatile.Read(ref _reference) is not { } reference)
         {

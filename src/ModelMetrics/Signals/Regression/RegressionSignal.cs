@@ -52,16 +52,7 @@ internal sealed class RegressionSignal : Signal
         double[] cumulative = reuse ? _reusedCells ??= new double[RegressionCounts.CellCount] : new double[RegressionCounts.CellCount];
         Array.Clear(cumulative);
         _counts.AddTo(cumulative);
-        double[][] windows;
-        if (reuse)
-        {
-            windows = _reusedWindows ??= Array.ConvertAll(Context.Windows, _ => new double[RegressionCounts.CellCount]);
-            _windows.ReadInto(snapshot.Now, cumulative, 0, cumulative.Length, cumulative.Length, 0, windows);
-        }
-        else
-        {
-            windows = _windows.Read(snapshot.Now, cumulative);
-        }
+        double[][] windows = _windows.Read(snapshot.Now, cumulative, reuse ? _reusedWindows ??= Array.ConvertAll(Context.Windows, _ => new double[RegressionCounts.CellCount]) : null);
 
         // A monitor that never saw a pair has no regression part (a classifier, usually).
         if (cumulative[RegressionCounts.PairCountCell] == 0)
