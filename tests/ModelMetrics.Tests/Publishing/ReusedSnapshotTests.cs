@@ -29,6 +29,7 @@ public class ReusedSnapshotTests
             MeterName = meter,
             Windows = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15)],
             TimeProvider = clock,
+            GenAI = new GenAIOptions(),
         })).ToArray();
         using var listener = new MeterListener
         {
@@ -109,6 +110,7 @@ public class ReusedSnapshotTests
             MeterName = meter,
             Windows = [TimeSpan.FromSeconds(60)],
             TimeProvider = clock,
+            GenAI = new GenAIOptions(),
         });
         using var collector = new MeasurementCollector(meter);
         monitor.SetDriftReference([0.9, 0.1]);
@@ -118,6 +120,10 @@ public class ReusedSnapshotTests
             monitor.RecordGroundTruth(predicted: i % 2, actual: i % 3 == 0 ? 1 : 0);
             monitor.RecordRegression(predicted: i, actual: i + (i % 3));
             monitor.RecordPrediction(300 + i, predictedClass: i % 4 == 0 ? 1 : 0);
+            GenAICall call = monitor.GenAI!.StartCall();
+            clock.Advance(TimeSpan.FromMilliseconds(i));
+            call.RecordChunk();
+            call.Complete(new GenAIUsage(InputTokens: i, OutputTokens: 1), i % 5 == 0 ? GenAIFinishReason.Length : GenAIFinishReason.Stop);
         }
 
         // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads.
@@ -163,6 +169,9 @@ public class ReusedSnapshotTests
             monitor.RecordGroundTruth(predicted: 0, actual: 1);
             monitor.RecordRegression(predicted: 100, actual: 1);
             monitor.RecordPrediction(200 + i, predictedClass: 1);
+            GenAICall call = monitor.GenAI!.StartCall();
+            call.RecordChunk();
+            call.Fail(new TimeoutException());
         }
 
         for (int i = 101; i < 105; i++)
@@ -186,6 +195,10 @@ public class ReusedSnapshotTests
         {
             monitor.RecordPrediction(id, predictedClass: 1);
             _ = monitor.RecordLabel(id - 1, actualClass: 2);
+            GenAICall call = monitor.GenAI!.StartCall("m");
+            call.RecordChunk();
+            call.RecordChunk();
+            call.Complete(new GenAIUsage(InputTokens: 10, OutputTokens: 2), GenAIFinishReason.Stop);
             monitor.RecordCall(1e-4 * Math.Pow(10, 3 * random.NextDouble()));
             monitor.RecordGroundTruth(random.Next(3), random.Next(3));
             monitor.RecordRegression(random.NextDouble(), random.NextDouble());
@@ -200,5 +213,7 @@ public class ReusedSnapshotTests
         $"{s.Classification.GetCount(predicted: 0, actual: 1)} window {s.Windows[0].Classification!.Total} {s.Windows[0].Classification!.MatthewsCorrelation} " +
         $"drift {s.Drift?.Predictions} {s.Drift?.ClassPsi} {s.Drift?.ClassShares[0]} " +
         $"labels {s.Labels.Joined} {s.Labels.Pending} {s.Labels.Delay.Count} {s.Labels.Delay.Max} {s.Labels.RecentDelay.Count} {s.Windows[0].LabelDelay.Count} " +
+        $"genai {s.GenAI!.Calls} {s.GenAI.Failed} {s.GenAI.InputTokens} {s.GenAI.Duration.Count} {s.GenAI.Duration.Max} {string.Join(",", s.GenAI.FinishReasons.OrderBy(r => r.Key))} " +
+        $"{string.Join(",", s.GenAI.Failures.OrderBy(r => r.Key))} window {s.Windows[0].GenAI!.Calls} {s.Windows[0].GenAI!.TimeToFirstToken.Count} " +
         $"pairs {s.Regression!.Count} {s.Regression.MeanAbsoluteError} {s.Regression.RSquared} {s.Regression.SquaredErrorSum} window {s.Windows[0].Regression!.Count} {s.Windows[0].Regression!.MeanError}";
 }

@@ -89,9 +89,11 @@ internal sealed class OutcomeTable
     }
 
     /// <summary>Returns (error.type, count) for every outcome counted at least once in <paramref name="counts"/>.</summary>
-    public Dictionary<string, long> ToTable(ReadOnlySpan<long> counts)
+    public Dictionary<string, long> ToTable(ReadOnlySpan<long> counts, Dictionary<string, long>? into = null)
     {
-        var table = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Note: a table refilled (a publishing reading's) keeps its capacity: filling it again allocates nothing.
+        Dictionary<string, long> table = into ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        table.Clear();
         for (int i = 0; i < counts.Length; i++)
         {
             if (counts[i] != 0)

@@ -43,12 +43,12 @@ internal sealed class GenAIInstruments : SignalInstruments
         {
             GenAISnapshot g = s.GenAI!;
             GenAITags tags = signal.InstrumentTags;
-            foreach ((string reason, long count) in g.FinishReasons)
+            foreach ((string reason, long count) in g.FinishReasonTable)
             {
                 list.Add(count, tags.Reason(reason));
             }
 
-            foreach ((string errorType, long count) in g.Failures)
+            foreach ((string errorType, long count) in g.FailureTable)
             {
                 list.Add(count, Tags.With(signal.Context.ModelTags, FinishReason, "error", MetricNames.ErrorType, errorType));
             }
@@ -104,7 +104,7 @@ internal sealed class GenAIInstruments : SignalInstruments
         });
         publisher.Counter<GenAISignal, long>(Unmatched, static (signal, s, list) =>
         {
-            foreach ((string reason, long count) in s.GenAI!.UnmatchedFeedback)
+            foreach ((string reason, long count) in s.GenAI!.UnmatchedTable)
             {
                 list.Add(count, signal.Context.ModelTagsWith(MetricNames.Reason, reason));
             }

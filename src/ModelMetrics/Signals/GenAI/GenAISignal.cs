@@ -63,6 +63,7 @@ internal sealed class GenAISignal : Signal
     private readonly WindowedCells<long> _counts;
     private readonly int _feedbackOffset;
     private readonly PendingPredictions _responses;
+    private Reused? _reused; // what publishing readings refill (readers are serialized)
     private bool _responsesAtLastRead; // written by the serialized readers
     private readonly ModelIdTable _requestModels;
     private readonly ModelIdTable _responseModels;
@@ -302,12 +303,18 @@ internal sealed class GenAISignal : Signal
     /// </remarks>
     public override bool IsPolled => _responsesAtLastRead;
 
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
+
     public override void Read(SnapshotBuilder snapshot)
     {
         _responses.ExpireOld();
         _responsesAtLastRead = _responses.Count > 0;
 
-        long[] counts = new long[_counts.Length];
+        // A publishing reading refills the arrays, tables and snapshots of the last one; any other builds new ones.
+        bool reuse = snapshot.Reuses;
+        Reused? reused = reuse ? _reused ??= new Reused(_counts.Length, Context.Windows.Length) : null;
+        long[] counts = reused?.Counts ?? new long[_counts.Length];
         long inFlight;
         (LatencySnapshot Cumulative, LatencySnapshot[] Windows) interChunks;
 
@@ -317,6 +324,7 @@ internal sealed class GenAISignal : Signal
             _owned.Fold();
 
             // Calls first (finish reasons, failures), then what their writers wrote before them.
+            Array.Clear(counts);
             for (int r = 0; r < ReasonCount; r++)
             {
                 counts[FirstReason - 1 + r] = Sum(FirstReason + r);
@@ -333,39 +341,42 @@ internal sealed class GenAISignal : Signal
             counts[_feedbackOffset + 2] = Volatile.Read(ref _scored);
             counts[_feedbackOffset + 3] = Volatile.Read(ref _scoreMicros);
             inFlight = Math.Max(0, Sum(InFlight));
-            interChunks = ReadInterChunk(snapshot.Now);
+            interChunks = ReadInterChunk(snapshot.Now, reuse);
         }
 
-        (LatencySnapshot duration, LatencySnapshot[] durations) = Duration.Read(snapshot.Now);
-        (LatencySnapshot firstToken, LatencySnapshot[] firstTokens) = TimeToFirstToken.Read(snapshot.Now);
-        (LatencySnapshot perToken, LatencySnapshot[] perTokens) = TimePerOutputToken.Read(snapshot.Now);
+        (LatencySnapshot duration, LatencySnapshot[] durations) = Duration.Read(snapshot.Now, reuse: reuse);
+        (LatencySnapshot firstToken, LatencySnapshot[] firstTokens) = TimeToFirstToken.Read(snapshot.Now, reuse: reuse);
+        (LatencySnapshot perToken, LatencySnapshot[] perTokens) = TimePerOutputToken.Read(snapshot.Now, reuse: reuse);
         (LatencySnapshot interChunk, LatencySnapshot[] interChunkWindows) = interChunks;
-        long[][] windows = _counts.Read(snapshot.Now, counts);
+        long[][] windows = _counts.Read(snapshot.Now, counts, reused?.Windows);
 
-        var unmatched = new Dictionary<string, long>(StringComparer.Ordinal);
-        (string Result, long Count)[] results =
-        [
-            ("unknown_id", _responses.UnknownId), ("duplicate", _responses.DuplicateLabel), ("late", _responses.LateLabel), ("invalid_id", _responses.InvalidId),
-        ];
-        foreach ((string result, long count) in results)
-        {
-            if (count > 0)
-            {
-                unmatched[result] = count;
-            }
-        }
+        Dictionary<string, long> unmatched = reused?.Unmatched ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        unmatched.Clear();
+        AddIfCounted(unmatched, "unknown_id", _responses.UnknownId);
+        AddIfCounted(unmatched, "duplicate", _responses.DuplicateLabel);
+        AddIfCounted(unmatched, "late", _responses.LateLabel);
+        AddIfCounted(unmatched, "invalid_id", _responses.InvalidId);
 
-        snapshot.Cumulative.Add(Part(counts, inFlight, duration, firstToken, perToken, interChunk, _responses.Count, unmatched));
-        var none = new Dictionary<string, long>(0);
+        snapshot.Cumulative.Add(Part(reused, 0, counts, inFlight, duration, firstToken, perToken, interChunk, _responses.Count, unmatched));
+        Dictionary<string, long> none = reused?.None ?? new Dictionary<string, long>(0);
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(windows[w], inFlight, durations[w], firstTokens[w], perTokens[w], interChunkWindows[w], _responses.Count, none));
+            snapshot.Windows[w].Add(Part(reused, 1 + w, windows[w], inFlight, durations[w], firstTokens[w], perTokens[w], interChunkWindows[w], _responses.Count, none));
         }
     }
 
-    private GenAISnapshot Part(long[] counts, long inFlight, LatencySnapshot duration, LatencySnapshot firstToken, LatencySnapshot perToken, LatencySnapshot interChunk, long pending, Dictionary<string, long> unmatched)
+    private static void AddIfCounted(Dictionary<string, long> table, string result, long count)
     {
-        var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (count > 0)
+        {
+            table[result] = count;
+        }
+    }
+
+    private GenAISnapshot Part(Reused? reused, int slot, long[] counts, long inFlight, LatencySnapshot duration, LatencySnapshot firstToken, LatencySnapshot perToken, LatencySnapshot interChunk, long pending, Dictionary<string, long> unmatched)
+    {
+        Dictionary<string, long> reasons = reused?.Reasons[slot] ?? new Dictionary<string, long>(StringComparer.Ordinal);
+        reasons.Clear();
         long succeeded = 0;
         for (int r = 0; r < ReasonCount; r++)
         {
@@ -377,27 +388,29 @@ internal sealed class GenAISignal : Signal
             }
         }
 
-        Dictionary<string, long> failures = _failures.ToTable(counts.AsSpan(FailureOffset, _failures.Length));
+        ReadOnlySpan<long> failed = counts.AsSpan(FailureOffset, _failures.Length);
+        Dictionary<string, long> failures = _failures.ToTable(failed, reused?.Failures[slot]);
         long rateTicks = counts[RateTicks - 1];
         double tokensPerSecond = rateTicks == 0 ? 0 : counts[RateTokens - 1] / ((double)rateTicks / Stopwatch.Frequency);
-        return new GenAISnapshot(
-            succeeded,
-            reasons,
-            failures,
-            inFlight,
-            new GenAITokens(counts[InputTokens - 1], counts[OutputTokens - 1], counts[CachedTokens - 1], counts[ReasoningTokens - 1], counts[UnknownInput - 1], counts[UnknownOutput - 1]),
-            tokensPerSecond,
-            duration,
-            firstToken,
-            perToken,
-            interChunk,
-            new GenAIFeedback(counts[_feedbackOffset], counts[_feedbackOffset + 1], counts[_feedbackOffset + 2], counts[_feedbackOffset + 3] / 1e6, pending, unmatched),
-            counts[CostNanos - 1] / 1e9,
-            Currency);
+        var tokens = new GenAITokens(counts[InputTokens - 1], counts[OutputTokens - 1], counts[CachedTokens - 1], counts[ReasoningTokens - 1], counts[UnknownInput - 1], counts[UnknownOutput - 1]);
+        var feedback = new GenAIFeedback(counts[_feedbackOffset], counts[_feedbackOffset + 1], counts[_feedbackOffset + 2], counts[_feedbackOffset + 3] / 1e6, pending, unmatched);
+        if (reused?.Parts[slot] is { } part)
+        {
+            part.Fill(succeeded, reasons, failures, CellSums.Sum(failed), inFlight, tokens, tokensPerSecond, duration, firstToken, perToken, interChunk, feedback, counts[CostNanos - 1] / 1e9, Currency);
+            return part;
+        }
+
+        part = new GenAISnapshot(succeeded, reasons, failures, CellSums.Sum(failed), inFlight, tokens, tokensPerSecond, duration, firstToken, perToken, interChunk, feedback, counts[CostNanos - 1] / 1e9, Currency);
+        if (reused is not null)
+        {
+            reused.Parts[slot] = part;
+        }
+
+        return part;
     }
 
     /// <summary>Reads the inter-chunk latency: the stripes and every thread's own cells. Under the gate, after a fold.</summary>
-    private (LatencySnapshot Cumulative, LatencySnapshot[] Windows) ReadInterChunk(long now)
+    private (LatencySnapshot Cumulative, LatencySnapshot[] Windows) ReadInterChunk(long now, bool reuse)
     {
         if (_owned.IsEmpty && _interChunk.IsEmpty)
         {
@@ -407,7 +420,25 @@ internal sealed class GenAISignal : Signal
         long[] all = InterChunk.Scratch();
         _interChunk.AddTo(all);
         _owned.AddHistogramTo(all);
-        return InterChunk.Read(now, all);
+        return InterChunk.Read(now, all, reuse);
+    }
+
+    /// <summary>What publishing readings refill: the counts read, each window's, the tables and the snapshots (cumulative, then each window's).</summary>
+    private sealed class Reused(int cells, int windows)
+    {
+        public long[] Counts { get; } = new long[cells];
+
+        public long[][] Windows { get; } = Array.ConvertAll(new int[windows], _ => new long[cells]);
+
+        public Dictionary<string, long> Unmatched { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, long> None { get; } = new(0);
+
+        public Dictionary<string, long>[] Reasons { get; } = Array.ConvertAll(new int[1 + windows], _ => new Dictionary<string, long>(StringComparer.Ordinal));
+
+        public Dictionary<string, long>[] Failures { get; } = Array.ConvertAll(new int[1 + windows], _ => new Dictionary<string, long>(StringComparer.Ordinal));
+
+        public GenAISnapshot?[] Parts { get; } = new GenAISnapshot?[1 + windows];
     }
 
     /// <summary>Returns a counter summed over every thread's own cells and the stripes. Under the gate, after a fold.</summary>
