@@ -111,6 +111,7 @@ public class ReusedSnapshotTests
             Windows = [TimeSpan.FromSeconds(60)],
             TimeProvider = clock,
             GenAI = new GenAIOptions(),
+            CpuTimeSampling = 1,
         });
         using var collector = new MeasurementCollector(meter);
         monitor.SetDriftReference([0.9, 0.1]);
@@ -126,18 +127,22 @@ public class ReusedSnapshotTests
             call.Complete(new GenAIUsage(InputTokens: i, OutputTokens: 1), i % 5 == 0 ? GenAIFinishReason.Length : GenAIFinishReason.Stop);
         }
 
-        // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads.
-        for (int p = 0; p < 4; p++)
+        // Prepared passes, the last one confirming the change: nothing is marked changed when the user reads. Two seconds
+        // after the first, so that a prepared pass reads the polled signals too (CPU time, pending predictions).
+        _ = collector.CollectAll();
+        clock.Advance(TimeSpan.FromSeconds(2));
+        for (int p = 0; p < 3; p++)
         {
             _ = collector.CollectAll();
         }
 
-        ModelMonitorSnapshot kept = monitor.GetSnapshot();
+        // The pass's snapshot first: a fresh reading (GetSnapshot) reads polled signals anew, which would hide the case.
         ModelMonitorSnapshot alone = monitor.ReadForPublishing(System.Threading.Interlocked.Increment(ref s_pass));
+        ModelMonitorSnapshot kept = monitor.GetSnapshot();
         string keptBefore = Describe(kept);
         string aloneBefore = Describe(alone);
         Assert.That(keptBefore, Does.StartWith("calls 20 "));
-        Assert.That(aloneBefore, Is.EqualTo(keptBefore));
+        Assert.That(aloneBefore, Does.StartWith("calls 20 "), "the process's CPU time aside (read anew by GetSnapshot), the same reading");
 
         // More calls, read by prepared passes (the calls signal's last parts are now the refilled ones); then a checkpoint
         // falls due with nothing recorded, and an instrument observed alone advances the windows from that reading.
@@ -169,6 +174,7 @@ public class ReusedSnapshotTests
             monitor.RecordGroundTruth(predicted: 0, actual: 1);
             monitor.RecordRegression(predicted: 100, actual: 1);
             monitor.RecordPrediction(200 + i, predictedClass: 1);
+            monitor.EndCall(monitor.StartCall());
             GenAICall call = monitor.GenAI!.StartCall();
             call.RecordChunk();
             call.Fail(new TimeoutException());
@@ -179,13 +185,13 @@ public class ReusedSnapshotTests
             _ = monitor.RecordLabel(i, actualClass: 1);
         }
 
-        Assert.That(collector.CollectAll().Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(55), "the passes saw the new calls");
+        Assert.That(collector.CollectAll().Single(o => o.Instrument == "model.inference.duration.count").Value, Is.EqualTo(85), "the passes saw the new calls");
         _ = collector.CollectAll();
 
         Assert.That(Describe(kept), Is.EqualTo(keptBefore), "GetSnapshot's snapshot");
         Assert.That(Describe(alone), Is.EqualTo(aloneBefore), "a pass's snapshot for an instrument observed alone");
         Assert.That(Describe(moved), Is.EqualTo(movedBefore), "a pass's snapshot whose windows advanced from a refilled reading");
-        Assert.That(Describe(monitor.GetSnapshot()), Does.StartWith("calls 55 "));
+        Assert.That(Describe(monitor.GetSnapshot()), Does.StartWith("calls 85 "));
     }
 
     private static void RecordBusyCalls(ModelMonitor[] monitors, Random random)
@@ -215,5 +221,6 @@ public class ReusedSnapshotTests
         $"labels {s.Labels.Joined} {s.Labels.Pending} {s.Labels.Delay.Count} {s.Labels.Delay.Max} {s.Labels.RecentDelay.Count} {s.Windows[0].LabelDelay.Count} " +
         $"genai {s.GenAI!.Calls} {s.GenAI.Failed} {s.GenAI.InputTokens} {s.GenAI.Duration.Count} {s.GenAI.Duration.Max} {string.Join(",", s.GenAI.FinishReasons.OrderBy(r => r.Key))} " +
         $"{string.Join(",", s.GenAI.Failures.OrderBy(r => r.Key))} window {s.Windows[0].GenAI!.Calls} {s.Windows[0].GenAI!.TimeToFirstToken.Count} " +
+        $"cpu {s.CpuTime!.ProcessCpuSeconds} {s.CpuTime.Samples} {s.Windows[0].CpuTime!.ProcessCpuSeconds} " +
         $"pairs {s.Regression!.Count} {s.Regression.MeanAbsoluteError} {s.Regression.RSquared} {s.Regression.SquaredErrorSum} window {s.Windows[0].Regression!.Count} {s.Windows[0].Regression!.MeanError}";
 }

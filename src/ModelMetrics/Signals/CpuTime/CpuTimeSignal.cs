@@ -61,6 +61,7 @@ internal sealed class CpuTimeSignal : Signal
     private readonly long _readCost = ThreadCpuClock.ReadCost;
     private readonly long _processStart;
     private readonly WindowedCells<long> _windows;
+    private Reused? _reused; // what publishing readings refill (readers are serialized)
     private long _started;
     private long _samples;
     private long _cpuNanoseconds;
@@ -126,19 +127,24 @@ internal sealed class CpuTimeSignal : Signal
         long samples = Volatile.Read(ref _samples);
         long cpu = Volatile.Read(ref _cpuNanoseconds);
         long started = Volatile.Read(ref _started);
-        long[] cumulative = new long[4];
+        // A publishing reading (once a second at most: the signal is polled) refills the arrays and snapshots of the last one.
+        Reused? reused = snapshot.Reuses ? _reused ??= new Reused(Context.Windows.Length) : null;
+        long[] cumulative = reused?.Cells ?? new long[4];
         cumulative[StartedCell] = Math.Max(started, samples);
         cumulative[SamplesCell] = samples;
         cumulative[CpuCell] = cpu;
         cumulative[ProcessCell] = Math.Max(process, 0);
 
-        long[][] windows = _windows.Read(snapshot.Now, cumulative);
-        snapshot.Cumulative.Add(Part(cumulative));
+        long[][] windows = _windows.Read(snapshot.Now, cumulative, reused?.Windows);
+        snapshot.Cumulative.Add(Part(reused, 0, cumulative));
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Part(windows[w]));
+            snapshot.Windows[w].Add(Part(reused, 1 + w, windows[w]));
         }
     }
+
+    /// <inheritdoc/>
+    protected override bool ReusesParts => true;
 
     /// <summary>The process's CPU time (user + kernel) in <see cref="TimeSpan"/> ticks.</summary>
     private static long ProcessCpuTicks()
@@ -151,8 +157,31 @@ internal sealed class CpuTimeSignal : Signal
 #endif
     }
 
-    private CpuTimeSnapshot Part(long[] cells) =>
-        new(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, Every, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
+    private CpuTimeSnapshot Part(Reused? reused, int slot, long[] cells)
+    {
+        long samples = cells[SamplesCell];
+        long lost = cells[StartedCell] - cells[SamplesCell];
+        double cpuSeconds = cells[CpuCell] / 1e9;
+        double processSeconds = cells[ProcessCell] / (double)TimeSpan.TicksPerSecond;
+        if (reused is null)
+        {
+            return new CpuTimeSnapshot(samples, lost, cpuSeconds, Every, processSeconds);
+        }
+
+        CpuTimeSnapshot part = reused.Parts[slot] ??= new CpuTimeSnapshot(0, 0, 0, Every, 0);
+        part.Fill(samples, lost, cpuSeconds, Every, processSeconds);
+        return part;
+    }
+
+    /// <summary>What publishing readings refill: the cells, each window's, and the snapshots (cumulative, then each window's).</summary>
+    private sealed class Reused(int windows)
+    {
+        public long[] Cells { get; } = new long[4];
+
+        public long[][] Windows { get; } = Array.ConvertAll(new int[windows], _ => new long[4]);
+
+        public CpuTimeSnapshot?[] Parts { get; } = new CpuTimeSnapshot?[1 + windows];
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Sample(long startTimestamp)

@@ -15,7 +15,14 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class CpuTimeSnapshot
 {
-    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, int samplingInterval, double processCpuSeconds)
+    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, int samplingInterval, double processCpuSeconds) =>
+        Fill(samples, lostSamples, sampledCpuSeconds, samplingInterval, processCpuSeconds);
+
+    /// <summary>
+    /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
+    /// monitor's reader lock alone; a snapshot a user can see is never changed).
+    /// </summary>
+    internal void Fill(long samples, long lostSamples, double sampledCpuSeconds, int samplingInterval, double processCpuSeconds)
     {
         Samples = samples;
         LostSamples = lostSamples;
@@ -25,13 +32,13 @@ public sealed class CpuTimeSnapshot
     }
 
     /// <summary>Gets the calls measured.</summary>
-    public long Samples { get; }
+    public long Samples { get; private set; }
 
     /// <summary>Gets the calls picked for a sample that did not end on the thread they started on (async hops), or have not ended yet.</summary>
-    public long LostSamples { get; }
+    public long LostSamples { get; private set; }
 
     /// <summary>Gets the CPU time of the measured calls, in seconds.</summary>
-    public double SampledCpuSeconds { get; }
+    public double SampledCpuSeconds { get; private set; }
 
     /// <summary>Gets the mean CPU time of a call, in seconds (0 before the first sample).</summary>
     public double CpuSecondsPerCall => Samples == 0 ? 0 : SampledCpuSeconds / Samples;
@@ -40,10 +47,10 @@ public sealed class CpuTimeSnapshot
     /// Gets the sampling interval in use: one call in this many is measured on each thread. It is
     /// <see cref="ModelMonitorOptions.CpuTimeSampling"/>, or more where the thread CPU clock is slow.
     /// </summary>
-    public int SamplingInterval { get; }
+    public int SamplingInterval { get; private set; }
 
     /// <summary>Gets the CPU time of the whole process (every thread), in seconds, since the monitor started or over the window.</summary>
-    public double ProcessCpuSeconds { get; }
+    public double ProcessCpuSeconds { get; private set; }
 
     /// <summary>
     /// Gets the model's estimated CPU time, in seconds: <see cref="CpuSecondsPerCall"/> × the calls timed with
