@@ -18,7 +18,6 @@ namespace ModelMetrics;
 public sealed class ModelMonitorSnapshot
 {
     private readonly SnapshotParts _parts;
-    private readonly SnapshotBuilder _builder;
     private readonly WindowSnapshot[] _windows;
     private CallsPart _calls;
 
@@ -27,7 +26,7 @@ public sealed class ModelMonitorSnapshot
         ModelName = monitor.ModelName;
         ModelVersion = monitor.ModelVersion;
         Timestamp = timestamp;
-        _builder = builder;
+        Builder = builder;
         _parts = builder.Cumulative;
         _calls = _parts.Get<CallsPart>()!;
         _windows = new WindowSnapshot[builder.Windows.Length];
@@ -134,7 +133,10 @@ public sealed class ModelMonitorSnapshot
     internal Dictionary<string, long> RejectedTable { get; private set; }
 
     /// <summary>Returns the stamp of the reading of <paramref name="family"/> whose parts this snapshot holds (see <see cref="SnapshotBuilder.Stamps"/>), or −1.</summary>
-    internal long StampOf(SignalInstruments family) => (uint)family.Id < (uint)_builder.Stamps.Length ? _builder.Stamps[family.Id] : -1;
+    internal long StampOf(SignalInstruments family) => (uint)family.Id < (uint)Builder.Stamps.Length ? Builder.Stamps[family.Id] : -1;
+
+    /// <summary>Gets the builder whose parts and stamps this snapshot holds (a reused snapshot's is refilled with it).</summary>
+    internal SnapshotBuilder Builder { get; }
 
     /// <summary>Gets every window of <see cref="ModelMonitorOptions.Windows"/>, shortest first.</summary>
     public IReadOnlyList<WindowSnapshot> Windows => _windows;

@@ -39,8 +39,7 @@ internal sealed class SnapshotReader
     private readonly object _gate = new();
     private readonly Pass[] _passes = new Pass[PassSlots];
     private ModelMonitorSnapshot? _last; // the newest reading, by any reader (the reused one included)
-    private ModelMonitorSnapshot? _reused; // the snapshot prepared publishing passes refill (see Publish)
-    private SnapshotBuilder? _reusedBuilder;
+    private ModelMonitorSnapshot? _reused; // the snapshot prepared publishing passes refill, with its builder (see Publish)
     private Dictionary<string, long>? _rejected; // the rejections of the newest reading
     private long _stableUntil = long.MinValue; // until when no window of the monitor can move without a record
     private bool _confirmRejected;
@@ -190,15 +189,14 @@ internal sealed class SnapshotReader
         // Each signal reads its cumulative state and every window, in registration order: the reverse of the order
         // one prediction's records are written (see Signal), so no part runs ahead of another in one snapshot.
         SnapshotBuilder builder;
-        if (reuse && _reusedBuilder is { } reused)
+        if (reuse && _reused is { } reused)
         {
-            builder = reused;
+            builder = reused.Builder;
             builder.Restart(now, _monitor.FamilyCount);
         }
         else
         {
             builder = new SnapshotBuilder(_monitor.Windows, now, _monitor.FamilyCount, _monitor.Signals.Length, reuse);
-            _reusedBuilder = reuse ? builder : _reusedBuilder;
         }
 
         foreach (Signal signal in _monitor.Signals)

@@ -19,12 +19,8 @@ internal sealed class WindowedHistogram
     private WindowBase<long>[]? _bases; // each window's base, written by every reading
     private LatencySnapshot? _lastReading; // the last cumulative reading (either kind): what windows advance over
     private LatencySnapshot? _lastShared; // the last reading never changed, whose unchanged pages the next such reading shares
-    private LatencySnapshot? _reused; // the reading publishing passes refill (see Read), with its own pages
+    private LatencySnapshot? _reused; // the reading publishing passes refill (see Read), with its own pages and arrays
     private LatencySnapshot[]? _reusedWindows; // its windows, refilled likewise
-    private long[][] _reusedPages = []; // its pages, each written in place when its count changed
-    private int _reusedFirstPage;
-    private long[]? _reusedBoundaryCells;
-    private long[]? _reusedAtBoundaries;
     private (LatencySnapshot Cumulative, LatencySnapshot[] Windows)? _empty;
 
     /// <summary>Whole readings, one per histogram length, shared by every histogram read on the thread (see <see cref="Scratch()"/>).</summary>
@@ -140,7 +136,7 @@ internal sealed class WindowedHistogram
         }
 
         int last = cumulative.AsSpan(0, buckets).LastIndexOfAnyExcept(0L);
-        LatencySnapshot reading = reuse ? Refilled(cumulative, first, last - first + 1) : Paged(cumulative, first, last - first + 1);
+        LatencySnapshot reading = Paged(cumulative, first, last - first + 1, reuse);
         _lastReading = reading;
         return (reading, WindowsOver(now, cumulative, reading, reuse));
     }
@@ -205,13 +201,18 @@ internal sealed class WindowedHistogram
     /// allocates a page or two, not the few thousand cells of its whole range. Each page keeps its count and sum, so the
     /// reading's count, sum and <c>le</c> counts add up pages, not cells. The reading itself can then be reused.
     /// </summary>
-    private LatencySnapshot Paged(long[] cumulative, int first, int length)
+    /// <remarks>
+    /// With <paramref name="reuse"/>, refills the reading publishing passes reuse instead: it owns its pages and writes
+    /// each in place when its count changed (pages are only allocated when the range of buckets used grows; it never
+    /// shrinks, cells only grow). A reading a user may keep never shares a page with it.
+    /// </remarks>
+    private LatencySnapshot Paged(long[] cumulative, int first, int length, bool reuse)
     {
         int buckets = Histogram.Layout.BucketCount;
         int pageSize = LatencySnapshot.PageSize;
         int firstPage = first / pageSize;
         int lastPage = (first + length - 1) / pageSize;
-        var pages = new long[lastPage - firstPage + 1][];
+        long[][] pages = reuse ? ReusedPages(firstPage, lastPage) : new long[lastPage - firstPage + 1][];
         long count = 0;
         for (int p = firstPage; p <= lastPage; p++)
         {
@@ -219,77 +220,75 @@ internal sealed class WindowedHistogram
             // one load of the last page instead of a comparison of all its cells.
             ReadOnlySpan<long> cells = PageCells(cumulative, p);
             long pageCount = CellSums.Sum(cells);
-            long[]? page = _lastShared?.PageAt(p);
+            long[]? page = reuse ? pages[p - firstPage] : _lastShared?.PageAt(p);
             if (page is null || page[LatencySnapshot.PageCountSlot] != pageCount)
             {
-                page = new long[LatencySnapshot.PageLength];
+                page = reuse ? page! : new long[LatencySnapshot.PageLength];
                 FillPage(page, cells, p * pageSize, pageCount);
             }
 
             pages[p - firstPage] = page;
-            count += page[LatencySnapshot.PageCountSlot];
-        }
-
-        ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(buckets, Histogram.BoundaryCount);
-        long[]? lastBoundaryCells = _lastShared?.PagedBoundaryCells;
-        long[] boundaries = lastBoundaryCells is not null && boundaryCells.SequenceEqual(lastBoundaryCells) ? lastBoundaryCells : boundaryCells.ToArray();
-        long[] atBoundaries = new long[Histogram.BoundaryCount];
-        CountsAtBoundaries(cumulative, pages, firstPage, atBoundaries);
-        var reading = new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
-        _lastShared = reading;
-        return reading;
-    }
-
-    /// <summary>
-    /// As <see cref="Paged"/>, into the reading publishing passes reuse: its own pages, each written in place when its
-    /// count changed; pages are only allocated when the range of buckets used grows (it never shrinks: cells only grow).
-    /// </summary>
-    private LatencySnapshot Refilled(long[] cumulative, int first, int length)
-    {
-        int buckets = Histogram.Layout.BucketCount;
-        int pageSize = LatencySnapshot.PageSize;
-        int firstPage = first / pageSize;
-        int lastPage = (first + length - 1) / pageSize;
-        long[][] pages = _reusedPages;
-        if (firstPage != _reusedFirstPage || pages.Length != lastPage - firstPage + 1)
-        {
-            // The range grew: keep the pages already held (at their new index), add empty ones for the rest.
-            pages = new long[lastPage - firstPage + 1][];
-            for (int p = firstPage; p <= lastPage; p++)
-            {
-                int old = p - _reusedFirstPage;
-                pages[p - firstPage] = (uint)old < (uint)_reusedPages.Length ? _reusedPages[old] : NewEmptyPage();
-            }
-
-            _reusedPages = pages;
-            _reusedFirstPage = firstPage;
-        }
-
-        long count = 0;
-        for (int p = firstPage; p <= lastPage; p++)
-        {
-            ReadOnlySpan<long> cells = PageCells(cumulative, p);
-            long pageCount = CellSums.Sum(cells);
-            long[] page = pages[p - firstPage];
-            if (page[LatencySnapshot.PageCountSlot] != pageCount)
-            {
-                FillPage(page, cells, p * pageSize, pageCount);
-            }
-
             count += pageCount;
         }
 
-        long[] boundaries = _reusedBoundaryCells ??= new long[Histogram.BoundaryCount];
-        cumulative.AsSpan(buckets, boundaries.Length).CopyTo(boundaries);
-        long[] atBoundaries = _reusedAtBoundaries ??= new long[Histogram.BoundaryCount];
+        ReadOnlySpan<long> boundaryCells = cumulative.AsSpan(buckets, Histogram.BoundaryCount);
+        long[] boundaries;
+        long[] atBoundaries;
+        if (reuse)
+        {
+            boundaries = _reused?.PagedBoundaryCells ?? new long[boundaryCells.Length];
+            boundaryCells.CopyTo(boundaries);
+            atBoundaries = _reused?.PagedCountsAtBoundaries ?? new long[Histogram.BoundaryCount];
+        }
+        else
+        {
+            long[]? lastBoundaryCells = _lastShared?.PagedBoundaryCells;
+            boundaries = lastBoundaryCells is not null && boundaryCells.SequenceEqual(lastBoundaryCells) ? lastBoundaryCells : boundaryCells.ToArray();
+            atBoundaries = new long[Histogram.BoundaryCount];
+        }
+
         CountsAtBoundaries(cumulative, pages, firstPage, atBoundaries);
-        if (_reused is { } reused)
+        if (reuse && _reused is { } reused)
         {
             reused.Refill(pages, firstPage, first, length, boundaries, count, atBoundaries);
             return reused;
         }
 
-        return _reused = new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
+        var reading = new LatencySnapshot(Histogram, pages, firstPage, first, length, boundaries, count, atBoundaries);
+        if (reuse)
+        {
+            _reused = reading;
+        }
+        else
+        {
+            _lastShared = reading;
+        }
+
+        return reading;
+    }
+
+    /// <summary>
+    /// Returns the reused reading's pages for pages <paramref name="firstPage"/> to <paramref name="lastPage"/>: its own
+    /// array while the range is the same; when the range grew, a new one holding its pages at their new index and empty
+    /// pages (count 0, so filled by the reading) for the rest.
+    /// </summary>
+    private long[][] ReusedPages(int firstPage, int lastPage)
+    {
+        long[][] held = _reused?.PagedPages ?? [];
+        int heldFirst = _reused?.PagedFirstPage ?? 0;
+        if (firstPage == heldFirst && held.Length == lastPage - firstPage + 1)
+        {
+            return held;
+        }
+
+        var pages = new long[lastPage - firstPage + 1][];
+        for (int p = firstPage; p <= lastPage; p++)
+        {
+            int old = p - heldFirst;
+            pages[p - firstPage] = (uint)old < (uint)held.Length ? held[old] : new long[LatencySnapshot.PageLength];
+        }
+
+        return pages;
     }
 
     /// <summary>Returns the buckets of page <paramref name="page"/> in a whole reading (the last page may be short).</summary>
@@ -298,9 +297,6 @@ internal sealed class WindowedHistogram
         int start = page * LatencySnapshot.PageSize;
         return cumulative.AsSpan(start, Math.Min(LatencySnapshot.PageSize, Histogram.Layout.BucketCount - start));
     }
-
-    /// <summary>Returns a page with no bucket counted: its count is 0, so the first reading fills it.</summary>
-    private static long[] NewEmptyPage() => new long[LatencySnapshot.PageLength];
 
     /// <summary>Writes <paramref name="cells"/> (buckets from <paramref name="firstBucket"/> on), their <paramref name="count"/> and their sum into <paramref name="page"/>.</summary>
     private void FillPage(long[] page, ReadOnlySpan<long> cells, int firstBucket, long count)

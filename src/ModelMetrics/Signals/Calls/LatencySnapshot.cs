@@ -358,6 +358,15 @@ public sealed class LatencySnapshot
     /// <summary>Gets a paged reading's boundary cells, or <see langword="null"/>.</summary>
     internal long[]? PagedBoundaryCells => _boundaryCells;
 
+    /// <summary>Gets a paged reading's pages (see <see cref="PagedFirstPage"/>), or <see langword="null"/>.</summary>
+    internal long[][]? PagedPages => _pages;
+
+    /// <summary>Gets the page index of a paged reading's first page.</summary>
+    internal int PagedFirstPage => _firstPage;
+
+    /// <summary>Gets a paged reading's counts at or below each boundary, as kept (the array a refilled reading writes again).</summary>
+    internal long[]? PagedCountsAtBoundaries => _pages is null ? null : _atBoundaries;
+
     /// <summary>
     /// Returns bucket cell <paramref name="j"/> (the <paramref name="j"/>-th held, from <see cref="FirstBucket"/>): from a
     /// page, from the cells, or for a window its reading's minus its base's, never below zero (see <see cref="RollingWindow{T}"/>).

@@ -159,17 +159,8 @@ internal sealed class CpuTimeSignal : Signal
 
     private CpuTimeSnapshot Part(Reused? reused, int slot, long[] cells)
     {
-        long samples = cells[SamplesCell];
-        long lost = cells[StartedCell] - cells[SamplesCell];
-        double cpuSeconds = cells[CpuCell] / 1e9;
-        double processSeconds = cells[ProcessCell] / (double)TimeSpan.TicksPerSecond;
-        if (reused is null)
-        {
-            return new CpuTimeSnapshot(samples, lost, cpuSeconds, Every, processSeconds);
-        }
-
-        CpuTimeSnapshot part = reused.Parts[slot] ??= new CpuTimeSnapshot(0, 0, 0, Every, 0);
-        part.Fill(samples, lost, cpuSeconds, Every, processSeconds);
+        CpuTimeSnapshot part = reused is null ? new CpuTimeSnapshot() : reused.Parts[slot] ??= new CpuTimeSnapshot();
+        part.Fill(cells[SamplesCell], cells[StartedCell] - cells[SamplesCell], cells[CpuCell] / 1e9, Every, cells[ProcessCell] / (double)TimeSpan.TicksPerSecond);
         return part;
     }
 

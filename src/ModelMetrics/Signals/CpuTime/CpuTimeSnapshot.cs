@@ -15,8 +15,10 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class CpuTimeSnapshot
 {
-    internal CpuTimeSnapshot(long samples, long lostSamples, double sampledCpuSeconds, int samplingInterval, double processCpuSeconds) =>
-        Fill(samples, lostSamples, sampledCpuSeconds, samplingInterval, processCpuSeconds);
+    /// <summary>An empty snapshot, filled by <see cref="Fill"/> before anyone sees it.</summary>
+    internal CpuTimeSnapshot()
+    {
+    }
 
     /// <summary>
     /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the

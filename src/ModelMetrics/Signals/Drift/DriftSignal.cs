@@ -138,22 +138,8 @@ internal sealed class DriftSignal : Signal
                     predictions += count;
                 }
 
-                double[]? scoreShares = DriftReference.ToShares(scoreWindows[w], reused?.ScoreShares[w]);
-                DriftSnapshot part;
-                if (reused?.Parts[w] is { } refilled)
-                {
-                    refilled.Fill(predictions, shares, reference, scoreShares);
-                    part = refilled;
-                }
-                else
-                {
-                    part = new DriftSnapshot(predictions, shares, reference, scoreShares);
-                    if (reused is not null)
-                    {
-                        reused.Parts[w] = part;
-                    }
-                }
-
+                DriftSnapshot part = reused is null ? new DriftSnapshot() : reused.Parts[w] ??= new DriftSnapshot();
+                part.Fill(predictions, shares, reference, DriftReference.ToShares(scoreWindows[w], reused?.ScoreShares[w]));
                 snapshot.Windows[w].Add(part);
             }
         }

@@ -1,7 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System.Collections.Generic;
-using System.Diagnostics.CodeAnalysis;
 
 using ModelMetrics.Signals;
 
@@ -19,14 +18,13 @@ namespace ModelMetrics;
 /// </remarks>
 public sealed class DriftSnapshot
 {
-    internal DriftSnapshot(long predictions, double[] classShares, DriftReference reference, double[]? scoreShares) =>
-        Fill(predictions, classShares, reference, scoreShares);
+    /// <summary>An empty snapshot, filled by <see cref="Fill"/> before anyone sees it.</summary>
+    internal DriftSnapshot() => ClassShares = ReferenceClassShares = [];
 
     /// <summary>
     /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
     /// monitor's reader lock alone; a snapshot a user can see is never changed).
     /// </summary>
-    [MemberNotNull(nameof(ClassShares), nameof(ReferenceClassShares))]
     internal void Fill(long predictions, double[] classShares, DriftReference reference, double[]? scoreShares)
     {
         Predictions = predictions;

@@ -394,18 +394,8 @@ internal sealed class GenAISignal : Signal
         double tokensPerSecond = rateTicks == 0 ? 0 : counts[RateTokens - 1] / ((double)rateTicks / Stopwatch.Frequency);
         var tokens = new GenAITokens(counts[InputTokens - 1], counts[OutputTokens - 1], counts[CachedTokens - 1], counts[ReasoningTokens - 1], counts[UnknownInput - 1], counts[UnknownOutput - 1]);
         var feedback = new GenAIFeedback(counts[_feedbackOffset], counts[_feedbackOffset + 1], counts[_feedbackOffset + 2], counts[_feedbackOffset + 3] / 1e6, pending, unmatched);
-        if (reused?.Parts[slot] is { } part)
-        {
-            part.Fill(succeeded, reasons, failures, CellSums.Sum(failed), inFlight, tokens, tokensPerSecond, duration, firstToken, perToken, interChunk, feedback, counts[CostNanos - 1] / 1e9, Currency);
-            return part;
-        }
-
-        part = new GenAISnapshot(succeeded, reasons, failures, CellSums.Sum(failed), inFlight, tokens, tokensPerSecond, duration, firstToken, perToken, interChunk, feedback, counts[CostNanos - 1] / 1e9, Currency);
-        if (reused is not null)
-        {
-            reused.Parts[slot] = part;
-        }
-
+        GenAISnapshot part = reused is null ? new GenAISnapshot() : reused.Parts[slot] ??= new GenAISnapshot();
+        part.Fill(succeeded, reasons, failures, CellSums.Sum(failed), inFlight, tokens, tokensPerSecond, duration, firstToken, perToken, interChunk, feedback, counts[CostNanos - 1] / 1e9, Currency);
         return part;
     }
 

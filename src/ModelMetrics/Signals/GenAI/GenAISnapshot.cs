@@ -1,7 +1,6 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
 using System.Collections.Generic;
-using System.Diagnostics.CodeAnalysis;
 
 namespace ModelMetrics;
 
@@ -13,28 +12,18 @@ namespace ModelMetrics;
 /// </summary>
 public sealed class GenAISnapshot
 {
-    internal GenAISnapshot(
-        long succeeded,
-        Dictionary<string, long> finishReasons,
-        Dictionary<string, long> failures,
-        long failed,
-        long inFlight,
-        in GenAITokens tokens,
-        double outputTokensPerSecond,
-        LatencySnapshot duration,
-        LatencySnapshot timeToFirstToken,
-        LatencySnapshot timePerOutputToken,
-        LatencySnapshot interChunkLatency,
-        in GenAIFeedback feedback,
-        double cost,
-        string currency) =>
-        Fill(succeeded, finishReasons, failures, failed, inFlight, tokens, outputTokensPerSecond, duration, timeToFirstToken, timePerOutputToken, interChunkLatency, feedback, cost, currency);
+    /// <summary>An empty snapshot, filled by <see cref="Fill"/> before anyone sees it.</summary>
+    internal GenAISnapshot()
+    {
+        FinishReasonTable = FailureTable = UnmatchedTable = [];
+        Duration = TimeToFirstToken = TimePerOutputToken = InterChunkLatency = null!;
+        Currency = string.Empty;
+    }
 
     /// <summary>
     /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
     /// monitor's reader lock alone; a snapshot a user can see is never changed).
     /// </summary>
-    [MemberNotNull(nameof(FinishReasonTable), nameof(FailureTable), nameof(Duration), nameof(TimeToFirstToken), nameof(TimePerOutputToken), nameof(InterChunkLatency), nameof(UnmatchedTable), nameof(Currency))]
     internal void Fill(
         long succeeded,
         Dictionary<string, long> finishReasons,

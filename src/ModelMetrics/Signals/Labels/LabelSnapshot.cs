@@ -1,7 +1,5 @@
 // Copyright (c) ModelMetrics contributors. Licensed under the MIT License.
 
-using System.Diagnostics.CodeAnalysis;
-
 namespace ModelMetrics;
 
 /// <summary>
@@ -10,14 +8,13 @@ namespace ModelMetrics;
 /// </summary>
 public sealed class LabelSnapshot
 {
-    internal LabelSnapshot(long pending, long joined, long expired, long evicted, long replaced, long unknownId, long duplicateLabel, long lateLabel, long invalidId, LatencySnapshot delay, LatencySnapshot recentDelay) =>
-        Fill(pending, joined, expired, evicted, replaced, unknownId, duplicateLabel, lateLabel, invalidId, delay, recentDelay);
+    /// <summary>An empty snapshot, filled by <see cref="Fill"/> before anyone sees it.</summary>
+    internal LabelSnapshot() => Delay = RecentDelay = null!;
 
     /// <summary>
     /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
     /// monitor's reader lock alone; a snapshot a user can see is never changed).
     /// </summary>
-    [MemberNotNull(nameof(Delay), nameof(RecentDelay))]
     internal void Fill(long pending, long joined, long expired, long evicted, long replaced, long unknownId, long duplicateLabel, long lateLabel, long invalidId, LatencySnapshot delay, LatencySnapshot recentDelay)
     {
         Pending = pending;

@@ -141,7 +141,7 @@ internal sealed class LabelsSignal : Signal
         // A publishing reading refills the snapshots of the last one (the delay histogram's too); any other builds new ones.
         bool reuse = snapshot.Reuses;
         (LatencySnapshot delay, LatencySnapshot[] windows) = _delay.Read(snapshot.Now, reuse: reuse);
-        LabelSnapshot labels = reuse && _reusedLabels is { } reused ? reused : new LabelSnapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, delay, delay);
+        LabelSnapshot labels = reuse ? _reusedLabels ??= new LabelSnapshot() : new LabelSnapshot();
         labels.Fill(
             _pending.Count,
             _pending.Joined,
@@ -163,7 +163,6 @@ internal sealed class LabelsSignal : Signal
             snapshot.Windows[w].Add(part);
         }
 
-        _reusedLabels = reuse ? labels : _reusedLabels;
     }
 
     private bool Join(PredictionId id, out PendingPrediction prediction)

@@ -273,10 +273,13 @@ internal sealed class RegressionCounts
     {
         double n = cells[PairCountCell];
 
+        RegressionSnapshot snapshot = into ?? new RegressionSnapshot();
+
         // Note: also catches a NaN count (impossible: cells are finite) so no division below sees n < 1.
         if (!(n >= 1))
         {
-            return RegressionSnapshot.Empty;
+            snapshot.Fill(0, 0, 0, 0, 0, 0, 0, 0, 0);
+            return snapshot;
         }
 
         // A window's or a racing reading's zero-actual count may include pairs its pair count misses.
@@ -293,7 +296,6 @@ internal sealed class RegressionCounts
         double withActual = n - zeroActuals;
         double meanAbsolutePercentageError = withActual >= 1 ? cells[RelativeErrorCell] / withActual : 0;
         double rSquared = RSquared(cells, magnitudes, squaredErrors);
-        RegressionSnapshot snapshot = into ?? new RegressionSnapshot(0, 0, 0, 0, 0, 0, 0);
         snapshot.Fill((long)n, (long)zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError, absoluteErrors, squaredErrors);
         return snapshot;
     }

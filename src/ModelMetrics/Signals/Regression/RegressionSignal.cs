@@ -61,24 +61,13 @@ internal sealed class RegressionSignal : Signal
         }
 
         RegressionSnapshot?[]? parts = reuse ? _reusedParts ??= new RegressionSnapshot?[1 + windows.Length] : null;
-        snapshot.Cumulative.Add(Keep(parts, 0, RegressionCounts.CreateSnapshot(cumulative, Refilled(parts, 0))));
+        snapshot.Cumulative.Add(RegressionCounts.CreateSnapshot(cumulative, Part(parts, 0)));
         for (int w = 0; w < windows.Length; w++)
         {
-            snapshot.Windows[w].Add(Keep(parts, 1 + w, RegressionCounts.CreateWindowSnapshot(windows[w], cumulative, Refilled(parts, 1 + w))));
+            snapshot.Windows[w].Add(RegressionCounts.CreateWindowSnapshot(windows[w], cumulative, Part(parts, 1 + w)));
         }
     }
 
-    /// <summary>Returns the refilled snapshot of part <paramref name="slot"/>, unless it is the shared empty one (never changed).</summary>
-    private static RegressionSnapshot? Refilled(RegressionSnapshot?[]? parts, int slot) =>
-        parts?[slot] is { } part && !ReferenceEquals(part, RegressionSnapshot.Empty) ? part : null;
-
-    private static RegressionSnapshot Keep(RegressionSnapshot?[]? parts, int slot, RegressionSnapshot part)
-    {
-        if (parts is not null && !ReferenceEquals(part, RegressionSnapshot.Empty))
-        {
-            parts[slot] = part;
-        }
-
-        return part;
-    }
+    /// <summary>Returns the snapshot to fill for part <paramref name="slot"/>: the refilled one of a publishing reading, else a new one.</summary>
+    private static RegressionSnapshot Part(RegressionSnapshot?[]? parts, int slot) => parts is null ? new() : parts[slot] ??= new();
 }

@@ -36,8 +36,10 @@ public sealed class RegressionSnapshot
     private double _absoluteErrorSum;
     private double _squaredErrorSum;
 
-    internal RegressionSnapshot(long count, long zeroActuals, double meanError, double meanAbsoluteError, double meanSquaredError, double rSquared, double meanAbsolutePercentageError) =>
-        Fill(count, zeroActuals, meanError, meanAbsoluteError, meanSquaredError, rSquared, meanAbsolutePercentageError, 0, 0);
+    /// <summary>A snapshot of no pairs (every value 0), until <see cref="Fill"/> sets its values.</summary>
+    internal RegressionSnapshot()
+    {
+    }
 
     /// <summary>
     /// Sets every value: a new snapshot's, or those of the snapshot a publishing reading refills (read under the
@@ -101,7 +103,4 @@ public sealed class RegressionSnapshot
     /// </summary>
     /// <value>0 when no pair has a nonzero actual.</value>
     public double MeanAbsolutePercentageError { get; private set; }
-
-    /// <summary>Gets the snapshot of no pairs: every value 0.</summary>
-    internal static RegressionSnapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
 }
